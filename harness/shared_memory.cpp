@@ -1,0 +1,74 @@
+#include "harness/shared_memory.hpp"
+
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <utility>
+
+#include "harness/error.hpp"
+
+namespace ipcatlas {
+namespace {
+
+std::byte* map_pages(std::size_t bytes, int flags, const char* what) {
+  void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, flags, -1, 0);
+  if (p == MAP_FAILED) throw SysError(strfmt("%s: mmap of %zu bytes", what, bytes), errno);
+  return static_cast<std::byte*>(p);
+}
+
+}  // namespace
+
+std::size_t page_size() {
+  static const std::size_t size = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+  return size;
+}
+
+std::size_t round_up_to_pages(std::size_t bytes) {
+  const std::size_t page = page_size();
+  return (bytes == 0 ? page : (bytes + page - 1) / page * page);
+}
+
+SharedMapping::SharedMapping(std::size_t bytes)
+    : data_(map_pages(round_up_to_pages(bytes), MAP_SHARED | MAP_ANONYMOUS, "shared memory")),
+      size_(round_up_to_pages(bytes)) {}
+
+SharedMapping::SharedMapping(SharedMapping&& other) noexcept
+    : data_(std::exchange(other.data_, nullptr)), size_(std::exchange(other.size_, 0)) {}
+
+SharedMapping& SharedMapping::operator=(SharedMapping&& other) noexcept {
+  if (this != &other) {
+    if (data_) munmap(data_, size_);
+    data_ = std::exchange(other.data_, nullptr);
+    size_ = std::exchange(other.size_, 0);
+  }
+  return *this;
+}
+
+SharedMapping::~SharedMapping() {
+  if (data_) munmap(data_, size_);
+}
+
+PrivateBuffer::PrivateBuffer(std::size_t bytes)
+    : data_(map_pages(round_up_to_pages(bytes), MAP_PRIVATE | MAP_ANONYMOUS, "rank buffer")),
+      size_(round_up_to_pages(bytes)) {
+  std::memset(data_, 0, size_);  // fault every page in now, not during a measurement
+}
+
+PrivateBuffer::PrivateBuffer(PrivateBuffer&& other) noexcept
+    : data_(std::exchange(other.data_, nullptr)), size_(std::exchange(other.size_, 0)) {}
+
+PrivateBuffer& PrivateBuffer::operator=(PrivateBuffer&& other) noexcept {
+  if (this != &other) {
+    if (data_) munmap(data_, size_);
+    data_ = std::exchange(other.data_, nullptr);
+    size_ = std::exchange(other.size_, 0);
+  }
+  return *this;
+}
+
+PrivateBuffer::~PrivateBuffer() {
+  if (data_) munmap(data_, size_);
+}
+
+}  // namespace ipcatlas

@@ -1,0 +1,16 @@
+// Small string helpers (g++ 12 has no std::format).
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace ipcatlas {
+
+// printf-style formatting into a std::string.
+std::string strfmt(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
+
+// {0, 3} -> "0,3"
+std::string join(const std::vector<int>& values, const std::string& separator = ",");
+std::string join(const std::vector<std::string>& values, const std::string& separator = ", ");
+
+}  // namespace ipcatlas
