@@ -1,0 +1,19 @@
+// Makes sure no rank outlives an interrupted ipcatlas.
+//
+// Ranks already die with the driver (PR_SET_PDEATHSIG), but a driver stopped
+// by SIGINT or SIGTERM first kills its ranks itself, so that the shell prompt
+// never returns while a rank still runs, then dies of the same signal.
+#pragma once
+
+#include <sys/types.h>
+
+namespace ipcatlas {
+
+// Installs SIGINT/SIGTERM/SIGHUP handlers that SIGKILL every tracked child,
+// print one line, and re-raise the signal. Idempotent.
+void install_interrupt_handlers();
+
+void track_child(pid_t pid);
+void untrack_child(pid_t pid);
+
+}  // namespace ipcatlas

@@ -1,0 +1,50 @@
+// Faults a test can ask for (ipcatlas run --inject-fault), to show that the
+// harness catches them: a corrupted payload becomes an error naming the first
+// bad byte, a killed or hung rank becomes an error saying so, and the
+// remaining benchmarks go on.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "mechanisms/mechanism.hpp"
+
+namespace ipcatlas {
+
+struct FaultPlan {
+  enum class Kind { none, corrupt, kill, hang };
+  Kind kind = Kind::none;
+  int rank = 1;                // the rank that misbehaves
+  std::uint64_t from_batch = 1;  // batch 0 (calibration) runs clean, so the fault hits a measurement
+
+  bool active(int my_rank, std::uint64_t batch) const {
+    return kind != Kind::none && my_rank == rank && batch >= from_batch;
+  }
+};
+
+// "corrupt", "kill" or "hang"; throws UsageError otherwise.
+FaultPlan parse_fault(std::string_view text);
+
+// kill: the rank SIGKILLs itself. hang: it sleeps forever. Otherwise returns.
+void inject_process_fault(const FaultPlan& fault, int rank, std::uint64_t batch);
+
+// A Link that flips one byte in the middle of every message it receives,
+// once `armed` is set: the behaviour of a broken mechanism.
+class CorruptingLink final : public Link {
+ public:
+  explicit CorruptingLink(Link& inner) : inner_(inner) {}
+  void arm() { armed_ = true; }
+
+  void open(Side side, pid_t peer) override { inner_.open(side, peer); }
+  std::span<std::byte> message_memory(std::size_t bytes) override { return inner_.message_memory(bytes); }
+  void send(std::span<const std::byte> msg) override { inner_.send(msg); }
+  std::span<const std::byte> recv(std::span<std::byte> into) override;
+
+ private:
+  Link& inner_;
+  bool armed_ = false;
+};
+
+}  // namespace ipcatlas

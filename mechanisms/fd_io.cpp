@@ -1,0 +1,56 @@
+#include "mechanisms/fd_io.hpp"
+
+#include <unistd.h>
+
+#include <stdexcept>
+#include <string>
+
+#include "harness/error.hpp"
+
+namespace ipcatlas {
+
+void write_message(int fd, std::span<const std::byte> msg, const char* what) {
+  static const std::byte token{0x5a};
+  const std::byte* p = msg.empty() ? &token : msg.data();
+  std::size_t left = msg.empty() ? 1 : msg.size();
+  while (left > 0) {
+    const ssize_t n = write(fd, p, left);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw SysError(std::string(what) + ": write", errno);
+    }
+    p += n;
+    left -= static_cast<std::size_t>(n);
+  }
+}
+
+void read_message(int fd, std::span<std::byte> into, const char* what) {
+  std::byte token;
+  std::byte* p = into.empty() ? &token : into.data();
+  std::size_t left = into.empty() ? 1 : into.size();
+  while (left > 0) {
+    const ssize_t n = read(fd, p, left);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw SysError(std::string(what) + ": read", errno);
+    }
+    if (n == 0) throw std::runtime_error(std::string(what) + ": the peer closed the stream");
+    p += n;
+    left -= static_cast<std::size_t>(n);
+  }
+}
+
+Fd& Fd::operator=(Fd&& other) noexcept {
+  if (this != &other) {
+    reset();
+    fd_ = other.release();
+  }
+  return *this;
+}
+
+void Fd::reset() {
+  if (fd_ >= 0) close(fd_);
+  fd_ = -1;
+}
+
+}  // namespace ipcatlas

@@ -1,0 +1,43 @@
+// Whole-message I/O on byte streams (pipes, stream sockets), shared by the
+// mechanisms that move bytes through file descriptors.
+//
+// A byte stream cannot carry an empty message, so a 0-byte message travels
+// as a one-byte token that the receiver discards: its cost is the signal.
+#pragma once
+
+#include <cstddef>
+#include <span>
+
+namespace ipcatlas {
+
+// Writes all of msg (or the token for an empty one), retrying short writes
+// and EINTR. Throws SysError naming `what`.
+void write_message(int fd, std::span<const std::byte> msg, const char* what);
+// Reads exactly into.size() bytes (or the token). Throws SysError, or
+// std::runtime_error when the peer closed the stream.
+void read_message(int fd, std::span<std::byte> into, const char* what);
+
+// A file descriptor closed on destruction.
+class Fd {
+ public:
+  Fd() = default;
+  explicit Fd(int fd) : fd_(fd) {}
+  Fd(Fd&& other) noexcept : fd_(other.release()) {}
+  Fd& operator=(Fd&& other) noexcept;
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  ~Fd() { reset(); }
+
+  int get() const { return fd_; }
+  int release() {
+    const int fd = fd_;
+    fd_ = -1;
+    return fd;
+  }
+  void reset();
+
+ private:
+  int fd_ = -1;
+};
+
+}  // namespace ipcatlas

@@ -1,0 +1,92 @@
+// The one interface every mechanism implements.
+//
+// A mechanism moves messages over a Link: a bidirectional connection between
+// two ranks. The driver creates the Link before forking the ranks, so both
+// inherit its file descriptors and shared memory; each rank then calls open()
+// with its side and from then on uses only that side.
+//
+// Why bidirectional and not a one-way channel: on the machines we measured,
+// a ping-pong whose two signals share one cache line costs half as much as
+// one using a line per direction (the line migrates instead of being
+// invalidated and re-fetched). Links let shm and zerocopy use one line per
+// pair, and give pull/push mechanisms their reverse path for acknowledgements.
+//
+// Mechanisms only move bytes. They never time themselves: the scenario times
+// whole batches of send/recv calls.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstddef>
+#include <map>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "harness/wait.hpp"
+
+namespace ipcatlas {
+
+enum class Side : int { a = 0, b = 1 };
+inline int index_of(Side s) { return static_cast<int>(s); }
+inline Side other(Side s) { return s == Side::a ? Side::b : Side::a; }
+
+struct LinkConfig {
+  std::size_t max_message_bytes = 0;  // no message on this link is larger
+  WaitPolicy wait = WaitPolicy::spin;
+};
+
+class Link {
+ public:
+  virtual ~Link() = default;
+
+  // In the rank, after fork: keep only this side. `peer` is the other rank's pid.
+  virtual void open(Side side, pid_t peer) = 0;
+
+  // Where the caller should build its next outgoing message of up to `bytes`
+  // bytes. Copying mechanisms return an empty span: build it anywhere.
+  // zerocopy returns memory the peer maps, and blocks until the peer has
+  // released the previous message built there.
+  virtual std::span<std::byte> message_memory(std::size_t bytes) {
+    (void)bytes;
+    return {};
+  }
+
+  // Blocks until msg has been handed over and its memory may be reused.
+  virtual void send(std::span<const std::byte> msg) = 0;
+
+  // Blocks until a message of exactly into.size() bytes has arrived, and
+  // returns its bytes: `into` for copying mechanisms; for zerocopy a view of
+  // shared memory, valid until this side's next call on the link.
+  virtual std::span<const std::byte> recv(std::span<std::byte> into) = 0;
+};
+
+// Whether a mechanism works here and, if not, exactly why and how to fix it.
+struct Availability {
+  bool available = true;
+  std::string reason;  // e.g. "EPERM from process_vm_readv: Yama ptrace_scope=2 needs CAP_SYS_PTRACE"
+  std::string fix;     // e.g. "run as root, or sysctl kernel.yama.ptrace_scope=1"
+
+  static Availability yes() { return {}; }
+  static Availability no(std::string reason, std::string fix) { return {false, std::move(reason), std::move(fix)}; }
+};
+
+// A mechanism's descriptor. The registry (registry.cpp) lists them all.
+struct Mechanism {
+  std::string_view id;       // part of the interface: benchmark names, --mechanisms
+  std::string_view summary;  // one line: how the bytes move
+  int copies;                // copies of the payload the API makes
+  std::string_view copies_note;  // qualifies `copies`, e.g. "2 inside the kernel"
+
+  // Checks, by trying, whether the mechanism works on this machine.
+  Availability (*probe)();
+  // Creates a Link in the driver, before fork.
+  std::unique_ptr<Link> (*make_link)(const LinkConfig& config);
+  // Empty if the mechanism can serve `scenario` with `ranks` ranks; otherwise why not.
+  std::string (*cannot_serve)(std::string_view scenario, int ranks) = nullptr;
+  // Settings worth recording with results (e.g. the pipe size used).
+  std::map<std::string, std::string> (*context)() = nullptr;
+};
+
+}  // namespace ipcatlas

@@ -1,0 +1,162 @@
+// One conformance suite, instantiated for every registered mechanism: every
+// size from 0 to 16 MiB (odd ones and the edges of every internal boundary),
+// unaligned buffers on either side, both directions, and buffer reuse with a
+// different body every message so that stale bytes cannot pass.
+//
+// The two ends run in two forked ranks, exactly as in a benchmark.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "harness/launcher.hpp"
+#include "harness/payload.hpp"
+#include "harness/shared_memory.hpp"
+#include "harness/text.hpp"
+#include "mechanisms/registry.hpp"
+
+namespace ipcatlas {
+namespace {
+
+constexpr std::size_t kMaxSize = std::size_t{16} << 20;
+
+// Sizes around every boundary a mechanism might have: the 8-byte stamp, the
+// 20-byte mailbox slot, cache lines, pages, shm cells (32 KiB), pipe and
+// socket buffers, and the maximum.
+const std::vector<std::size_t>& sizes() {
+  static const std::vector<std::size_t> s = {0,     1,     2,      3,      7,      8,      9,         15,
+                                             16,    17,    19,     20,     21,     24,     63,        64,
+                                             65,    127,   4095,   4096,   4097,   32767,  32768,     32769,
+                                             65535, 65537, 212993, 262145, 1048575, (1u << 20) + 3, kMaxSize - 1, kMaxSize};
+  return s;
+}
+
+struct Offsets {
+  std::size_t send, recv;
+};
+const Offsets kOffsets[] = {{0, 0}, {1, 3}, {63, 7}, {4093, 1}};
+
+struct Case {
+  std::size_t size;
+  Offsets offsets;
+};
+
+// Large then small then large again, so that a mechanism that leaves bytes
+// of an earlier message behind is caught.
+std::vector<Case> cases() {
+  std::vector<Case> all;
+  for (const Offsets& o : kOffsets)
+    for (std::size_t size : sizes()) all.push_back({size, o});
+  std::vector<Case> descending = all;
+  std::reverse(descending.begin(), descending.end());
+  all.insert(all.end(), descending.begin(), descending.begin() + static_cast<std::ptrdiff_t>(sizes().size()));
+  return all;
+}
+
+// Both ranks walk the same list of cases; for each, rank 0 sends to rank 1,
+// then rank 1 sends to rank 0, each message with its own body and stamp.
+class ConformanceProgram final : public RankProgram {
+ public:
+  ConformanceProgram(int rank, Link& link) : rank_(rank), link_(link) {}
+
+  void setup(RankEnv& env) override {
+    link_.open(rank_ == 0 ? Side::a : Side::b, env.pid_of(1 - rank_));
+    out_ = PrivateBuffer(kMaxSize + 4096);
+    in_ = PrivateBuffer(kMaxSize + 4096);
+  }
+
+  void run_batch(RankEnv&, const Batch&) override {
+    std::uint64_t message = 0;
+    for (const Case& c : cases()) {
+      for (int sender = 0; sender < 2; ++sender, ++message) {
+        const PayloadKey key{payload_seed(42, message, sender), message};
+        if (rank_ == sender) send(c, key);
+        else receive(c, key, message, sender);
+      }
+    }
+  }
+
+ private:
+  void send(const Case& c, PayloadKey key) {
+    std::span<std::byte> memory = link_.message_memory(c.size + c.offsets.send);
+    if (memory.empty()) memory = {out_.data(), out_.size()};
+    const std::span<std::byte> msg = memory.subspan(c.offsets.send, c.size);
+    fill_message(msg, key);
+    link_.send(msg);
+  }
+
+  void receive(const Case& c, PayloadKey key, std::uint64_t message, int sender) {
+    const std::span<std::byte> into(in_.data() + c.offsets.recv, c.size);
+    std::fill(into.begin(), into.end(), std::byte{0xee});  // stale bytes from an earlier message must not survive
+    const std::span<const std::byte> got = link_.recv(into);
+    if (got.size() != c.size)
+      throw std::runtime_error(strfmt("message %llu: recv returned %zu bytes, expected %zu",
+                                      static_cast<unsigned long long>(message), got.size(), c.size));
+    if (const auto bad = first_mismatch(got, key))
+      throw std::runtime_error(describe_mismatch(*bad, message, sender, rank_, c.size) +
+                               strfmt(" (offsets: send %zu, recv %zu)", c.offsets.send, c.offsets.recv));
+  }
+
+  int rank_;
+  Link& link_;
+  PrivateBuffer out_, in_;
+};
+
+struct Param {
+  const Mechanism* mechanism;
+  WaitPolicy wait;
+};
+
+class MechanismConformance : public ::testing::TestWithParam<Param> {};
+
+TEST_P(MechanismConformance, EveryByteArrivesForEverySizeAndAlignment) {
+  const Param p = GetParam();
+  const Availability availability = p.mechanism->probe();
+  if (!availability.available) GTEST_SKIP() << "unavailable here: " << availability.reason;
+
+  static const Topology topology = Topology::load_this_machine();
+  const std::vector<int> pus = topology.allowed_pus();
+  std::unique_ptr<Link> link = p.mechanism->make_link(LinkConfig{kMaxSize, p.wait});
+  RankGroup group(topology, GroupPlan{{pus.front(), pus.back()}, p.wait, 60.0},
+                  [&](int rank) { return std::make_unique<ConformanceProgram>(rank, *link); });
+  EXPECT_NO_THROW({
+    try {
+      group.run(Batch{0, 1}, 0);
+      group.run(Batch{1, 1}, 0);  // the same link and buffers again: reuse
+    } catch (const RankFailure& e) {
+      ADD_FAILURE() << e.what();
+    }
+  });
+}
+
+std::vector<Param> every_mechanism() {
+  std::vector<Param> params;
+  for (const Mechanism* m : all_mechanisms())
+    for (WaitPolicy w : {WaitPolicy::spin, WaitPolicy::block}) params.push_back({m, w});
+  return params;
+}
+
+std::string param_name(const ::testing::TestParamInfo<Param>& info) {
+  std::string name = std::string(info.param.mechanism->id) + "_" + std::string(to_string(info.param.wait));
+  std::replace(name.begin(), name.end(), '-', '_');
+  return name;
+}
+
+INSTANTIATE_TEST_SUITE_P(AllMechanisms, MechanismConformance, ::testing::ValuesIn(every_mechanism()), param_name);
+
+TEST(MechanismRegistry, IdsAreUniqueAndDescribed) {
+  std::vector<std::string_view> ids;
+  for (const Mechanism* m : all_mechanisms()) {
+    EXPECT_FALSE(m->summary.empty()) << m->id;
+    EXPECT_GE(m->copies, 0) << m->id;
+    EXPECT_NE(m->probe, nullptr) << m->id;
+    EXPECT_NE(m->make_link, nullptr) << m->id;
+    EXPECT_EQ(find_mechanism(m->id), m);
+    ids.push_back(m->id);
+  }
+  std::sort(ids.begin(), ids.end());
+  EXPECT_EQ(std::adjacent_find(ids.begin(), ids.end()), ids.end());
+  EXPECT_EQ(find_mechanism("no-such-mechanism"), nullptr);
+}
+
+}  // namespace
+}  // namespace ipcatlas

@@ -1,0 +1,101 @@
+// pipe: write() into a pipe, read() out of it. Two copies: user to pipe
+// buffer, pipe buffer to user. One pipe per direction.
+//
+// The pipe buffer is raised with F_SETPIPE_SZ to /proc/sys/fs/pipe-max-size,
+// so that up to that size a send completes without waiting for the reader.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <fstream>
+
+#include "harness/error.hpp"
+#include "mechanisms/fd_io.hpp"
+#include "mechanisms/mechanism.hpp"
+
+namespace ipcatlas {
+namespace {
+
+long pipe_max_size() {
+  std::ifstream in("/proc/sys/fs/pipe-max-size");
+  long size = 0;
+  return (in >> size) ? size : 0;
+}
+
+// Creates a pipe with its buffer raised as far as allowed; returns the size set.
+long make_big_pipe(Fd& read_end, Fd& write_end) {
+  int fds[2];
+  check_sys(pipe2(fds, O_CLOEXEC), "pipe2");
+  read_end = Fd(fds[0]);
+  write_end = Fd(fds[1]);
+  const long wanted = pipe_max_size();
+  const long got = wanted > 0 ? fcntl(fds[1], F_SETPIPE_SZ, static_cast<int>(wanted)) : -1;
+  // Unprivileged users over fs.pipe-user-pages-soft keep the default; that is not an error.
+  return got > 0 ? got : fcntl(fds[1], F_GETPIPE_SZ);
+}
+
+class PipeLink final : public Link {
+ public:
+  explicit PipeLink(const LinkConfig&) {
+    for (int d = 0; d < 2; ++d) make_big_pipe(read_[d], write_[d]);
+  }
+
+  void open(Side side, pid_t) override {
+    // Pipe d carries direction d (sent by side d): keep the write end of mine and the read end of the peer's.
+    const int out = index_of(side), in = index_of(other(side));
+    read_[out].reset();
+    write_[in].reset();
+    out_fd_ = write_[out].get();
+    in_fd_ = read_[in].get();
+  }
+
+  void send(std::span<const std::byte> msg) override { write_message(out_fd_, msg, "pipe"); }
+
+  std::span<const std::byte> recv(std::span<std::byte> into) override {
+    read_message(in_fd_, into, "pipe");
+    return into;
+  }
+
+ private:
+  Fd read_[2], write_[2];
+  int out_fd_ = -1, in_fd_ = -1;
+};
+
+Availability probe_pipe() {
+  try {
+    Fd r, w;
+    make_big_pipe(r, w);
+    const std::byte b{1};
+    write_message(w.get(), {&b, 1}, "pipe probe");
+    std::byte got;
+    read_message(r.get(), {&got, 1}, "pipe probe");
+  } catch (const std::exception& e) {
+    return Availability::no(e.what(), "a seccomp filter or resource limit blocks pipes; check ulimit -n and the "
+                                      "container's seccomp profile");
+  }
+  return Availability::yes();
+}
+
+std::map<std::string, std::string> pipe_context() {
+  Fd r, w;
+  try {
+    return {{"pipe_size_bytes", std::to_string(make_big_pipe(r, w))},
+            {"pipe_max_size", std::to_string(pipe_max_size())}};
+  } catch (const std::exception&) {
+    return {};
+  }
+}
+
+}  // namespace
+
+extern const Mechanism kPipeMechanism{
+    .id = "pipe",
+    .summary = "write() / read() through a pipe per direction, pipe size raised with F_SETPIPE_SZ",
+    .copies = 2,
+    .copies_note = "",
+    .probe = probe_pipe,
+    .make_link = [](const LinkConfig& c) -> std::unique_ptr<Link> { return std::make_unique<PipeLink>(c); },
+    .cannot_serve = nullptr,
+    .context = pipe_context,
+};
+
+}  // namespace ipcatlas

@@ -1,0 +1,37 @@
+#include "mechanisms/registry.hpp"
+
+#include <string>
+#include <vector>
+
+#include "harness/text.hpp"
+
+namespace ipcatlas {
+
+extern const Mechanism kShmMechanism;
+extern const Mechanism kZerocopyMechanism;
+extern const Mechanism kPipeMechanism;
+extern const Mechanism kUnixStreamMechanism;
+
+std::span<const Mechanism* const> all_mechanisms() {
+  static const Mechanism* const kAll[] = {
+      &kShmMechanism,
+      &kZerocopyMechanism,
+      &kPipeMechanism,
+      &kUnixStreamMechanism,
+  };
+  return kAll;
+}
+
+const Mechanism* find_mechanism(std::string_view id) {
+  for (const Mechanism* m : all_mechanisms())
+    if (m->id == id) return m;
+  return nullptr;
+}
+
+std::string mechanism_ids() {
+  std::vector<std::string> ids;
+  for (const Mechanism* m : all_mechanisms()) ids.emplace_back(m->id);
+  return join(ids);
+}
+
+}  // namespace ipcatlas

@@ -1,0 +1,85 @@
+// unix-stream: send() / recv() on a connected AF_UNIX SOCK_STREAM socket
+// pair. Two copies (user to socket buffer, buffer to user). One socket pair
+// carries both directions. Socket buffers keep the kernel's defaults
+// (net.core.wmem_default), as an application that does not tune them gets.
+#include <sys/socket.h>
+
+#include "harness/error.hpp"
+#include "mechanisms/fd_io.hpp"
+#include "mechanisms/mechanism.hpp"
+
+namespace ipcatlas {
+namespace {
+
+void make_socket_pair(Fd& a, Fd& b) {
+  int fds[2];
+  check_sys(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), "socketpair(AF_UNIX, SOCK_STREAM)");
+  a = Fd(fds[0]);
+  b = Fd(fds[1]);
+}
+
+class UnixStreamLink final : public Link {
+ public:
+  explicit UnixStreamLink(const LinkConfig&) { make_socket_pair(ends_[0], ends_[1]); }
+
+  void open(Side side, pid_t) override {
+    ends_[index_of(other(side))].reset();
+    fd_ = ends_[index_of(side)].get();
+  }
+
+  void send(std::span<const std::byte> msg) override { write_message(fd_, msg, "unix-stream"); }
+
+  std::span<const std::byte> recv(std::span<std::byte> into) override {
+    read_message(fd_, into, "unix-stream");
+    return into;
+  }
+
+ private:
+  Fd ends_[2];
+  int fd_ = -1;
+};
+
+Availability probe_unix_stream() {
+  try {
+    Fd a, b;
+    make_socket_pair(a, b);
+    const std::byte out{1};
+    write_message(a.get(), {&out, 1}, "unix-stream probe");
+    std::byte in;
+    read_message(b.get(), {&in, 1}, "unix-stream probe");
+  } catch (const std::exception& e) {
+    return Availability::no(e.what(), "a seccomp filter or LSM policy blocks AF_UNIX sockets; check the container's "
+                                      "seccomp profile and AppArmor/SELinux rules");
+  }
+  return Availability::yes();
+}
+
+std::map<std::string, std::string> unix_stream_context() {
+  Fd a, b;
+  int sndbuf = 0, rcvbuf = 0;
+  socklen_t len = sizeof(int);
+  try {
+    make_socket_pair(a, b);
+    getsockopt(a.get(), SOL_SOCKET, SO_SNDBUF, &sndbuf, &len);
+    len = sizeof(int);
+    getsockopt(a.get(), SOL_SOCKET, SO_RCVBUF, &rcvbuf, &len);
+  } catch (const std::exception&) {
+    return {};
+  }
+  return {{"unix_sndbuf_bytes", std::to_string(sndbuf)}, {"unix_rcvbuf_bytes", std::to_string(rcvbuf)}};
+}
+
+}  // namespace
+
+extern const Mechanism kUnixStreamMechanism{
+    .id = "unix-stream",
+    .summary = "send() / recv() on an AF_UNIX SOCK_STREAM socket pair",
+    .copies = 2,
+    .copies_note = "",
+    .probe = probe_unix_stream,
+    .make_link = [](const LinkConfig& c) -> std::unique_ptr<Link> { return std::make_unique<UnixStreamLink>(c); },
+    .cannot_serve = nullptr,
+    .context = unix_stream_context,
+};
+
+}  // namespace ipcatlas

@@ -1,0 +1,227 @@
+// pingpong: rank 0 sends SIZE bytes to rank 1, which sends SIZE bytes back.
+// One Google Benchmark iteration is one round trip; one_way_ns is half of it,
+// as in OSU, NetPIPE and ucx_perftest.
+//
+// How a batch of N round trips runs, on both ranks in lockstep:
+//
+//   warm-up x4 | timed x256 | check | resync | timed x256 | check | ... | check
+//
+//   timed   Rank 0 reads the clock at the start and end of each run of timed
+//           round trips; nothing else happens between them. Each message
+//           carries a fresh stamp (see payload.hpp) that the receiver checks.
+//   check   An untimed round trip whose payload both receivers check byte by
+//           byte. So every batch fully checks one message in 257.
+//   resync  An untimed round trip after which rank 1 restarts its interval
+//           clock, so that the time of a check never lands in a sample.
+//
+// The per-message distribution comes from rank 1, which reads the clock right
+// after each of its sends. Two successive readings are one round trip apart.
+// The reading happens while rank 1 would otherwise wait for the next ping, off
+// the critical path, so recording the distribution does not slow the round
+// trips that rank 0 times.
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "harness/clock.hpp"
+#include "harness/error.hpp"
+#include "harness/launcher.hpp"
+#include "harness/payload.hpp"
+#include "harness/shared_memory.hpp"
+#include "harness/stats.hpp"
+#include "scenarios/scenario.hpp"
+
+namespace ipcatlas {
+namespace {
+
+constexpr std::uint64_t kWarmupRoundTrips = 4;
+constexpr std::uint64_t kCheckEvery = 256;
+constexpr int kSetupValidationRoundTrips = 3;
+constexpr std::size_t kMaxSamples = std::size_t{1} << 20;
+constexpr std::uint64_t kSetupBatchBase = std::uint64_t{1} << 62;  // seeds for setup never collide with batches
+
+// What the ranks hand back to the driver, in shared memory.
+struct PingPongResults {
+  std::uint64_t timed_ns;                  // rank 0: total time of the timed round trips
+  std::uint64_t samples;                   // rank 1: intervals recorded
+  std::uint64_t interval_ns[kMaxSamples];  // rank 1: one per timed round trip, up to kMaxSamples
+};
+
+class PingPongRank final : public RankProgram {
+ public:
+  PingPongRank(int rank, Link& link, PingPongResults& results, const CellSpec& cell, std::uint64_t salt)
+      : rank_(rank), peer_(1 - rank), link_(&link), results_(results), cell_(cell), salt_(salt) {}
+
+  void setup(RankEnv& env) override {
+    if (cell_.fault.kind == FaultPlan::Kind::corrupt && cell_.fault.rank == rank_) {
+      corrupting_ = std::make_unique<CorruptingLink>(*link_);
+      link_ = corrupting_.get();
+    }
+    link_->open(rank_ == 0 ? Side::a : Side::b, env.pid_of(peer_));
+    out_buffer_ = PrivateBuffer(cell_.size + cell_.buffer_offset);
+    in_buffer_ = PrivateBuffer(cell_.size + cell_.buffer_offset);
+    if (rank_ == 1) std::memset(results_.interval_ns, 0, sizeof results_.interval_ns);  // fault pages in now
+    // Before any measurement: whole messages with a different body each time, fully checked.
+    for (int i = 0; i < kSetupValidationRoundTrips; ++i) {
+      begin_batch(kSetupBatchBase + static_cast<std::uint64_t>(i));
+      round_trip(Check::full);
+    }
+  }
+
+  void run_batch(RankEnv& env, const Batch& batch) override {
+    inject_process_fault(cell_.fault, rank_, batch.index);
+    if (corrupting_ && cell_.fault.active(rank_, batch.index)) corrupting_->arm();
+    begin_batch(batch.index);
+    env.barrier();
+
+    for (std::uint64_t i = 0; i < kWarmupRoundTrips; ++i) round_trip(Check::stamp);
+    restart_interval_clock();
+    std::uint64_t timed_ns = 0;
+    samples_ = 0;
+    for (std::uint64_t left = batch.iterations; left > 0;) {
+      const std::uint64_t segment = std::min(left, kCheckEvery);
+      const std::uint64_t start = now_ns();
+      for (std::uint64_t i = 0; i < segment; ++i) round_trip(Check::stamp, Timing::timed);
+      timed_ns += now_ns() - start;
+      left -= segment;
+      round_trip(Check::full);
+      if (left > 0) {
+        round_trip(Check::stamp);
+        restart_interval_clock();
+      }
+    }
+    if (rank_ == 0) results_.timed_ns = timed_ns;
+    if (rank_ == 1) results_.samples = samples_;
+  }
+
+ private:
+  enum class Check { stamp, full };
+  enum class Timing { untimed, timed };
+
+  void begin_batch(std::uint64_t batch) {
+    seed_out_ = payload_seed(salt_, batch, rank_);
+    seed_in_ = payload_seed(salt_, batch, peer_);
+    seq_ = 0;
+    fill_body(outgoing(), seed_out_);
+  }
+
+  // Where the next outgoing message is built: the mechanism's memory for
+  // zerocopy (which also waits until the peer released it), else our buffer.
+  std::span<std::byte> outgoing() {
+    const std::span<std::byte> shared = link_->message_memory(cell_.size + cell_.buffer_offset);
+    const std::span<std::byte> memory = shared.empty() ? std::span<std::byte>(out_buffer_.data(), out_buffer_.size()) : shared;
+    return memory.subspan(cell_.buffer_offset, cell_.size);
+  }
+
+  std::span<std::byte> incoming() { return {in_buffer_.data() + cell_.buffer_offset, cell_.size}; }
+
+  void round_trip(Check check, Timing timing = Timing::untimed) {
+    if (rank_ == 0) {
+      send_next();
+      receive_next(check);
+    } else {
+      receive_next(check);
+      send_next();
+      if (timing == Timing::timed) record_interval();
+    }
+    ++seq_;
+  }
+
+  void send_next() {
+    const std::span<std::byte> out = outgoing();
+    write_stamp(out, {seed_out_, seq_});
+    link_->send(out);
+  }
+
+  void receive_next(Check check) {
+    const std::span<const std::byte> got = link_->recv(incoming());
+    const PayloadKey key{seed_in_, seq_};
+    if (check == Check::stamp && stamp_matches(got, key)) return;
+    if (const auto bad = first_mismatch(got, key))
+      throw std::runtime_error(describe_mismatch(*bad, seq_, peer_, rank_, got.size()));
+  }
+
+  void restart_interval_clock() { last_send_ns_ = now_ns(); }
+
+  void record_interval() {
+    const std::uint64_t now = now_ns();
+    if (samples_ < kMaxSamples) results_.interval_ns[samples_++] = now - last_send_ns_;
+    last_send_ns_ = now;
+  }
+
+  int rank_, peer_;
+  Link* link_;
+  std::unique_ptr<CorruptingLink> corrupting_;
+  PingPongResults& results_;
+  const CellSpec& cell_;
+  std::uint64_t salt_;
+  PrivateBuffer out_buffer_, in_buffer_;
+  std::uint64_t seed_out_ = 0, seed_in_ = 0, seq_ = 0;
+  std::uint64_t last_send_ns_ = 0, samples_ = 0;
+};
+
+class PingPongSession final : public ScenarioSession {
+ public:
+  PingPongSession(const Topology& topology, const CellSpec& cell)
+      : cell_(cell),
+        results_memory_(sizeof(PingPongResults)),
+        results_(results_memory_.as<PingPongResults>()),
+        link_(cell.mechanism->make_link(LinkConfig{cell.size, cell.wait})),
+        salt_(now_ns()) {
+    if (cell_.cpus.size() != 2) throw UsageError("pingpong needs exactly 2 ranks");
+    group_ = std::make_unique<RankGroup>(topology, GroupPlan{cell_.cpus, cell_.wait, cell_.watchdog_seconds},
+                                         [this](int rank) -> std::unique_ptr<RankProgram> {
+                                           return std::make_unique<PingPongRank>(rank, *link_, *results_, cell_, salt_);
+                                         });
+  }
+
+  Measurement run_batch(std::uint64_t iterations) override {
+    const double expected_seconds = last_seconds_per_iteration_ * static_cast<double>(iterations);
+    group_->run(Batch{batches_++, iterations}, expected_seconds);
+
+    const double round_trip_ns = static_cast<double>(results_->timed_ns) / static_cast<double>(iterations);
+    last_seconds_per_iteration_ = round_trip_ns * 1e-9;
+    Measurement m;
+    m.seconds_per_iteration = round_trip_ns * 1e-9;
+    const double one_way_ns = round_trip_ns / 2;
+    m.counters["one_way_ns"] = one_way_ns;
+    m.counters["bytes_per_second"] = one_way_ns > 0 ? static_cast<double>(cell_.size) / (one_way_ns * 1e-9) : 0;
+
+    std::vector<double> one_way(results_->samples);
+    for (std::size_t i = 0; i < one_way.size(); ++i) one_way[i] = static_cast<double>(results_->interval_ns[i]) / 2;
+    m.counters["samples"] = static_cast<double>(one_way.size());
+    if (!one_way.empty()) {
+      const Percentiles p = percentiles(one_way);
+      m.counters["p50_ns"] = p.p50;
+      m.counters["p99_ns"] = p.p99;
+      m.counters["p999_ns"] = p.p999;
+      m.counters["max_ns"] = p.max;
+      m.counters["samples_mean_ns"] = p.mean;
+    }
+    return m;
+  }
+
+ private:
+  CellSpec cell_;
+  SharedMapping results_memory_;
+  PingPongResults* results_;
+  std::unique_ptr<Link> link_;
+  std::uint64_t salt_;
+  std::unique_ptr<RankGroup> group_;
+  std::uint64_t batches_ = 0;
+  double last_seconds_per_iteration_ = 0;
+};
+
+}  // namespace
+
+extern const Scenario kPingPongScenario{
+    .id = "pingpong",
+    .summary = "rank 0 sends SIZE bytes to rank 1, which sends them back; latency and bandwidth of one message",
+    .iteration = "one round trip",
+    .ranks = 2,
+    .start = [](const Topology& topology, const CellSpec& cell) -> std::unique_ptr<ScenarioSession> {
+      return std::make_unique<PingPongSession>(topology, cell);
+    },
+};
+
+}  // namespace ipcatlas
