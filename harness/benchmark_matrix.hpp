@@ -1,0 +1,48 @@
+// Turns `ipcatlas run` options into Google Benchmark benchmarks.
+//
+// Every cell of the matrix (scenario x mechanism x size x ...) becomes one
+// benchmark registered at run time. A cell that cannot run (mechanism
+// unavailable, scenario not supported) is still registered: it reports
+// "skipped: <reason>" and is never silently missing.
+//
+// Google Benchmark calls a benchmark's function once per calibration round
+// and once per repetition. The ranks of a cell are forked on its first call
+// and kept alive until another cell runs, so forking, pinning and setting up
+// the mechanism happen once per cell and never inside a measurement.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "harness/cli.hpp"
+#include "harness/topology.hpp"
+#include "scenarios/scenario.hpp"
+
+namespace ipcatlas {
+
+struct MatrixCell {
+  const Scenario* scenario = nullptr;
+  CellSpec spec;
+  std::string name;         // pingpong/shm/size:4096/ranks:2/placement:l3/wait:spin
+  std::string skip_reason;  // non-empty: reported as skipped with this reason
+};
+
+struct Matrix {
+  std::vector<MatrixCell> cells;
+  std::vector<const Mechanism*> mechanisms;
+  std::string placement;
+};
+
+// Checks ids and CPUs (UsageError) and probes every selected mechanism once.
+Matrix build_matrix(const RunOptions& options, const Topology& topology);
+
+std::string benchmark_name(const Scenario& scenario, const Mechanism& mechanism, std::size_t size, int ranks,
+                           const std::string& placement, WaitPolicy wait);
+
+// Registers every cell with Google Benchmark. `matrix` must outlive the run.
+void register_matrix(const Matrix& matrix, const Topology& topology);
+
+// Stops the ranks of the cell that ran last. Call after RunSpecifiedBenchmarks.
+void end_live_session();
+
+}  // namespace ipcatlas

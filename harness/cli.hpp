@@ -1,0 +1,57 @@
+// The command line: `ipcatlas list`, `ipcatlas run`, `ipcatlas doctor`.
+//
+// parse_command_line() only parses and validates what needs no machine
+// knowledge (sizes, ids, numbers); CPUs are checked against the topology
+// later. Any bad value throws UsageError with a one-line message that names
+// it; main() prints it and exits with status 2.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "harness/fault_injection.hpp"
+#include "harness/wait.hpp"
+
+namespace ipcatlas {
+
+struct ListOptions {
+  bool json = false;
+};
+
+struct DoctorOptions {
+  bool json = false;
+  std::vector<int> cpus;  // empty: the default pair
+};
+
+struct RunOptions {
+  std::vector<std::string> mechanisms;  // empty: every mechanism (unavailable ones are reported as skipped)
+  std::string scenario = "pingpong";
+  std::vector<std::size_t> sizes;
+  std::vector<int> cpus;  // empty: the default pair
+  WaitPolicy wait = WaitPolicy::spin;
+  std::string out;  // Google Benchmark JSON; empty: none
+  double watchdog_seconds = 20.0;
+  std::size_t buffer_offset = 0;
+  FaultPlan fault;
+  std::vector<std::string> benchmark_flags;  // --benchmark_* passed to Google Benchmark
+};
+
+struct Command {
+  enum class Kind { list, run, doctor, help };
+  Kind kind = Kind::help;
+  ListOptions list;
+  RunOptions run;
+  DoctorOptions doctor;
+  std::string help_text;  // for Kind::help
+};
+
+inline constexpr const char* kDefaultSizes = "1:4M";
+
+// `args` excludes the program name. Throws UsageError.
+Command parse_command_line(const std::vector<std::string>& args);
+
+// "0,3" -> {0, 3}. Throws UsageError naming the bad item.
+std::vector<int> parse_cpu_list(const std::string& text);
+
+}  // namespace ipcatlas

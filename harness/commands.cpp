@@ -1,0 +1,190 @@
+#include "harness/commands.hpp"
+
+#include <benchmark/benchmark.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <sys/utsname.h>
+
+#include "harness/benchmark_matrix.hpp"
+#include "harness/doctor.hpp"
+#include "harness/error.hpp"
+#include "harness/reporters.hpp"
+#include "harness/topology.hpp"
+#include "mechanisms/registry.hpp"
+#include "scenarios/scenario.hpp"
+
+namespace ipcatlas {
+
+extern const char* const kGitDescribe;
+
+namespace {
+
+constexpr const char* kDefaultMinTime = "--benchmark_min_time=0.1";
+
+// The value of a --benchmark_NAME=VALUE flag, the last one winning as in Google Benchmark.
+std::string benchmark_flag(const std::vector<std::string>& flags, const std::string& name) {
+  std::string value;
+  const std::string prefix = "--benchmark_" + name + "=";
+  for (const std::string& f : flags)
+    if (f.rfind(prefix, 0) == 0) value = f.substr(prefix.size());
+  return value;
+}
+
+// How many benchmarks --benchmark_filter lets through (for the progress counter).
+int count_selected(const Matrix& matrix, const std::string& filter) {
+  if (filter.empty() || filter == "all") return static_cast<int>(matrix.cells.size());
+  const bool negative = filter[0] == '-';
+  try {
+    const std::regex re(negative ? filter.substr(1) : filter, std::regex::extended);
+    int n = 0;
+    for (const MatrixCell& cell : matrix.cells) n += (std::regex_search(cell.name, re) != negative);
+    return n;
+  } catch (const std::regex_error&) {
+    throw UsageError("invalid --benchmark_filter regular expression '" + filter + "'");
+  }
+}
+
+// Fails before the run, not after it, when --out cannot be written.
+void check_output_path(const std::string& path) {
+  if (path.empty()) return;
+  const std::filesystem::path p(path);
+  std::error_code ec;
+  if (p.has_parent_path()) std::filesystem::create_directories(p.parent_path(), ec);
+  const std::string probe = path + ".tmp";
+  std::ofstream test(probe);
+  if (!test) throw UsageError("cannot write --out file '" + path + "': " + errno_name(errno));
+  test.close();
+  std::filesystem::remove(probe, ec);
+}
+
+void write_output(const std::string& path, const std::string& text) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp);
+    out << text;
+    if (!out) throw SysError("writing " + tmp, errno);
+  }
+  std::filesystem::rename(tmp, path);
+}
+
+void add_context(const Matrix& matrix, const RunOptions& options, const Topology& topology,
+                 const std::vector<Fact>& facts) {
+  benchmark::AddCustomContext("ipcatlas_version", kGitDescribe);
+  for (const Fact& f : facts) benchmark::AddCustomContext(f.key, f.value);
+  benchmark::AddCustomContext("topology", topology.summary());
+  benchmark::AddCustomContext("cpus", matrix.cells.empty() ? "" : join(matrix.cells.front().spec.cpus));
+  benchmark::AddCustomContext("placement", matrix.placement);
+  benchmark::AddCustomContext("wait", std::string(to_string(options.wait)));
+  benchmark::AddCustomContext("scenario", options.scenario);
+  benchmark::AddCustomContext("clock", "CLOCK_MONOTONIC; one iteration is one round trip; one_way_ns is half of it");
+  for (const Mechanism* m : matrix.mechanisms)
+    if (m->context)
+      for (const auto& [key, value] : m->context()) benchmark::AddCustomContext(key, value);
+}
+
+// Google Benchmark's argv: our defaults first so that the user's flags override them.
+std::vector<std::string> benchmark_argv(const RunOptions& options) {
+  std::vector<std::string> args{"ipcatlas", kDefaultMinTime};
+  args.insert(args.end(), options.benchmark_flags.begin(), options.benchmark_flags.end());
+  return args;
+}
+
+std::unique_ptr<benchmark::BenchmarkReporter> make_display(const RunOptions& options, int total,
+                                                           const std::vector<Fact>& facts) {
+  const std::string format = benchmark_flag(options.benchmark_flags, "format");
+  if (format.empty() || format == "console") {
+    std::vector<Fact> warnings;
+    for (const Fact& f : facts)
+      if (f.verdict == Fact::Verdict::warn) warnings.push_back(f);
+    return std::make_unique<ProgressReporter>(total, warnings);
+  }
+  if (format == "json") return std::make_unique<benchmark::JSONReporter>();
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+  if (format == "csv") return std::make_unique<benchmark::CSVReporter>();
+#pragma GCC diagnostic pop
+  throw UsageError("invalid --benchmark_format '" + format + "' (expected console, json or csv)");
+}
+
+}  // namespace
+
+int run_list_command(const ListOptions& options) {
+  nlohmann::json doc;
+  for (const Mechanism* m : all_mechanisms()) {
+    const Availability a = m->probe();
+    doc["mechanisms"].push_back({{"id", m->id},
+                                 {"available", a.available},
+                                 {"copies", m->copies},
+                                 {"copies_note", m->copies_note},
+                                 {"summary", m->summary},
+                                 {"reason", a.reason},
+                                 {"fix", a.fix}});
+  }
+  for (const Scenario* s : all_scenarios())
+    doc["scenarios"].push_back({{"id", s->id}, {"summary", s->summary}, {"iteration", s->iteration}, {"ranks", s->ranks}});
+  if (options.json) {
+    std::cout << doc.dump(2) << "\n";
+    return 0;
+  }
+  std::cout << "MECHANISM        AVAILABLE  COPIES  HOW THE BYTES MOVE\n";
+  for (const auto& m : doc["mechanisms"]) {
+    std::string copies = std::to_string(m["copies"].get<int>());
+    if (!m["copies_note"].get<std::string>().empty()) copies += "*";
+    std::cout << strfmt("%-16s %-10s %-7s %s\n", m["id"].get<std::string>().c_str(),
+                        m["available"].get<bool>() ? "yes" : "NO", copies.c_str(), m["summary"].get<std::string>().c_str());
+    if (!m["copies_note"].get<std::string>().empty())
+      std::cout << strfmt("%-35s * copies: %s\n", "", m["copies_note"].get<std::string>().c_str());
+    if (!m["available"].get<bool>())
+      std::cout << strfmt("%-35s why: %s\n%-35s fix: %s\n", "", m["reason"].get<std::string>().c_str(), "",
+                          m["fix"].get<std::string>().c_str());
+  }
+  std::cout << "\nSCENARIO         RANKS  ITERATION        WHAT IT MEASURES\n";
+  for (const auto& s : doc["scenarios"])
+    std::cout << strfmt("%-16s %-6d %-16s %s\n", s["id"].get<std::string>().c_str(), s["ranks"].get<int>(),
+                        s["iteration"].get<std::string>().c_str(), s["summary"].get<std::string>().c_str());
+  return 0;
+}
+
+int run_doctor_command(const DoctorOptions& options) {
+  const Topology topology = Topology::load_this_machine();
+  std::vector<int> cpus = options.cpus.empty() ? topology.default_pair() : options.cpus;
+  topology.validate_pus(cpus);
+  std::vector<Fact> facts = machine_facts();
+  facts.push_back(cpu_load_fact(cpus, 0.5));
+  return print_doctor_report(std::cout, facts, options.json);
+}
+
+int run_run_command(const RunOptions& options) {
+  const Topology topology = Topology::load_this_machine();
+  const Matrix matrix = build_matrix(options, topology);
+  check_output_path(options.out);
+
+  std::vector<std::string> args = benchmark_argv(options);
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  int argc = static_cast<int>(argv.size());
+  benchmark::Initialize(&argc, argv.data());
+  if (benchmark::ReportUnrecognizedArguments(argc, argv.data())) return 2;
+
+  const std::vector<Fact> facts = machine_facts();
+  add_context(matrix, options, topology, facts);
+  register_matrix(matrix, topology);
+  const int total = count_selected(matrix, benchmark_flag(options.benchmark_flags, "filter"));
+  std::unique_ptr<benchmark::BenchmarkReporter> display = make_display(options, total, facts);
+  TeeReporter tee(*display);
+  benchmark::RunSpecifiedBenchmarks(&tee);
+  end_live_session();
+  benchmark::Shutdown();
+
+  const RunTally& t = tee.tally();
+  if (!options.out.empty()) write_output(options.out, annotate_json(tee.json()));
+  std::cerr << strfmt("ipcatlas: %d measured, %d failed, %d skipped", t.ok, t.failed, t.skipped)
+            << (options.out.empty() ? "" : "; results in " + options.out) << "\n";
+  return t.failed > 0 ? 1 : 0;
+}
+
+}  // namespace ipcatlas

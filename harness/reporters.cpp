@@ -1,0 +1,131 @@
+#include "harness/reporters.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+
+#include "harness/error.hpp"
+
+namespace ipcatlas {
+namespace {
+
+constexpr const char* kSkipPrefix = "skipped: ";
+
+// 1234.5 -> "1.23 us"; keeps the console readable across 9 orders of magnitude.
+std::string format_ns(double ns) {
+  if (ns < 1e3) return strfmt("%.1f ns", ns);
+  if (ns < 1e6) return strfmt("%.2f us", ns / 1e3);
+  if (ns < 1e9) return strfmt("%.2f ms", ns / 1e6);
+  return strfmt("%.2f s", ns / 1e9);
+}
+
+std::string format_rate(double bytes_per_second) {
+  if (bytes_per_second >= 1e9) return strfmt("%.2f GB/s", bytes_per_second / 1e9);
+  if (bytes_per_second >= 1e6) return strfmt("%.1f MB/s", bytes_per_second / 1e6);
+  return strfmt("%.1f kB/s", bytes_per_second / 1e3);
+}
+
+const double* counter(const benchmark::BenchmarkReporter::Run& run, const char* name) {
+  const auto it = run.counters.find(name);
+  return it == run.counters.end() ? nullptr : &it->second.value;
+}
+
+}  // namespace
+
+std::string strip_time_type(std::string name) {
+  static const std::string kSuffix = "/manual_time";
+  if (const auto at = name.find(kSuffix); at != std::string::npos) name.erase(at, kSuffix.size());
+  return name;
+}
+
+RunStatus status_of(const benchmark::BenchmarkReporter::Run& run) {
+  if (!run.error_occurred) return RunStatus::ok;
+  return run.error_message.rfind(kSkipPrefix, 0) == 0 ? RunStatus::skipped : RunStatus::failed;
+}
+
+void RunTally::add(RunStatus s) {
+  (s == RunStatus::ok ? ok : s == RunStatus::failed ? failed : skipped) += 1;
+}
+
+bool ProgressReporter::ReportContext(const Context&) {
+  for (const Fact& f : warnings_)
+    GetErrorStream() << "warning: " << f.title << ": " << f.value << (f.hint.empty() ? "" : " - " + f.hint) << "\n";
+  GetOutputStream() << "ipcatlas: running " << total_ << " benchmark" << (total_ == 1 ? "" : "s") << "\n";
+  return true;
+}
+
+void ProgressReporter::ReportRuns(const std::vector<Run>& runs) {
+  ++done_;
+  for (const Run& run : runs) print_run(run);
+  GetOutputStream().flush();
+}
+
+void ProgressReporter::print_run(const Run& run) {
+  std::ostream& out = GetOutputStream();
+  const int width = static_cast<int>(std::to_string(total_).size());
+  const std::string name = strip_time_type(run.benchmark_name());
+  out << strfmt("[%*d/%d] %-60s ", width, done_, total_, name.c_str());
+  switch (status_of(run)) {
+    case RunStatus::skipped: out << "SKIPPED " << run.error_message.substr(std::string(kSkipPrefix).size()) << "\n"; return;
+    case RunStatus::failed: out << "FAILED  " << run.error_message << "\n"; return;
+    case RunStatus::ok: break;
+  }
+  if (const double* one_way = counter(run, "one_way_ns")) out << "one-way " << format_ns(*one_way);
+  const double* p50 = counter(run, "p50_ns");
+  const double* p99 = counter(run, "p99_ns");
+  const double* p999 = counter(run, "p999_ns");
+  const double* max = counter(run, "max_ns");
+  if (p50 && p99 && p999 && max)
+    out << "  (p50 " << format_ns(*p50) << ", p99 " << format_ns(*p99) << ", p99.9 " << format_ns(*p999) << ", max "
+        << format_ns(*max) << ")";
+  if (const double* rate = counter(run, "bytes_per_second")) out << "  " << format_rate(*rate);
+  out << "\n";
+}
+
+TeeReporter::TeeReporter(benchmark::BenchmarkReporter& display) : display_(display) {
+  json_.SetOutputStream(&json_text_);
+  json_.SetErrorStream(&json_text_);
+}
+
+bool TeeReporter::ReportContext(const Context& context) {
+  json_.ReportContext(context);
+  return display_.ReportContext(context);
+}
+
+void TeeReporter::ReportRuns(const std::vector<Run>& runs) {
+  // One benchmark, all its repetitions: it failed if any repetition failed.
+  RunStatus worst = RunStatus::ok;
+  for (const Run& run : runs) {
+    const RunStatus s = status_of(run);
+    if (s == RunStatus::failed || (s == RunStatus::skipped && worst == RunStatus::ok)) worst = s;
+  }
+  tally_.add(worst);
+  json_.ReportRuns(runs);
+  display_.ReportRuns(runs);
+}
+
+void TeeReporter::Finalize() {
+  json_.Finalize();
+  display_.Finalize();
+}
+
+std::string annotate_json(const std::string& gbench_json) {
+  nlohmann::json doc = nlohmann::json::parse(gbench_json);
+  for (nlohmann::json& b : doc["benchmarks"]) {
+    for (const char* key : {"name", "run_name"})
+      if (b.contains(key)) b[key] = strip_time_type(b[key].get<std::string>());
+    const bool error = b.value("error_occurred", false);
+    const std::string message = b.value("error_message", "");
+    const bool skipped = error && message.rfind(kSkipPrefix, 0) == 0;
+    b["ipcatlas_status"] = !error ? "ok" : skipped ? "skipped" : "failed";
+    if (skipped) {
+      b["skipped"] = true;
+      b["skip_message"] = message.substr(std::string(kSkipPrefix).size());
+    }
+  }
+  return doc.dump(2) + "\n";
+}
+
+}  // namespace ipcatlas

@@ -1,0 +1,77 @@
+// How results leave ipcatlas.
+//
+// The console shows one line per benchmark as it completes, with a [k/N]
+// progress counter, the one-way latency, its distribution and the bandwidth;
+// failed and skipped benchmarks show their reason. (--benchmark_format=json
+// or csv swaps this for Google Benchmark's own reporters.)
+//
+// The JSON file is written by Google Benchmark's JSONReporter into memory,
+// then annotated (ipcatlas_status on every benchmark) and written to --out
+// in one rename when the run completes, so an interrupted run leaves no
+// half-written file.
+#pragma once
+
+#include <benchmark/benchmark.h>
+
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "harness/machine_facts.hpp"
+
+namespace ipcatlas {
+
+enum class RunStatus { ok, failed, skipped };
+
+// Google Benchmark appends "/manual_time" to the name of every benchmark that
+// times itself; ipcatlas names follow the design, so it is removed.
+std::string strip_time_type(std::string name);
+RunStatus status_of(const benchmark::BenchmarkReporter::Run& run);
+
+struct RunTally {
+  int ok = 0, failed = 0, skipped = 0;
+  void add(RunStatus s);
+};
+
+class ProgressReporter final : public benchmark::BenchmarkReporter {
+ public:
+  // `total` is how many benchmarks will run; `warnings` are printed once at the start.
+  ProgressReporter(int total, std::vector<Fact> warnings) : total_(total), warnings_(std::move(warnings)) {}
+  bool ReportContext(const Context& context) override;
+  void ReportRuns(const std::vector<Run>& runs) override;
+
+ private:
+  void print_run(const Run& run);
+  int total_;
+  int done_ = 0;
+  std::vector<Fact> warnings_;
+};
+
+// Sends everything to the display reporter and to a JSONReporter writing
+// into memory; counts the outcome of every benchmark.
+class TeeReporter final : public benchmark::BenchmarkReporter {
+ public:
+  explicit TeeReporter(benchmark::BenchmarkReporter& display);
+  bool ReportContext(const Context& context) override;
+  void ReportRuns(const std::vector<Run>& runs) override;
+  void Finalize() override;
+
+  const RunTally& tally() const { return tally_; }
+  std::string json() const { return json_text_.str(); }
+
+ private:
+  benchmark::BenchmarkReporter& display_;
+  benchmark::JSONReporter json_;
+  std::ostringstream json_text_;
+  RunTally tally_;
+};
+
+// Strips "/manual_time" from names and adds "ipcatlas_status" (ok | failed |
+// skipped) to every benchmark of a
+// Google Benchmark JSON document, and "skipped"/"skip_message" to skipped
+// ones (the field names Google Benchmark 1.8 uses). error_occurred stays
+// true on skipped entries, so tools that know nothing of ipcatlas never read
+// a figure from them.
+std::string annotate_json(const std::string& gbench_json);
+
+}  // namespace ipcatlas
