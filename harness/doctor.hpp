@@ -9,7 +9,8 @@
 
 namespace ipcatlas {
 
-// Prints the facts; returns the process exit status (0, or 1 if a fact could not be read at all).
+// Prints the facts as a table (or JSON); returns the exit status, 0: a
+// doctor that finds problems has still done its job.
 int print_doctor_report(std::ostream& out, const std::vector<Fact>& facts, bool json);
 
 }  // namespace ipcatlas

@@ -23,7 +23,8 @@ struct Fact {
 std::string to_string(Fact::Verdict verdict);
 
 // Kernel, CPU model, hypervisor, Yama ptrace_scope, seccomp mode, THP,
-// frequency governor, turbo, SMT, CPU vulnerability mitigations, clocksource.
+// frequency governor, turbo, SMT, CPU vulnerability mitigations, clock
+// source, NUMA balancing; in this order.
 std::vector<Fact> machine_facts(const std::string& root = "");
 
 // Busy share of each PU over `seconds`, from two samples of /proc/stat.
