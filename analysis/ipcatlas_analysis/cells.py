@@ -1,0 +1,92 @@
+"""Collapse repetitions into one row per benchmark (a "cell" of the matrix).
+
+Figures and thresholds work on cells: the median over a cell's ok repetitions,
+which, unlike the mean, a few preempted repetitions do not drag.
+"""
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+from .load import FAILED, OK, SKIPPED, STATUSES, metric_columns, name_key_columns
+
+BANDWIDTH = "bytes_per_second"
+PREFERRED_TIME = "one_way_ns"
+# Per-message distribution columns: they describe spread, they are not "the" time of a cell.
+_DISTRIBUTION = re.compile(r"^(p\d+|max|min|samples_\w+)_ns$")
+
+
+def cell_status(statuses: pd.Series) -> str:
+    """Worst status over a cell's rows.
+
+    One failed repetition (say a payload mismatch) makes the whole cell's numbers
+    suspect, so the cell is failed. A skip is a property of the machine, so a
+    cell with an ok row and a skipped one (two files from different hosts) is ok.
+    """
+    present = set(statuses)
+    if FAILED in present:
+        return FAILED
+    return OK if OK in present else SKIPPED
+
+
+def summarize(rows: pd.DataFrame) -> pd.DataFrame:
+    """One row per benchmark name: its name keys, status, message, the number of
+    ok repetitions ("repetitions") and the median of each metric over them.
+
+    Rows with the same name in several files are pooled as repetitions, so pass
+    one machine's files at a time. Metrics are NaN unless the cell is ok.
+    """
+    keys = name_key_columns(rows)
+    metrics = metric_columns(rows)
+    records = []
+    for name, group in rows.groupby("name", sort=True):
+        status = cell_status(group["status"])
+        ok = group[group["status"] == OK]
+        first = group.iloc[0]
+        record = {"name": name, "scenario": first["scenario"], "mechanism": first["mechanism"]}
+        record.update({key: first[key] for key in keys})
+        record.update(variant=first["variant"], status=status, message=_first_message(group, status),
+                      repetitions=len(ok))
+        record.update({m: ok[m].median() if status == OK and ok[m].notna().any() else float("nan")
+                       for m in metrics})
+        records.append(record)
+    columns = ["name", "scenario", "mechanism", *keys, "variant", "status", "message", "repetitions", *metrics]
+    cells = pd.DataFrame(records, columns=columns)
+    return cells.astype({key: rows[key].dtype for key in keys})
+
+
+def problems(rows: pd.DataFrame) -> pd.DataFrame:
+    """The failed and skipped rows, one per (benchmark, status, message), with the
+    files they came from; sorted so a listing reads mechanism by mechanism."""
+    bad = rows[rows["status"] != OK]
+    columns = ["name", "scenario", "mechanism", *name_key_columns(rows), "variant", "status", "message"]
+    listing = bad.groupby(columns, sort=False, dropna=False)["file"].agg(lambda files: ", ".join(dict.fromkeys(files)))
+    table = listing.reset_index().rename(columns={"file": "files"})
+    return table.sort_values(["scenario", "mechanism", "variant", "size", "status"], kind="stable", ignore_index=True)
+
+
+def status_counts(cells: pd.DataFrame) -> dict[str, int]:
+    """How many benchmarks ended ok, failed or skipped (every status present, even at 0)."""
+    counts = cells["status"].value_counts()
+    return {status: int(counts.get(status, 0)) for status in STATUSES}
+
+
+def ok_cells(cells: pd.DataFrame) -> pd.DataFrame:
+    """The cells that may produce numbers: ok and with a known size."""
+    return cells[(cells["status"] == OK) & cells["size"].notna()]
+
+
+def time_metric(table: pd.DataFrame) -> str | None:
+    """The time metric of a table: one_way_ns for pingpong, else the first other
+    `_ns` column that is not a percentile (later scenarios' per-round time)."""
+    metrics = [m for m in metric_columns(table) if table[m].notna().any()]
+    if PREFERRED_TIME in metrics:
+        return PREFERRED_TIME
+    times = [m for m in metrics if m.endswith("_ns") and not _DISTRIBUTION.match(m)]
+    return times[0] if times else None
+
+
+def _first_message(group: pd.DataFrame, status: str) -> str:
+    messages = [m for m in group.loc[group["status"] == status, "message"] if m]
+    return messages[0] if messages else ""

@@ -1,0 +1,70 @@
+"""cells.py: one row per benchmark, worst status, failed/skipped listing."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from conftest import row
+
+from ipcatlas_analysis.cells import cell_status, problems, status_counts, summarize, time_metric
+from ipcatlas_analysis.load import load_results
+
+SHM_64 = "pingpong/shm/size:64/ranks:2/placement:l3/wait:spin"
+
+
+@pytest.mark.parametrize(("statuses", "expected"), [
+    (["ok", "ok"], "ok"),
+    (["ok", "failed", "ok"], "failed"),
+    (["skipped", "ok"], "ok"),
+    (["skipped", "skipped"], "skipped"),
+    (["skipped", "failed"], "failed"),
+])
+def test_cell_status_is_the_worst(statuses: list[str], expected: str) -> None:
+    assert cell_status(pd.Series(statuses)) == expected
+
+
+def test_summarize_takes_the_median_of_repetitions(inputs: Path) -> None:
+    cells = summarize(load_results([inputs / "repetitions.json"])).set_index("name")
+    assert len(cells) == 4
+    assert cells.loc[SHM_64, "one_way_ns"] == 110.0  # mean would be 118.7
+    assert cells.loc[SHM_64, "repetitions"] == 3
+
+
+def test_summarize_keeps_failed_and_skipped_cells_without_numbers(inputs: Path) -> None:
+    cells = summarize(load_results([inputs / "skipped_failed.json"]))
+    assert status_counts(cells) == {"ok": 12, "failed": 2, "skipped": 5}
+    bad = cells[cells["status"] != "ok"]
+    assert bad["one_way_ns"].isna().all() and (bad["repetitions"] == 0).all()
+    assert str(cells["size"].dtype) == "Int64"
+
+
+def test_pooled_files_make_a_cell_failed_when_one_repetition_failed(inputs: Path) -> None:
+    rows = load_results([inputs / "pingpong_4mech.json", inputs / "skipped_failed.json"])
+    cells = summarize(rows).set_index("name")
+    pipe_64k = cells.loc["pingpong/pipe/size:65536/ranks:2/placement:l3/wait:spin"]
+    assert pipe_64k["status"] == "failed" and pd.isna(pipe_64k["one_way_ns"])
+    assert cells.loc[SHM_64, "repetitions"] == 2
+
+
+def test_problems_lists_every_failed_and_skipped_benchmark(inputs: Path) -> None:
+    listing = problems(load_results([inputs / "skipped_failed.json"]))
+    assert listing[["mechanism", "size", "status"]].values.tolist() == [
+        ["pipe", 65536, "failed"],
+        ["ptrace", 64, "skipped"], ["ptrace", 4096, "skipped"], ["ptrace", 65536, "skipped"],
+        ["ptrace", 1048576, "skipped"],
+        ["unix-stream", 4096, "skipped"], ["unix-stream", 65536, "failed"],
+    ]
+    assert set(listing["files"]) == {str(inputs / "skipped_failed.json")}
+
+
+def test_problems_is_empty_for_a_clean_run(inputs: Path) -> None:
+    assert problems(load_results([inputs / "pingpong_4mech.json"])).empty
+
+
+def test_time_metric_is_generic(make_result: Callable[..., Path]) -> None:
+    path = make_result([row("stream/shm/size:64", round_ns=10.0, p99_ns=20.0, bytes_per_second=6.4e9)])
+    assert time_metric(load_results([path])) == "round_ns"
+    bandwidth_only = make_result([row("stream/shm/size:64", bytes_per_second=6.4e9)], "bw.json")
+    assert time_metric(load_results([bandwidth_only])) is None
