@@ -1,0 +1,181 @@
+"""End-to-end tests of the ipcatlas binary: names, counters, context and
+validation in the JSON it writes; exit statuses; and that nothing is left
+behind after a fault or an interruption.
+
+The binary comes from $IPCATLAS_BIN (set by ctest), else build/release."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+BINARY = Path(os.environ.get("IPCATLAS_BIN", REPO / "build" / "release" / "ipcatlas"))
+QUICK = ["--benchmark_min_time=0.01"]
+COUNTERS = ["one_way_ns", "bytes_per_second", "p50_ns", "p99_ns", "p999_ns", "max_ns", "samples"]
+CONTEXT = ["ipcatlas_version", "kernel", "cpu_model", "hypervisor", "ptrace_scope", "thp", "governor",
+           "mitigations", "topology", "cpus", "placement", "wait"]
+
+
+def ipcatlas(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(BINARY), *args], capture_output=True, text=True, timeout=timeout)
+
+
+def run_json(tmp_path: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
+    out = tmp_path / "result.json"
+    proc = ipcatlas("run", "--out", str(out), *QUICK, *args)
+    assert out.exists(), proc.stderr
+    return proc, json.loads(out.read_text())
+
+
+def processes_running(binary: Path) -> list[int]:
+    """Pids of live processes (not zombies) whose executable is `binary`."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if os.readlink(entry / "exe") == str(binary.resolve()):
+                state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+                if state != "Z":
+                    pids.append(int(entry.name))
+        except OSError:
+            continue
+    return pids
+
+
+@pytest.fixture(autouse=True)
+def nothing_left_behind() -> Any:
+    shm_before = set(os.listdir("/dev/shm"))
+    yield
+    deadline = time.monotonic() + 3
+    while processes_running(BINARY) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert processes_running(BINARY) == [], "an ipcatlas process outlived its test"
+    assert set(os.listdir("/dev/shm")) == shm_before, "shared-memory objects left behind"
+
+
+def test_names_counters_and_context(tmp_path: Path) -> None:
+    proc, doc = run_json(tmp_path, "--mechanisms", "shm,pipe", "--sizes", "1,4K")
+    assert proc.returncode == 0, proc.stderr
+    names = [b["name"] for b in doc["benchmarks"]]
+    placement = doc["context"]["placement"]
+    assert names == [f"pingpong/{m}/size:{s}/ranks:2/placement:{placement}/wait:spin"
+                     for m in ("shm", "pipe") for s in (1, 4096)]
+    for b in doc["benchmarks"]:
+        assert b["ipcatlas_status"] == "ok" and not b.get("error_occurred", False)
+        for counter in COUNTERS:
+            assert b[counter] > 0, (b["name"], counter)
+        size = int(b["name"].split("size:")[1].split("/")[0])
+        assert b["one_way_ns"] == pytest.approx(b["real_time"] / 2, rel=1e-6)
+        assert b["bytes_per_second"] == pytest.approx(size / (b["one_way_ns"] * 1e-9), rel=1e-6)
+        assert b["p50_ns"] <= b["p99_ns"] <= b["p999_ns"] <= b["max_ns"]
+        assert b["samples"] == b["iterations"]
+    for key in CONTEXT:
+        assert doc["context"].get(key), key
+    assert doc["context"]["pipe_size_bytes"].isdigit()
+    assert "[4/4]" in proc.stdout
+
+
+def test_payload_corruption_is_an_error_never_a_figure(tmp_path: Path) -> None:
+    proc, doc = run_json(tmp_path, "--mechanisms", "shm,zerocopy,unix-stream", "--sizes", "1K",
+                         "--inject-fault", "corrupt")
+    assert proc.returncode == 1
+    assert len(doc["benchmarks"]) == 3, "every benchmark must still be reported"
+    for b in doc["benchmarks"]:
+        assert b["ipcatlas_status"] == "failed"
+        assert b["error_occurred"] is True
+        assert "payload mismatch" in b["error_message"]
+        assert "first bad byte at offset 512" in b["error_message"]
+        assert "one_way_ns" not in b and "p50_ns" not in b
+    assert "3 failed" in proc.stderr
+
+
+@pytest.mark.parametrize("fault,expected", [("kill", "was killed by signal 9 (SIGKILL)"),
+                                            ("hang", "hung: no progress after 1.0 s")])
+def test_dead_and_hung_ranks_fail_their_benchmark_and_the_run_goes_on(
+        tmp_path: Path, fault: str, expected: str) -> None:
+    proc, doc = run_json(tmp_path, "--mechanisms", "shm,pipe", "--sizes", "64", "--inject-fault", fault,
+                         "--watchdog", "1")
+    assert proc.returncode == 1
+    assert [b["ipcatlas_status"] for b in doc["benchmarks"]] == ["failed", "failed"]
+    for b in doc["benchmarks"]:
+        assert expected in b["error_message"], b["error_message"]
+
+
+@pytest.mark.parametrize("args,fragment", [
+    (["--mechanisms", "shm,teleport"], "unknown mechanism 'teleport'"),
+    (["--sizes", "0:abc"], "'abc'"),
+    (["--sizes", "2G"], "'2G' is over the limit"),
+    (["--cpus", "0,4095"], "CPU 4095 does not exist"),
+    (["--cpus", "1,1"], "CPU 1 is given twice"),
+    (["--cpus", "0"], "--cpus gives 1 PUs but pingpong runs 2 ranks"),
+    (["--wait", "maybe"], "'maybe'"),
+    (["--scenario", "broadcast"], "unknown scenario 'broadcast'"),
+    (["--benchmark_bogus=1"], "unrecognized"),
+    (["--frobnicate"], "--frobnicate"),
+])
+def test_bad_input_is_one_line_naming_the_value_and_exit_2(args: list[str], fragment: str) -> None:
+    proc = ipcatlas("run", *args)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert fragment in lines[0]
+
+
+def test_unknown_command_and_no_command() -> None:
+    assert ipcatlas("frobnicate").returncode == 2
+    bare = ipcatlas()
+    assert bare.returncode == 2 and "list" in bare.stdout and "run" in bare.stdout
+
+
+def test_help_explains_and_exits_0() -> None:
+    proc = ipcatlas("run", "--help")
+    assert proc.returncode == 0
+    for option in ("--mechanisms", "--sizes", "--cpus", "--wait", "--out", "--benchmark_repetitions"):
+        assert option in proc.stdout
+
+
+def test_list_json_describes_every_mechanism_and_scenario() -> None:
+    proc = ipcatlas("list", "--json")
+    assert proc.returncode == 0
+    doc = json.loads(proc.stdout)
+    ids = [m["id"] for m in doc["mechanisms"]]
+    assert {"shm", "zerocopy", "pipe", "unix-stream"} <= set(ids)
+    for m in doc["mechanisms"]:
+        assert isinstance(m["available"], bool) and m["summary"] and m["copies"] >= 0
+        if not m["available"]:
+            assert m["reason"] and m["fix"]
+    assert [s["id"] for s in doc["scenarios"]] == ["pingpong"]
+
+
+def test_google_benchmark_flags_pass_through(tmp_path: Path) -> None:
+    proc, doc = run_json(tmp_path, "--mechanisms", "shm,pipe", "--sizes", "8",
+                         "--benchmark_filter=shm", "--benchmark_repetitions=2")
+    assert proc.returncode == 0, proc.stderr
+    runs = [b for b in doc["benchmarks"] if b["run_type"] == "iteration"]
+    aggregates = {b["aggregate_name"] for b in doc["benchmarks"] if b["run_type"] == "aggregate"}
+    assert len(runs) == 2 and all("/shm/" in b["name"] for b in runs)
+    assert {"mean", "median", "stddev"} <= aggregates
+    console_json = ipcatlas("run", "--mechanisms", "shm", "--sizes", "8", *QUICK, "--benchmark_format=json")
+    assert json.loads(console_json.stdout)["benchmarks"][0]["one_way_ns"] > 0
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_interrupting_a_run_leaves_nothing_behind(tmp_path: Path, sig: signal.Signals) -> None:
+    out = tmp_path / "interrupted.json"
+    proc = subprocess.Popen([str(BINARY), "run", "--mechanisms", "pipe,shm", "--sizes", "1:4M", "--out", str(out),
+                             "--benchmark_min_time=1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(1.5)
+    assert len(processes_running(BINARY)) >= 3, "the ranks should be running by now"
+    proc.send_signal(sig)
+    _, stderr = proc.communicate(timeout=10)
+    assert proc.returncode == -sig
+    assert "interrupted" in stderr
+    assert not out.exists() and not Path(str(out) + ".tmp").exists()
