@@ -136,7 +136,7 @@ RankGroup::RankGroup(const Topology& topology, GroupPlan plan, RankProgramFactor
 
   // Ranks wait for every pid to be published before they set up (peers need them).
   control_->command_seq.store(1, std::memory_order_release);
-  futex_wake_all(control_->command_seq);
+  futex_wake_all(&control_->command_seq);
   await_all(kReady, plan_.watchdog_seconds, "starting");
 }
 
@@ -175,7 +175,7 @@ void RankGroup::post(std::uint32_t op, const Batch& batch) {
   control_->op = op;
   control_->batch = batch;
   control_->command_seq.fetch_add(1, std::memory_order_release);
-  futex_wake_all(control_->command_seq);
+  futex_wake_all(&control_->command_seq);
 }
 
 void RankGroup::run(const Batch& batch, double expected_seconds) {

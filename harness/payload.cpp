@@ -52,27 +52,19 @@ void fill_body(std::span<std::byte> msg, std::uint64_t seed) {
   std::memcpy(msg.data() + 8 * whole, &last, msg.size() - 8 * whole);
 }
 
-void write_stamp(std::span<std::byte> msg, PayloadKey key) {
-  const std::size_t n = msg.size();
-  if (n == 0) return;
+Stamp make_stamp(std::size_t n, PayloadKey key) {
+  // Lay the stamp into a scratch message the way the sender does, then read
+  // back its first and last 8 bytes: this handles the overlap below 16 bytes.
   const std::size_t k = std::min<std::size_t>(8, n);
   const std::uint64_t v = stamp_value(key);
-  std::memcpy(msg.data(), &v, k);
-  std::memcpy(msg.data() + n - k, &v, k);
-}
-
-bool stamp_matches(std::span<const std::byte> msg, PayloadKey key) {
-  const std::size_t n = msg.size();
-  if (n >= 16) {
-    const std::uint64_t v = stamp_value(key);
-    std::uint64_t head, tail;
-    std::memcpy(&head, msg.data(), 8);
-    std::memcpy(&tail, msg.data() + n - 8, 8);
-    return head == v && tail == v;
-  }
-  for (std::size_t i = 0; i < n; ++i)
-    if (std::to_integer<std::uint8_t>(msg[i]) != expected_byte(i, n, key)) return false;
-  return true;
+  std::byte scratch[16] = {};
+  const std::size_t len = std::min<std::size_t>(n, 16);
+  std::memcpy(scratch, &v, k);
+  std::memcpy(scratch + len - k, &v, k);
+  Stamp s{n, 0, 0};
+  std::memcpy(&s.head, scratch, k);
+  if (n >= 8) std::memcpy(&s.tail, scratch + len - 8, 8);
+  return s;
 }
 
 void fill_message(std::span<std::byte> msg, PayloadKey key) {

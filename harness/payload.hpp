@@ -8,13 +8,16 @@
 //     first and the last min(8, n) bytes. It changes every message, so a
 //     mechanism that delivers an old message, or only part of a new one, fails.
 //
-// In a timed loop the sender writes only the stamp (two 8-byte stores) and
-// the receiver checks only the stamp (two loads). The whole body of the last
-// message of every batch is checked byte by byte after the clock stops.
+// In a timed loop both stamps are computed before the message is due
+// (make_stamp), so that after it arrives the receiver only loads and compares
+// two words, and the sender only stores two: hashing on the critical path
+// measurably slows a 100 ns round trip. Whole messages are checked byte by
+// byte (first_mismatch) outside the timed path.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <span>
 #include <string>
@@ -30,9 +33,42 @@ struct PayloadKey {
 std::uint64_t payload_seed(std::uint64_t salt, std::uint64_t batch, int direction);
 
 void fill_body(std::span<std::byte> msg, std::uint64_t seed);
-void write_stamp(std::span<std::byte> msg, PayloadKey key);
+
+// The first and last 8 bytes of an n-byte message (for n < 8, its n bytes in
+// `head`), as write_stamp() lays them down.
+struct Stamp {
+  std::size_t n = 0;
+  std::uint64_t head = 0;
+  std::uint64_t tail = 0;
+};
+Stamp make_stamp(std::size_t n, PayloadKey key);
+
+inline void write_stamp(std::span<std::byte> msg, const Stamp& s) {
+  if (s.n >= 8) {
+    std::memcpy(msg.data(), &s.head, 8);
+    std::memcpy(msg.data() + s.n - 8, &s.tail, 8);
+  } else {
+    for (std::size_t i = 0; i < s.n; ++i) msg[i] = static_cast<std::byte>(s.head >> (8 * i));
+  }
+}
+
 // The cheap per-message check: only the stamp bytes.
-bool stamp_matches(std::span<const std::byte> msg, PayloadKey key);
+inline bool stamp_matches(std::span<const std::byte> msg, const Stamp& s) {
+  if (s.n >= 8) {
+    std::uint64_t head, tail;
+    std::memcpy(&head, msg.data(), 8);
+    std::memcpy(&tail, msg.data() + s.n - 8, 8);
+    return head == s.head && tail == s.tail;
+  }
+  for (std::size_t i = 0; i < s.n; ++i)
+    if (msg[i] != static_cast<std::byte>(s.head >> (8 * i))) return false;
+  return true;
+}
+
+inline void write_stamp(std::span<std::byte> msg, PayloadKey key) { write_stamp(msg, make_stamp(msg.size(), key)); }
+inline bool stamp_matches(std::span<const std::byte> msg, PayloadKey key) {
+  return stamp_matches(msg, make_stamp(msg.size(), key));
+}
 
 // fill_body + write_stamp.
 void fill_message(std::span<std::byte> msg, PayloadKey key);

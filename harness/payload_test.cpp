@@ -29,8 +29,8 @@ TEST(Payload, TheStampChangesEveryMessage) {
     for (std::uint64_t seq = 0; seq < 600; ++seq) {
       for (std::size_t n : {1u, 8u, 64u}) {
         const auto m = message(n, {seed, seq});
-        ASSERT_FALSE(stamp_matches(m, {seed, seq + 1})) << n << " " << seq;
-        ASSERT_TRUE(first_mismatch(m, {seed, seq + 1}).has_value()) << n << " " << seq;
+        ASSERT_FALSE(stamp_matches(m, PayloadKey{seed, seq + 1})) << n << " " << seq;
+        ASSERT_TRUE(first_mismatch(m, PayloadKey{seed, seq + 1}).has_value()) << n << " " << seq;
       }
     }
   }

@@ -102,6 +102,7 @@ class PingPongRank final : public RankProgram {
     seed_out_ = payload_seed(salt_, batch, rank_);
     seed_in_ = payload_seed(salt_, batch, peer_);
     seq_ = 0;
+    stamps_ = stamps_for(0);
     fill_body(outgoing(), seed_out_);
   }
 
@@ -115,29 +116,42 @@ class PingPongRank final : public RankProgram {
 
   std::span<std::byte> incoming() { return {in_buffer_.data() + cell_.buffer_offset, cell_.size}; }
 
+  // The stamps of message seq_ + 1 are computed while waiting for message
+  // seq_ (rank 0 after its send, rank 1 after its reply), so that only loads
+  // and stores of stamp words lie between a message's arrival and the reply.
   void round_trip(Check check, Timing timing = Timing::untimed) {
+    Stamps next;
     if (rank_ == 0) {
-      send_next();
-      receive_next(check);
+      send_next(stamps_.out);
+      next = stamps_for(seq_ + 1);
+      receive_next(check, stamps_.in);
     } else {
-      receive_next(check);
-      send_next();
+      receive_next(check, stamps_.in);
+      send_next(stamps_.out);
+      next = stamps_for(seq_ + 1);
       if (timing == Timing::timed) record_interval();
     }
+    stamps_ = next;
     ++seq_;
   }
 
-  void send_next() {
+  struct Stamps {
+    Stamp out, in;
+  };
+  Stamps stamps_for(std::uint64_t seq) const {
+    return {make_stamp(cell_.size, {seed_out_, seq}), make_stamp(cell_.size, {seed_in_, seq})};
+  }
+
+  void send_next(const Stamp& stamp) {
     const std::span<std::byte> out = outgoing();
-    write_stamp(out, {seed_out_, seq_});
+    write_stamp(out, stamp);
     link_->send(out);
   }
 
-  void receive_next(Check check) {
+  void receive_next(Check check, const Stamp& stamp) {
     const std::span<const std::byte> got = link_->recv(incoming());
-    const PayloadKey key{seed_in_, seq_};
-    if (check == Check::stamp && stamp_matches(got, key)) return;
-    if (const auto bad = first_mismatch(got, key))
+    if (check == Check::stamp && stamp_matches(got, stamp)) return;
+    if (const auto bad = first_mismatch(got, {seed_in_, seq_}))
       throw std::runtime_error(describe_mismatch(*bad, seq_, peer_, rank_, got.size()));
   }
 
@@ -157,6 +171,7 @@ class PingPongRank final : public RankProgram {
   std::uint64_t salt_;
   PrivateBuffer out_buffer_, in_buffer_;
   std::uint64_t seed_out_ = 0, seed_in_ = 0, seq_ = 0;
+  Stamps stamps_;  // of message seq_
   std::uint64_t last_send_ns_ = 0, samples_ = 0;
 };
 
