@@ -1,0 +1,152 @@
+"""ci/accuracy: ipcatlas against minimal reference programs, as ratios.
+
+Each check pairs one ipcatlas figure with the figure of a tiny C program in
+ci/reference/ that does the same thing with nothing around it. Both run on
+the same two PUs, interleaved A B B A round after round, so that a change in
+the machine (this is often a VM whose vCPUs the host moves) hits both alike.
+Two ratios are reported:
+  paired  the median, over rounds, of the ratio of the two runs next to each
+          other, which saw (nearly) the same state of the machine. The
+          verdict uses this ratio.
+  best    the ratio of each program's best round (lowest time, highest
+          bandwidth), for context: each program with the least interference,
+          but possibly in different states of the machine.
+On a quiet machine the two agree; on a VM whose vCPUs the host moves they can
+differ a lot, and the paired range shows how much.
+
+Absolute values are printed for orientation only; compare ratios."""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+REPO = Path(__file__).resolve().parent.parent
+BUILD = REPO / "build" / "release"
+IPCATLAS = BUILD / "ipcatlas"
+REFERENCE = BUILD / "ci" / "reference"
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str               # what is compared
+    target: str             # the goal, for humans
+    ipcatlas: Callable[[list[int]], float]
+    reference: Callable[[list[int]], float]
+    ratio_limit: float      # ipcatlas / reference must be <= this (or >= for bandwidth)
+    higher_is_better: bool = False
+
+
+def ipcatlas_counter(mechanism: str, size: str, counter: str, min_time: float) -> Callable[[list[int]], float]:
+    def measure(cpus: list[int]) -> float:
+        out = subprocess.run([str(IPCATLAS), "run", "--mechanisms", mechanism, "--sizes", size,
+                              "--cpus", ",".join(map(str, cpus)), f"--benchmark_min_time={min_time}",
+                              "--benchmark_format=json"], capture_output=True, text=True, check=True).stdout
+        bench = json.loads(out)["benchmarks"][0]
+        if bench.get("error_occurred"):
+            raise RuntimeError(f"{mechanism} {size}: {bench['error_message']}")
+        return float(bench[counter])
+    return measure
+
+
+def reference(program: str, iterations: int, *extra: str, mode: str | None = None) -> Callable[[list[int]], float]:
+    def measure(cpus: list[int]) -> float:
+        args = [str(REFERENCE / f"ref_{program}")] + ([mode] if mode else [])
+        args += [str(cpus[0]), str(cpus[1]), str(iterations), *extra]
+        line = subprocess.run(args, capture_output=True, text=True, check=True).stdout.split()
+        return float(line[1])
+    return measure
+
+
+def checks(min_time: float) -> list[Check]:
+    floor = reference("cacheline_pingpong", 300_000)
+    return [
+        Check("shm 8 B one-way / cache-line bounce", "<= 1.5", ipcatlas_counter("shm", "8", "one_way_ns", min_time),
+              floor, 1.5),
+        Check("zerocopy 8 B one-way / cache-line bounce", "<= 1.2",
+              ipcatlas_counter("zerocopy", "8", "one_way_ns", min_time), floor, 1.2),
+        Check("pipe 1 B one-way / minimal write-read ping-pong", "<= 1.10",
+              ipcatlas_counter("pipe", "1", "one_way_ns", min_time),
+              reference("fd_pingpong", 2000, "1", mode="pipe"), 1.10),
+        Check("unix-stream 1 B one-way / minimal write-read ping-pong", "<= 1.10",
+              ipcatlas_counter("unix-stream", "1", "one_way_ns", min_time),
+              reference("fd_pingpong", 2000, "1", mode="unix"), 1.10),
+        Check("shm 1 MiB bandwidth / single-core memcpy 1 MiB", ">= 0.7",
+              ipcatlas_counter("shm", "1M", "bytes_per_second", min_time),
+              reference("memcpy_bandwidth", 1500, str(1 << 20)), 0.7, higher_is_better=True),
+        Check("shm 1 MiB bandwidth / minimal two-core double-copy ring", "(context)",
+              ipcatlas_counter("shm", "1M", "bytes_per_second", min_time),
+              reference("ring_bandwidth", 200, str(1 << 20)), 0.0, higher_is_better=True),
+    ]
+
+
+def run_check(check: Check, cpus: list[int], rounds: int) -> dict[str, object]:
+    ratios, ours, refs = [], [], []
+    for r in range(rounds):
+        order = [check.reference, check.ipcatlas] if r % 2 == 0 else [check.ipcatlas, check.reference]
+        values = {f: f(cpus) for f in order}
+        ours.append(values[check.ipcatlas])
+        refs.append(values[check.reference])
+        ratios.append(ours[-1] / refs[-1])
+    best = max if check.higher_is_better else min
+    best_ratio = best(ours) / best(refs)
+    paired = statistics.median(ratios)
+    met = paired >= check.ratio_limit if check.higher_is_better else paired <= check.ratio_limit
+    return {"check": check.name, "target": check.target, "best_ratio": best_ratio,
+            "paired_median": paired, "paired_min": min(ratios), "paired_max": max(ratios),
+            "ipcatlas_best": best(ours), "reference_best": best(refs),
+            "verdict": "context" if check.ratio_limit == 0 else ("met" if met else "MISSED")}
+
+
+def default_run_seconds(mechanisms: str) -> float:
+    start = time.monotonic()
+    subprocess.run([str(IPCATLAS), "run", "--mechanisms", mechanisms], capture_output=True, check=True)
+    return time.monotonic() - start
+
+
+def default_cpus() -> list[int]:
+    out = subprocess.run([str(IPCATLAS), "run", "--mechanisms", "zerocopy", "--sizes", "1",
+                          "--benchmark_min_time=0.001", "--benchmark_format=json"],
+                         capture_output=True, text=True, check=True).stdout
+    return [int(c) for c in json.loads(out)["context"]["cpus"].split(",")]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=11, help="interleaved rounds per check (default 11)")
+    parser.add_argument("--min-time", type=float, default=0.1, help="seconds per ipcatlas measurement")
+    parser.add_argument("--cpus", help="two PUs (default: the pair ipcatlas picks)")
+    parser.add_argument("--json", type=Path, help="also write the results to this file")
+    args = parser.parse_args()
+    if not IPCATLAS.exists():
+        print(f"ci/accuracy: {IPCATLAS} missing; run ci/build first", file=sys.stderr)
+        return 2
+    cpus = [int(c) for c in args.cpus.split(",")] if args.cpus else default_cpus()
+    print(f"ci/accuracy: PUs {cpus[0]},{cpus[1]}, {args.rounds} interleaved rounds per check; ratio = ipcatlas / reference")
+    print("  paired: median (and range) of the ratios of adjacent runs; best: ratio of each side's best run")
+    print(f"{'check':58} {'target':>8} {'paired (range)':>20} {'best':>6} {'ipcatlas':>10} {'reference':>10}  verdict")
+    results = []
+    for check in checks(args.min_time):
+        res = run_check(check, cpus, args.rounds)
+        results.append(res)
+        paired = f"{res['paired_median']:.2f} ({res['paired_min']:.2f}-{res['paired_max']:.2f})"
+        print(f"{res['check']:58} {res['target']:>8} {paired:>20} {res['best_ratio']:6.2f} "
+              f"{res['ipcatlas_best']:10.4g} {res['reference_best']:10.4g}  {res['verdict']}", flush=True)
+    seconds = default_run_seconds("shm,zerocopy,pipe,unix-stream")
+    results.append({"check": "default run, 4 mechanisms, 1 B - 4 MiB", "target": "< 60 s", "seconds": seconds,
+                    "verdict": "met" if seconds < 60 else "MISSED"})
+    print(f"{'default run (shm, zerocopy, pipe, unix-stream; 1 B - 4 MiB)':58} {'< 60 s':>8} {seconds:6.1f} s"
+          f"{'':42}{results[-1]['verdict']}")
+    if args.json:
+        args.json.write_text(json.dumps({"cpus": cpus, "results": results}, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
