@@ -5,6 +5,10 @@
 // copies them in and posts, the receiver copies them out and consumes; one
 // cache line moves per message.
 //
+// Messages that fit one fragment (up to 4 KiB) go through a per-direction
+// buffer, signalled through the mailbox line too: the ring's turn words would
+// add two line transfers per message.
+//
 // Larger messages are cut into fragments and pushed through a ring of kCells
 // cells per direction. Each cell has a turn word in its own cache line: for
 // round r (the r-th time the ring wraps) the cell is free when turn == 2r and
@@ -53,11 +57,13 @@ struct Ring {
 };
 
 constexpr std::size_t kRingBytes = kCells * sizeof(CellTurn) + kCells * kCellBytes;
+constexpr std::size_t kDirectBytes = kMinFragmentBytes;  // messages this small need no pipelining
+constexpr std::size_t kDirectOffset = sizeof(MailboxShared) + 2 * kRingBytes;
 
 class ShmLink final : public Link {
  public:
   explicit ShmLink(const LinkConfig& config)
-      : config_(config), memory_(sizeof(MailboxShared) + 2 * kRingBytes) {
+      : config_(config), memory_(kDirectOffset + 2 * kDirectBytes) {
     for (int d = 0; d < 2; ++d) {
       std::byte* base = memory_.data() + sizeof(MailboxShared) + static_cast<std::size_t>(d) * kRingBytes;
       rings_[d] = Ring{reinterpret_cast<CellTurn*>(base), base + kCells * sizeof(CellTurn)};
@@ -68,12 +74,20 @@ class ShmLink final : public Link {
     mailbox_ = MailboxEnd(memory_.as<MailboxShared>(), side, config_.wait);
     out_ = &rings_[index_of(side)];
     in_ = &rings_[index_of(other(side))];
+    out_direct_ = memory_.data() + kDirectOffset + static_cast<std::size_t>(index_of(side)) * kDirectBytes;
+    in_direct_ = memory_.data() + kDirectOffset + static_cast<std::size_t>(index_of(other(side))) * kDirectBytes;
   }
 
   void send(std::span<const std::byte> msg) override {
     if (msg.size() <= MailboxShared::kSlotBytes) {
       mailbox_.wait_all_consumed();
       copy_small(mailbox_.out_slot().data(), msg.data(), msg.size());
+      mailbox_.post();
+      return;
+    }
+    if (msg.size() <= kDirectBytes) {
+      mailbox_.wait_all_consumed();
+      std::memcpy(out_direct_, msg.data(), msg.size());
       mailbox_.post();
       return;
     }
@@ -93,6 +107,12 @@ class ShmLink final : public Link {
     if (into.size() <= MailboxShared::kSlotBytes) {
       mailbox_.wait_posted();
       copy_small(into.data(), mailbox_.in_slot().data(), into.size());
+      mailbox_.consume();
+      return into;
+    }
+    if (into.size() <= kDirectBytes) {
+      mailbox_.wait_posted();
+      std::memcpy(into.data(), in_direct_, into.size());
       mailbox_.consume();
       return into;
     }
@@ -116,6 +136,8 @@ class ShmLink final : public Link {
   MailboxEnd mailbox_;
   Ring* out_ = nullptr;
   Ring* in_ = nullptr;
+  std::byte* out_direct_ = nullptr;
+  std::byte* in_direct_ = nullptr;
   std::uint64_t sent_fragments_ = 0;
   std::uint64_t received_fragments_ = 0;
 };
