@@ -6,6 +6,7 @@
 #include <string>
 
 #include "harness/error.hpp"
+#include "mechanisms/mechanism.hpp"
 
 namespace ipcatlas {
 
@@ -38,6 +39,18 @@ void read_message(int fd, std::span<std::byte> into, const char* what) {
     p += n;
     left -= static_cast<std::size_t>(n);
   }
+}
+
+Availability probe_one_byte(int write_fd, int read_fd, const char* what, const char* fix) {
+  try {
+    const std::byte out{1};
+    write_message(write_fd, {&out, 1}, what);
+    std::byte in;
+    read_message(read_fd, {&in, 1}, what);
+  } catch (const std::exception& e) {
+    return Availability::no(e.what(), fix);
+  }
+  return Availability::yes();
 }
 
 Fd& Fd::operator=(Fd&& other) noexcept {

@@ -17,6 +17,12 @@ void write_message(int fd, std::span<const std::byte> msg, const char* what);
 // std::runtime_error when the peer closed the stream.
 void read_message(int fd, std::span<std::byte> into, const char* what);
 
+struct Availability;
+
+// The probe of a byte-stream mechanism: one byte through write_fd must come
+// out of read_fd. `fix` is the advice given when it does not.
+Availability probe_one_byte(int write_fd, int read_fd, const char* what, const char* fix);
+
 // A file descriptor closed on destruction.
 class Fd {
  public:

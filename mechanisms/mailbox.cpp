@@ -1,6 +1,18 @@
 #include "mechanisms/mailbox.hpp"
 
+#include "harness/error.hpp"
+#include "harness/shared_memory.hpp"
+
 namespace ipcatlas {
+
+Availability probe_shared_memory() {
+  try {
+    SharedMapping probe(4096);
+  } catch (const SysError& e) {
+    return Availability::no(e.what(), "check the memory limits (ulimit -v, cgroup memory.max)");
+  }
+  return Availability::yes();
+}
 
 namespace {
 constexpr int kPostedHalf = 0;

@@ -43,6 +43,9 @@ struct MailboxShared {
   alignas(64) std::atomic<std::uint32_t> sleepers[2];  // side s sleeps in a futex (block/adaptive)
 };
 
+// The probe of the shared-memory mechanisms: can this process map shared memory?
+Availability probe_shared_memory();
+
 // Copies up to kSlotBytes bytes with a few overlapping word moves instead of
 // a call to memcpy: on the 8-byte ping-pong a library call is measurable.
 inline void copy_small(std::byte* dst, const std::byte* src, std::size_t n) {

@@ -60,19 +60,17 @@ class PipeLink final : public Link {
   int out_fd_ = -1, in_fd_ = -1;
 };
 
+constexpr const char* kPipeFix =
+    "a seccomp filter or resource limit blocks pipes; check ulimit -n and the container's seccomp profile";
+
 Availability probe_pipe() {
+  Fd r, w;
   try {
-    Fd r, w;
     make_big_pipe(r, w);
-    const std::byte b{1};
-    write_message(w.get(), {&b, 1}, "pipe probe");
-    std::byte got;
-    read_message(r.get(), {&got, 1}, "pipe probe");
   } catch (const std::exception& e) {
-    return Availability::no(e.what(), "a seccomp filter or resource limit blocks pipes; check ulimit -n and the "
-                                      "container's seccomp profile");
+    return Availability::no(e.what(), kPipeFix);
   }
-  return Availability::yes();
+  return probe_one_byte(w.get(), r.get(), "pipe probe", kPipeFix);
 }
 
 std::map<std::string, std::string> pipe_context() {

@@ -142,15 +142,6 @@ class ShmLink final : public Link {
   std::uint64_t received_fragments_ = 0;
 };
 
-Availability probe_shm() {
-  try {
-    SharedMapping probe(4096);
-  } catch (const SysError& e) {
-    return Availability::no(e.what(), "check the memory limits (ulimit -v, cgroup memory.max)");
-  }
-  return Availability::yes();
-}
-
 std::map<std::string, std::string> shm_context() {
   return {{"shm_cells", std::to_string(kCells)},
           {"shm_cell_bytes", std::to_string(kCellBytes)},
@@ -166,7 +157,7 @@ extern const Mechanism kShmMechanism{
                "through the cells",
     .copies = 2,
     .copies_note = "",
-    .probe = probe_shm,
+    .probe = probe_shared_memory,
     .make_link = [](const LinkConfig& c) -> std::unique_ptr<Link> { return std::make_unique<ShmLink>(c); },
     .cannot_serve = nullptr,
     .context = shm_context,

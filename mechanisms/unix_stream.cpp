@@ -39,19 +39,18 @@ class UnixStreamLink final : public Link {
   int fd_ = -1;
 };
 
+constexpr const char* kUnixFix =
+    "a seccomp filter or LSM policy blocks AF_UNIX sockets; check the container's seccomp profile and AppArmor/SELinux "
+    "rules";
+
 Availability probe_unix_stream() {
+  Fd a, b;
   try {
-    Fd a, b;
     make_socket_pair(a, b);
-    const std::byte out{1};
-    write_message(a.get(), {&out, 1}, "unix-stream probe");
-    std::byte in;
-    read_message(b.get(), {&in, 1}, "unix-stream probe");
   } catch (const std::exception& e) {
-    return Availability::no(e.what(), "a seccomp filter or LSM policy blocks AF_UNIX sockets; check the container's "
-                                      "seccomp profile and AppArmor/SELinux rules");
+    return Availability::no(e.what(), kUnixFix);
   }
-  return Availability::yes();
+  return probe_one_byte(a.get(), b.get(), "unix-stream probe", kUnixFix);
 }
 
 std::map<std::string, std::string> unix_stream_context() {

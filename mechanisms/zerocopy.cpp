@@ -81,15 +81,6 @@ class ZerocopyLink final : public Link {
   bool holding_view_ = false;
 };
 
-Availability probe_zerocopy() {
-  try {
-    SharedMapping probe(4096);
-  } catch (const SysError& e) {
-    return Availability::no(e.what(), "check the memory limits (ulimit -v, cgroup memory.max)");
-  }
-  return Availability::yes();
-}
-
 }  // namespace
 
 extern const Mechanism kZerocopyMechanism{
@@ -97,7 +88,7 @@ extern const Mechanism kZerocopyMechanism{
     .summary = "payload written in place in memory both ranks map; only the signal moves (the floor)",
     .copies = 0,
     .copies_note = "",
-    .probe = probe_zerocopy,
+    .probe = probe_shared_memory,
     .make_link = [](const LinkConfig& c) -> std::unique_ptr<Link> { return std::make_unique<ZerocopyLink>(c); },
     .cannot_serve = nullptr,
     .context = nullptr,
