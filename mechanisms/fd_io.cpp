@@ -1,16 +1,38 @@
 #include "mechanisms/fd_io.hpp"
 
+#include <fcntl.h>
 #include <unistd.h>
+
+#include <fstream>
 
 #include <stdexcept>
 #include <string>
 
 #include "harness/error.hpp"
+#include "harness/wait.hpp"
 #include "mechanisms/mechanism.hpp"
 
 namespace ipcatlas {
 
+long pipe_max_size() {
+  std::ifstream in("/proc/sys/fs/pipe-max-size");
+  long size = 0;
+  return (in >> size) ? size : 0;
+}
+
+long make_big_pipe(Fd& read_end, Fd& write_end) {
+  int fds[2];
+  check_sys(pipe2(fds, O_CLOEXEC), "pipe2");
+  read_end = Fd(fds[0]);
+  write_end = Fd(fds[1]);
+  const long wanted = pipe_max_size();
+  const long got = wanted > 0 ? fcntl(fds[1], F_SETPIPE_SZ, static_cast<int>(wanted)) : -1;
+  // Unprivileged users over fs.pipe-user-pages-soft keep the default; that is not an error.
+  return got > 0 ? got : fcntl(fds[1], F_GETPIPE_SZ);
+}
+
 void write_message(int fd, std::span<const std::byte> msg, const char* what) {
+  publish_deferred_signals();
   static const std::byte token{0x5a};
   const std::byte* p = msg.empty() ? &token : msg.data();
   std::size_t left = msg.empty() ? 1 : msg.size();
@@ -26,6 +48,7 @@ void write_message(int fd, std::span<const std::byte> msg, const char* what) {
 }
 
 void read_message(int fd, std::span<std::byte> into, const char* what) {
+  publish_deferred_signals();
   std::byte token;
   std::byte* p = into.empty() ? &token : into.data();
   std::size_t left = into.empty() ? 1 : into.size();

@@ -11,13 +11,22 @@
 namespace ipcatlas {
 
 // Writes all of msg (or the token for an empty one), retrying short writes
-// and EINTR. Throws SysError naming `what`.
+// and EINTR. Throws SysError naming `what`. Both calls may block in the
+// kernel, so they first publish this process's deferred acknowledgements
+// (the rule of DeferredSignal in harness/wait.hpp).
 void write_message(int fd, std::span<const std::byte> msg, const char* what);
 // Reads exactly into.size() bytes (or the token). Throws SysError, or
 // std::runtime_error when the peer closed the stream.
 void read_message(int fd, std::span<std::byte> into, const char* what);
 
 struct Availability;
+class Fd;
+
+// /proc/sys/fs/pipe-max-size, or 0 if unreadable.
+long pipe_max_size();
+// Creates a pipe (O_CLOEXEC) with its buffer raised with F_SETPIPE_SZ as far
+// as allowed; returns the size it got. Throws SysError if pipe2 fails.
+long make_big_pipe(Fd& read_end, Fd& write_end);
 
 // The probe of a byte-stream mechanism: one byte through write_fd must come
 // out of read_fd. `fix` is the advice given when it does not.

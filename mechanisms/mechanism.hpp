@@ -78,6 +78,7 @@ struct Mechanism {
   std::string_view summary;  // one line: how the bytes move
   int copies;                // copies of the payload the API makes
   std::string_view copies_note;  // qualifies `copies`, e.g. "2 inside the kernel"
+  std::string_view permissions;  // what it needs beyond a plain process, e.g. "ptrace access to the peer"
 
   // Checks, by trying, whether the mechanism works on this machine.
   Availability (*probe)();
@@ -87,6 +88,9 @@ struct Mechanism {
   std::string (*cannot_serve)(std::string_view scenario, int ranks) = nullptr;
   // Settings worth recording with results (e.g. the pipe size used).
   std::map<std::string, std::string> (*context)() = nullptr;
+  // Larger messages are skipped unless the user raises the cap (--size-cap
+  // ID=SIZE); 0 means no cap. For mechanisms too slow to measure big sizes.
+  std::size_t default_size_cap = 0;
 };
 
 }  // namespace ipcatlas

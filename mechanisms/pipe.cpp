@@ -15,24 +15,6 @@
 namespace ipcatlas {
 namespace {
 
-long pipe_max_size() {
-  std::ifstream in("/proc/sys/fs/pipe-max-size");
-  long size = 0;
-  return (in >> size) ? size : 0;
-}
-
-// Creates a pipe with its buffer raised as far as allowed; returns the size set.
-long make_big_pipe(Fd& read_end, Fd& write_end) {
-  int fds[2];
-  check_sys(pipe2(fds, O_CLOEXEC), "pipe2");
-  read_end = Fd(fds[0]);
-  write_end = Fd(fds[1]);
-  const long wanted = pipe_max_size();
-  const long got = wanted > 0 ? fcntl(fds[1], F_SETPIPE_SZ, static_cast<int>(wanted)) : -1;
-  // Unprivileged users over fs.pipe-user-pages-soft keep the default; that is not an error.
-  return got > 0 ? got : fcntl(fds[1], F_GETPIPE_SZ);
-}
-
 class PipeLink final : public Link {
  public:
   explicit PipeLink(const LinkConfig&) {
@@ -90,6 +72,7 @@ extern const Mechanism kPipeMechanism{
     .summary = "write() / read() through a pipe per direction, pipe size raised with F_SETPIPE_SZ",
     .copies = 2,
     .copies_note = "",
+    .permissions = "",
     .probe = probe_pipe,
     .make_link = [](const LinkConfig& c) -> std::unique_ptr<Link> { return std::make_unique<PipeLink>(c); },
     .cannot_serve = nullptr,

@@ -11,6 +11,15 @@ extern const Mechanism kShmMechanism;
 extern const Mechanism kZerocopyMechanism;
 extern const Mechanism kPipeMechanism;
 extern const Mechanism kUnixStreamMechanism;
+extern const Mechanism kUnixSeqpacketMechanism;
+extern const Mechanism kVmspliceMechanism;
+extern const Mechanism kCmaReadMechanism;
+extern const Mechanism kCmaWriteMechanism;
+extern const Mechanism kProcmemReadMechanism;
+extern const Mechanism kProcmemWriteMechanism;
+extern const Mechanism kPtraceMechanism;
+extern const Mechanism kKnemMechanism;
+extern const Mechanism kXpmemMechanism;
 
 std::span<const Mechanism* const> all_mechanisms() {
   static const Mechanism* const kAll[] = {
@@ -18,6 +27,15 @@ std::span<const Mechanism* const> all_mechanisms() {
       &kZerocopyMechanism,
       &kPipeMechanism,
       &kUnixStreamMechanism,
+      &kUnixSeqpacketMechanism,
+      &kVmspliceMechanism,
+      &kCmaReadMechanism,
+      &kCmaWriteMechanism,
+      &kProcmemReadMechanism,
+      &kProcmemWriteMechanism,
+      &kPtraceMechanism,
+      &kKnemMechanism,
+      &kXpmemMechanism,
   };
   return kAll;
 }

@@ -157,6 +157,7 @@ extern const Mechanism kShmMechanism{
                "through the cells",
     .copies = 2,
     .copies_note = "",
+    .permissions = "",
     .probe = probe_shared_memory,
     .make_link = [](const LinkConfig& c) -> std::unique_ptr<Link> { return std::make_unique<ShmLink>(c); },
     .cannot_serve = nullptr,

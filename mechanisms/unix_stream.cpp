@@ -75,6 +75,7 @@ extern const Mechanism kUnixStreamMechanism{
     .summary = "send() / recv() on an AF_UNIX SOCK_STREAM socket pair",
     .copies = 2,
     .copies_note = "",
+    .permissions = "",
     .probe = probe_unix_stream,
     .make_link = [](const LinkConfig& c) -> std::unique_ptr<Link> { return std::make_unique<UnixStreamLink>(c); },
     .cannot_serve = nullptr,

@@ -88,6 +88,7 @@ extern const Mechanism kZerocopyMechanism{
     .summary = "payload written in place in memory both ranks map; only the signal moves (the floor)",
     .copies = 0,
     .copies_note = "",
+    .permissions = "",
     .probe = probe_shared_memory,
     .make_link = [](const LinkConfig& c) -> std::unique_ptr<Link> { return std::make_unique<ZerocopyLink>(c); },
     .cannot_serve = nullptr,

@@ -1,0 +1,100 @@
+// procmem-read and procmem-write: pread / pwrite on the peer's /proc/PID/mem,
+// at the address the peer posted (rendezvous.hpp). One copy as the API sees
+// it, but the kernel copies page by page through a bounce page of its own
+// (mem_rw() in fs/proc/base.c), so there are two inside the kernel.
+//
+// The file is opened once per peer and kept open. It is opened on the first
+// message rather than in open(): opening checks ptrace access, and under
+// Yama ptrace_scope=1 the peer must have declared us first, which it has done
+// by the time it posts an address.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <string>
+
+#include "harness/error.hpp"
+#include "mechanisms/fd_io.hpp"
+#include "mechanisms/rendezvous.hpp"
+
+namespace ipcatlas {
+namespace {
+
+class ProcMemMemory final : public PeerMemory {
+ public:
+  explicit ProcMemMemory(int open_flags) : open_flags_(open_flags) {}
+
+  void read(std::span<std::byte> into, std::uintptr_t remote) override {
+    transfer(into.data(), remote, into.size(), false);
+  }
+  void write(std::uintptr_t remote, std::span<const std::byte> from) override {
+    transfer(const_cast<std::byte*>(from.data()), remote, from.size(), true);
+  }
+
+ private:
+  int file() {
+    if (file_.get() < 0) {
+      const int fd = ::open(("/proc/" + std::to_string(peer_) + "/mem").c_str(), open_flags_ | O_CLOEXEC);
+      if (fd < 0) throw_access_error("open /proc/PID/mem", errno, peer_);
+      file_ = Fd(fd);
+    }
+    return file_.get();
+  }
+
+  // pread/pwrite may return short counts (the kernel stops at a page it
+  // cannot access, or at its own limits); loop until done.
+  void transfer(std::byte* local, std::uintptr_t remote, std::size_t length, bool writing) {
+    for (std::size_t done = 0; done < length;) {
+      const auto offset = static_cast<off_t>(remote + done);
+      const ssize_t n = writing ? pwrite(file(), local + done, length - done, offset)
+                                : pread(file(), local + done, length - done, offset);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) throw_access_error(writing ? "pwrite /proc/PID/mem" : "pread /proc/PID/mem", errno, peer_);
+      if (n == 0) throw std::runtime_error("/proc/PID/mem: end of the peer's mapping (its buffer is gone?)");
+      done += static_cast<std::size_t>(n);
+    }
+  }
+
+  int open_flags_;
+  Fd file_;
+};
+
+Availability probe_procmem_read() {
+  return probe_peer_memory("open /proc/PID/mem", Rendezvous::pull,
+                           [] { return std::make_unique<ProcMemMemory>(O_RDONLY); });
+}
+
+Availability probe_procmem_write() {
+  return probe_peer_memory("open /proc/PID/mem", Rendezvous::push,
+                           [] { return std::make_unique<ProcMemMemory>(O_RDWR); });
+}
+
+constexpr const char* kProcmemPermissions =
+    "ptrace access to the peer (as cma-*), and /proc mounted without hidepid hiding the peer";
+
+}  // namespace
+
+extern const Mechanism kProcmemReadMechanism{
+    .id = "procmem-read",
+    .summary = "receiver pread()s the peer's /proc/PID/mem at the address the sender posted; fd kept open",
+    .copies = 1,
+    .copies_note = "2 inside the kernel (page by page through a bounce page)",
+    .permissions = kProcmemPermissions,
+    .probe = probe_procmem_read,
+    .make_link = [](const LinkConfig& c) -> std::unique_ptr<Link> {
+      return make_rendezvous_link(c, Rendezvous::pull, std::make_unique<ProcMemMemory>(O_RDONLY));
+    },
+};
+
+extern const Mechanism kProcmemWriteMechanism{
+    .id = "procmem-write",
+    .summary = "sender pwrite()s the peer's /proc/PID/mem at the address the receiver posted; fd kept open",
+    .copies = 1,
+    .copies_note = "2 inside the kernel (page by page through a bounce page)",
+    .permissions = kProcmemPermissions,
+    .probe = probe_procmem_write,
+    .make_link = [](const LinkConfig& c) -> std::unique_ptr<Link> {
+      return make_rendezvous_link(c, Rendezvous::push, std::make_unique<ProcMemMemory>(O_WRONLY));
+    },
+};
+
+}  // namespace ipcatlas

@@ -1,0 +1,140 @@
+// ptrace: the oldest single-copy path. The receiver is the sender's tracer
+// (PTRACE_SEIZE). For every message it stops the sender (PTRACE_INTERRUPT),
+// reads the posted buffer word by word with PTRACE_PEEKDATA (8 bytes per
+// system call), and resumes it (PTRACE_CONT). Pull rendezvous (rendezvous.hpp).
+//
+// A tracee has one tracer, so ptrace cannot serve a pattern in which one rank
+// receives from several: cannot_serve() says which. The sender is stopped for
+// the whole copy, and each 8 bytes cost a system call, so sizes above a cap
+// (64 KiB unless raised with --size-cap ptrace=SIZE) are skipped.
+//
+// The tracee is never left stopped or traced: the tracer resumes it after
+// each message, the kernel detaches it (and resumes it from a ptrace stop)
+// when the tracer exits for any reason, and PTRACE_O_EXITKILL is NOT used,
+// so a dying tracer never takes the tracee with it.
+#include <sys/ptrace.h>
+#include <sys/wait.h>
+
+#include <csignal>
+
+#include <cstring>
+
+#include "harness/error.hpp"
+#include "mechanisms/rendezvous.hpp"
+
+namespace ipcatlas {
+namespace {
+
+constexpr std::size_t kWord = sizeof(long);
+
+class PtraceMemory final : public PeerMemory {
+ public:
+  // In a ping-pong each rank traces the other. When a tracee stops, the
+  // kernel sends SIGCHLD to its tracer, and a traced process that receives a
+  // signal enters a signal-delivery stop that only its own tracer can end:
+  // two ranks tracing each other would stop each other for good. With
+  // SA_NOCLDSTOP the kernel sends no SIGCHLD for stops
+  // (do_notify_parent_cldstop()); waitpid() still reports them.
+  void open(pid_t peer) override {
+    PeerMemory::open(peer);
+    struct sigaction no_stop_signals {};
+    no_stop_signals.sa_handler = SIG_DFL;
+    no_stop_signals.sa_flags = SA_NOCLDSTOP;
+    sigemptyset(&no_stop_signals.sa_mask);
+    sigaction(SIGCHLD, &no_stop_signals, nullptr);
+  }
+
+  void read(std::span<std::byte> into, std::uintptr_t remote) override {
+    seize_once();
+    stop_tracee();
+    const ResumeOnExit resume{peer_};  // even when peek() throws
+    peek(into, remote);
+  }
+
+  void write(std::uintptr_t, std::span<const std::byte>) override {
+    throw std::logic_error("ptrace: only the pull direction (the receiver traces the sender) is measured");
+  }
+
+ private:
+  // Seized on the first message, once the sender has declared us (Yama).
+  void seize_once() {
+    if (seized_) return;
+    if (ptrace(PTRACE_SEIZE, peer_, nullptr, nullptr) != 0) throw_access_error("PTRACE_SEIZE", errno, peer_);
+    seized_ = true;
+  }
+
+  // Waits for the interrupt's event stop. A signal that arrives meanwhile
+  // shows up as a signal-delivery stop first; it is handed back on resume.
+  void stop_tracee() {
+    if (ptrace(PTRACE_INTERRUPT, peer_, nullptr, nullptr) != 0) throw_access_error("PTRACE_INTERRUPT", errno, peer_);
+    for (;;) {
+      int status = 0;
+      if (waitpid(peer_, &status, __WALL) < 0) {
+        if (errno == EINTR) continue;
+        throw SysError("waitpid on the tracee", errno);
+      }
+      if (!WIFSTOPPED(status)) throw std::runtime_error("ptrace: the sender exited while being read");
+      if ((status >> 16) == PTRACE_EVENT_STOP) return;
+      pending_signal_ = WSTOPSIG(status);
+      if (ptrace(PTRACE_CONT, peer_, nullptr, reinterpret_cast<void*>(static_cast<long>(pending_signal_))) != 0)
+        throw SysError("PTRACE_CONT", errno);
+      pending_signal_ = 0;
+    }
+  }
+
+  struct ResumeOnExit {
+    pid_t tracee;
+    ~ResumeOnExit() { ptrace(PTRACE_CONT, tracee, nullptr, nullptr); }
+  };
+
+  // Reads the aligned words that cover [remote, remote + size) and keeps the
+  // bytes of the message.
+  void peek(std::span<std::byte> into, std::uintptr_t remote) {
+    const std::uintptr_t first = remote & ~(kWord - 1);
+    const std::uintptr_t end = remote + into.size();
+    for (std::uintptr_t word = first; word < end; word += kWord) {
+      errno = 0;
+      const long value = ptrace(PTRACE_PEEKDATA, peer_, reinterpret_cast<void*>(word), nullptr);
+      if (value == -1 && errno != 0) throw_access_error("PTRACE_PEEKDATA", errno, peer_);
+      const std::uintptr_t from = std::max(word, remote);
+      const std::uintptr_t to = std::min(word + kWord, end);
+      std::memcpy(into.data() + (from - remote), reinterpret_cast<const std::byte*>(&value) + (from - word), to - from);
+    }
+  }
+
+  bool seized_ = false;
+  int pending_signal_ = 0;
+};
+
+Availability probe_ptrace() {
+  return probe_peer_memory("PTRACE_SEIZE", Rendezvous::pull, [] { return std::make_unique<PtraceMemory>(); });
+}
+
+// Each receiver traces the ranks it receives from, and a tracee can have
+// only one tracer. In manytoone rank 0 traces every sender (one tracer, many
+// tracees: fine); in onetomany and alltoall a sender would need several.
+std::string ptrace_cannot_serve(std::string_view scenario, int ranks) {
+  if (ranks <= 2 || scenario == "pingpong" || scenario == "stream" || scenario == "manytoone") return "";
+  return "ptrace allows one tracer per tracee, and in " + std::string(scenario) +
+         " a sender is read by several receivers (only pingpong, stream and manytoone can be served)";
+}
+
+}  // namespace
+
+extern const Mechanism kPtraceMechanism{
+    .id = "ptrace",
+    .summary = "receiver traces the sender: stops it (PTRACE_INTERRUPT), reads word by word (PTRACE_PEEKDATA), "
+               "resumes it",
+    .copies = 1,
+    .copies_note = "8 bytes per system call",
+    .permissions = "ptrace attach to the peer (as cma-*); one tracer per tracee",
+    .probe = probe_ptrace,
+    .make_link = [](const LinkConfig& c) -> std::unique_ptr<Link> {
+      return make_rendezvous_link(c, Rendezvous::pull, std::make_unique<PtraceMemory>());
+    },
+    .cannot_serve = ptrace_cannot_serve,
+    .context = nullptr,
+    .default_size_cap = 64 * 1024,
+};
+
+}  // namespace ipcatlas

@@ -1,0 +1,122 @@
+#include "mechanisms/rendezvous.hpp"
+
+#include <cstring>
+#include <stdexcept>
+
+#include "harness/error.hpp"
+#include "harness/peer_access.hpp"
+#include "harness/shared_memory.hpp"
+#include "mechanisms/mailbox.hpp"
+
+namespace ipcatlas {
+namespace {
+
+// What a rank posts in its mailbox slot: where its buffer is.
+struct Descriptor {
+  std::uint64_t address;
+  std::uint64_t length;
+};
+static_assert(sizeof(Descriptor) <= MailboxShared::kSlotBytes);
+
+class RendezvousLink final : public Link {
+ public:
+  RendezvousLink(const LinkConfig& config, Rendezvous kind, std::unique_ptr<PeerMemory> memory)
+      : config_(config), kind_(kind), memory_(std::move(memory)), mailbox_memory_(sizeof(MailboxShared)) {}
+
+  void open(Side side, pid_t peer) override {
+    mailbox_ = MailboxEnd(mailbox_memory_.as<MailboxShared>(), side, config_.wait);
+    allow_peer_access(peer);  // before this side ever posts an address
+    memory_->open(peer);
+  }
+
+  void send(std::span<const std::byte> msg) override {
+    if (kind_ == Rendezvous::pull) {
+      post_descriptor(msg.data(), msg.size());
+      mailbox_.wait_all_consumed();  // the receiver has copied: msg may be reused
+      return;
+    }
+    const Descriptor where = take_descriptor(msg.size());
+    if (!msg.empty()) memory_->write(where.address, msg);
+    mailbox_.consume();
+    mailbox_.post();  // completion
+  }
+
+  std::span<const std::byte> recv(std::span<std::byte> into) override {
+    if (kind_ == Rendezvous::pull) {
+      const Descriptor where = take_descriptor(into.size());
+      if (!into.empty()) memory_->read(into, where.address);
+      mailbox_.consume();
+      return into;
+    }
+    post_descriptor(into.data(), into.size());
+    mailbox_.wait_posted();  // completion: the sender has copied into `into`
+    mailbox_.consume();
+    return into;
+  }
+
+ private:
+  void post_descriptor(const std::byte* address, std::size_t length) {
+    const Descriptor d{reinterpret_cast<std::uintptr_t>(address), length};
+    std::memcpy(mailbox_.out_slot().data(), &d, sizeof d);
+    mailbox_.post();
+  }
+
+  Descriptor take_descriptor(std::size_t expected_length) {
+    mailbox_.wait_posted();
+    Descriptor d;
+    std::memcpy(&d, mailbox_.in_slot().data(), sizeof d);
+    if (d.length != expected_length)
+      throw std::runtime_error(strfmt("rendezvous: the peer posted a %llu-byte buffer for a %zu-byte message",
+                                      static_cast<unsigned long long>(d.length), expected_length));
+    return d;
+  }
+
+  LinkConfig config_;
+  Rendezvous kind_;
+  std::unique_ptr<PeerMemory> memory_;
+  SharedMapping mailbox_memory_;
+  MailboxEnd mailbox_;
+};
+
+}  // namespace
+
+std::unique_ptr<Link> make_rendezvous_link(const LinkConfig& config, Rendezvous kind,
+                                           std::unique_ptr<PeerMemory> memory) {
+  return std::make_unique<RendezvousLink>(config, kind, std::move(memory));
+}
+
+void throw_access_error(const char* operation, int err, pid_t peer) {
+  const Availability why = explain_access_failure(operation, err, read_access_environment(peer));
+  throw AccessError(why.reason + "; fix: " + why.fix, err);
+}
+
+Availability probe_peer_memory(const char* operation, Rendezvous kind,
+                               const std::function<std::unique_ptr<PeerMemory>()>& make) {
+  int err = try_sibling_access([&](pid_t target, const void* buffer) {
+    try {
+      std::unique_ptr<PeerMemory> memory = make();
+      memory->open(target);
+      std::byte local[64];
+      const auto remote = reinterpret_cast<std::uintptr_t>(buffer);
+      if (kind == Rendezvous::push) {
+        for (int i = 0; i < 64; ++i) local[i] = std::byte(63 - i);
+        memory->write(remote, local);
+        std::memset(local, 0, sizeof local);
+      }
+      memory->read(local, remote);
+      for (int i = 0; i < 64; ++i)
+        if (local[i] != std::byte(kind == Rendezvous::push ? 63 - i : i)) return EIO;
+      return 0;
+    } catch (const AccessError& e) {
+      return e.err();
+    } catch (const SysError& e) {
+      return e.err();
+    } catch (const std::exception&) {
+      return EIO;
+    }
+  });
+  if (err == 0) return Availability::yes();
+  return explain_access_failure(operation, err, read_access_environment(0));
+}
+
+}  // namespace ipcatlas

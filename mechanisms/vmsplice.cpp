@@ -1,0 +1,175 @@
+// vmsplice: the sender vmsplice()s its buffer into a pipe, the receiver
+// read()s it out. One pipe per direction, as in pipe.cpp.
+//
+// Why one copy: vmsplice() without SPLICE_F_GIFT copies nothing. It pins the
+// sender's pages and fills the pipe's slots with references to them (page,
+// offset, length). The receiver's read() then copies straight from the
+// sender's pages into its own buffer: that is the only copy. (pipe.cpp's
+// write() makes a second one, user buffer to pipe pages.)
+//
+// The contract that follows: until the receiver has read them, the pipe
+// holds the sender's live pages, not a snapshot. Had the sender changed its
+// buffer before then, the receiver would read the changed bytes. So send()
+// returns only once the receiver has consumed the whole message:
+//   send(): vmsplice() all of the message (a message larger than the pipe
+//           blocks in vmsplice() until the reader drains it), post() through
+//           the link's mailbox line, wait_all_consumed();
+//   recv(): read() all of it, wait_posted(), consume(), and publish the
+//           consume at once (see recv()).
+// The price is that a send() always waits for the receiver, even for a
+// message that fits in the pipe: there is no fire-and-forget as with pipe.
+// vmsplice_test.cpp checks the contract by overwriting the buffer the moment
+// send() returns.
+//
+// A 0-byte message travels as a one-byte token through write(), as in
+// fd_io.hpp: vmsplice() cannot move 0 bytes, and the token is copied, so
+// there is nothing for the sender to wait for.
+//
+// The pipe buffer is raised with F_SETPIPE_SZ to /proc/sys/fs/pipe-max-size,
+// as in pipe.cpp, so that up to that size one vmsplice() call takes a whole
+// message.
+#include <fcntl.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <fstream>
+#include <string>
+
+#include "harness/error.hpp"
+#include "harness/peer_access.hpp"
+#include "harness/shared_memory.hpp"
+#include "mechanisms/fd_io.hpp"
+#include "mechanisms/mailbox.hpp"
+#include "mechanisms/mechanism.hpp"
+
+namespace ipcatlas {
+namespace {
+
+// vmsplice()s all of msg into the pipe, retrying partial transfers and EINTR.
+void vmsplice_all(int fd, std::span<const std::byte> msg) {
+  const std::byte* p = msg.data();
+  std::size_t left = msg.size();
+  while (left > 0) {
+    iovec iov{const_cast<std::byte*>(p), left};  // vmsplice only reads the pages
+    const ssize_t n = vmsplice(fd, &iov, 1, 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw SysError("vmsplice", errno);
+    }
+    p += n;
+    left -= static_cast<std::size_t>(n);
+  }
+}
+
+class VmspliceLink final : public Link {
+ public:
+  explicit VmspliceLink(const LinkConfig& config) : config_(config), memory_(sizeof(MailboxShared)) {
+    for (int d = 0; d < 2; ++d) make_big_pipe(read_[d], write_[d]);
+  }
+
+  void open(Side side, pid_t) override {
+    // Pipe d carries direction d (sent by side d): keep the write end of mine and the read end of the peer's.
+    const int out = index_of(side), in = index_of(other(side));
+    read_[out].reset();
+    write_[in].reset();
+    out_fd_ = write_[out].get();
+    in_fd_ = read_[in].get();
+    mailbox_ = MailboxEnd(memory_.as<MailboxShared>(), side, config_.wait);
+  }
+
+  void send(std::span<const std::byte> msg) override {
+    // Blocking in a system call is a wait too: publish what this process
+    // still owes any peer first (the rule of DeferredSignal in wait.hpp).
+    publish_deferred_signals();
+    if (msg.empty()) {
+      write_message(out_fd_, msg, "vmsplice");
+      return;
+    }
+    vmsplice_all(out_fd_, msg);
+    mailbox_.post();
+    // The pipe still references msg's pages: they are ours again only once
+    // the receiver has copied them out.
+    mailbox_.wait_all_consumed();
+  }
+
+  std::span<const std::byte> recv(std::span<std::byte> into) override {
+    read_message(in_fd_, into, "vmsplice");
+    if (into.empty()) return into;
+    mailbox_.wait_posted();
+    mailbox_.consume();
+    // Published at once, not deferred to our next post: the sender's send()
+    // cannot return before it sees this, and our next call on the link starts
+    // with a system call that may block (read(), or vmsplice() of a message
+    // larger than the pipe), not with a post that could carry it.
+    mailbox_.publish_now();
+    return into;
+  }
+
+ private:
+  LinkConfig config_;
+  SharedMapping memory_;
+  MailboxEnd mailbox_;
+  Fd read_[2], write_[2];
+  int out_fd_ = -1, in_fd_ = -1;
+};
+
+// Does not throw: every failure becomes the Availability that explains it.
+Availability probe_vmsplice() {
+  try {
+    int fds[2];
+    // Non-blocking, so that the probe can never hang.
+    if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) {
+      const int err = errno;
+      return Availability::no("pipe2: " + errno_name(err),
+                              "a seccomp filter or resource limit blocks pipes; check ulimit -n and the container's "
+                              "seccomp profile");
+    }
+    Fd r(fds[0]), w(fds[1]);
+    std::byte out{0x5a};
+    iovec iov{&out, 1};
+    ssize_t n;
+    do n = vmsplice(w.get(), &iov, 1, 0);
+    while (n < 0 && errno == EINTR);
+    if (n < 0) return explain_access_failure("vmsplice", errno, read_access_environment(0));
+    if (n != 1) return Availability::no("vmsplice moved " + std::to_string(n) + " bytes of 1", "");
+    std::byte in{0};
+    do n = read(r.get(), &in, 1);
+    while (n < 0 && errno == EINTR);
+    if (n < 0) return explain_access_failure("read after vmsplice", errno, read_access_environment(0));
+    if (n != 1 || in != out)
+      return Availability::no("vmsplice probe: the byte spliced into the pipe did not come out of it",
+                              "the kernel's vmsplice() is broken here; report the kernel version");
+  } catch (const std::exception& e) {
+    return Availability::no(std::string("vmsplice probe: ") + e.what(), "");
+  }
+  return Availability::yes();
+}
+
+std::map<std::string, std::string> vmsplice_context() {
+  Fd r, w;
+  try {
+    return {{"vmsplice_pipe_size_bytes", std::to_string(make_big_pipe(r, w))},
+            {"vmsplice_pipe_max_size", std::to_string(pipe_max_size())}};
+  } catch (const std::exception&) {
+    return {};
+  }
+}
+
+}  // namespace
+
+extern const Mechanism kVmspliceMechanism{
+    .id = "vmsplice",
+    .summary = "vmsplice() of the sender's pages into a pipe per direction, read() by the receiver; send waits until "
+               "they are read",
+    .copies = 1,
+    .copies_note = "the receiver's read() from the sender's pinned pages",
+    .permissions = "",
+    .probe = probe_vmsplice,
+    .make_link = [](const LinkConfig& c) -> std::unique_ptr<Link> { return std::make_unique<VmspliceLink>(c); },
+    .cannot_serve = nullptr,
+    .context = vmsplice_context,
+    .default_size_cap = 0,
+};
+
+}  // namespace ipcatlas
