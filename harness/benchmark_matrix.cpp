@@ -67,6 +67,14 @@ std::string skip_reason_for(const Mechanism& m, const Availability& availability
   return "";
 }
 
+// "above the size cap of ptrace (64K): 8 bytes per system call; raise it with --size-cap ptrace=SIZE"
+std::string size_cap_reason(const Mechanism& m, std::size_t cap) {
+  const std::string id(m.id);
+  std::string reason = "above the size cap of " + id + " (" + format_size(cap) + ")";
+  if (!m.copies_note.empty()) reason += ": " + std::string(m.copies_note);
+  return reason + "; raise it with --size-cap " + id + "=SIZE";
+}
+
 }  // namespace
 
 std::string benchmark_name(const Scenario& scenario, const Mechanism& mechanism, std::size_t size, int ranks,
@@ -88,9 +96,14 @@ Matrix build_matrix(const RunOptions& options, const Topology& topology) {
   matrix.placement = topology.placement_class(cpus);
   matrix.mechanisms = select_mechanisms(options);
 
+  for (const auto& [id, cap] : options.size_caps)
+    if (!find_mechanism(id)) throw UsageError("--size-cap: unknown mechanism '" + id + "' (known: " + mechanism_ids() + ")");
   for (const Mechanism* mechanism : matrix.mechanisms) {
     const Availability availability = mechanism->probe();
     const std::string skip = skip_reason_for(*mechanism, availability, *scenario, scenario->ranks);
+    const auto user_cap = options.size_caps.find(std::string(mechanism->id));
+    const std::size_t cap = user_cap != options.size_caps.end() ? user_cap->second : mechanism->default_size_cap;
+    if (cap > 0) matrix.size_caps[std::string(mechanism->id)] = cap;
     for (std::size_t size : options.sizes) {
       MatrixCell cell;
       cell.scenario = scenario;
@@ -102,7 +115,7 @@ Matrix build_matrix(const RunOptions& options, const Topology& topology) {
       cell.spec.buffer_offset = options.buffer_offset;
       cell.spec.fault = options.fault;
       cell.name = benchmark_name(*scenario, *mechanism, size, scenario->ranks, matrix.placement, options.wait);
-      cell.skip_reason = skip;
+      cell.skip_reason = !skip.empty() || cap == 0 || size <= cap ? skip : size_cap_reason(*mechanism, cap);
       matrix.cells.push_back(std::move(cell));
     }
   }

@@ -11,6 +11,7 @@
 // the mechanism happen once per cell and never inside a measurement.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,7 @@ struct MatrixCell {
 struct Matrix {
   std::vector<MatrixCell> cells;
   std::vector<const Mechanism*> mechanisms;
+  std::map<std::string, std::size_t> size_caps;  // mechanism id -> largest size measured
   std::string placement;
 };
 

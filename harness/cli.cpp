@@ -39,7 +39,16 @@ std::vector<std::string> split_commas(const std::string& text) {
 // Options of `run` that need checking beyond what CLI11 does.
 struct RawRun {
   std::string mechanisms, sizes = kDefaultSizes, cpus, wait = "spin", fault;
+  std::vector<std::string> size_caps;
 };
+
+// "ptrace=1M" -> {"ptrace", 1048576}
+std::pair<std::string, std::size_t> parse_size_cap(const std::string& text) {
+  const std::size_t eq = text.find('=');
+  if (eq == std::string::npos || eq == 0)
+    throw UsageError("invalid --size-cap '" + text + "' (expected MECHANISM=SIZE, e.g. ptrace=1M)");
+  return {text.substr(0, eq), parse_size(text.substr(eq + 1))};
+}
 
 void finish_run(Command& cmd, const RawRun& raw, const std::vector<std::string>& extras) {
   RunOptions& run = cmd.run;
@@ -52,6 +61,7 @@ void finish_run(Command& cmd, const RawRun& raw, const std::vector<std::string>&
   if (!raw.cpus.empty()) run.cpus = parse_cpu_list(raw.cpus);
   run.wait = parse_wait_policy(raw.wait);
   if (!raw.fault.empty()) run.fault = parse_fault(raw.fault);
+  for (const std::string& cap : raw.size_caps) run.size_caps.insert(parse_size_cap(cap));
   if (run.watchdog_seconds <= 0) throw UsageError("--watchdog must be positive");
   if (run.buffer_offset >= 4096) throw UsageError("--buffer-offset must be below 4096");
   for (const std::string& extra : extras) {
@@ -106,6 +116,8 @@ Command parse_command_line(const std::vector<std::string>& args) {
   run->add_option("--watchdog", cmd.run.watchdog_seconds,
                   "Seconds a batch may run beyond its expected time before its ranks are declared hung")
       ->default_val(20.0);
+ run->add_option("--size-cap", raw.size_caps,
+                  "MECHANISM=SIZE: measure MECHANISM up to SIZE (ptrace is capped at 64K unless raised); repeatable");
   run->add_option("--buffer-offset", cmd.run.buffer_offset, "Bytes to add to page alignment of every buffer (0-4095)")
       ->default_val(0);
   run->add_option("--inject-fault", raw.fault, "Testing the harness: make rank 1 corrupt, die or hang from batch 1 on")

@@ -6,6 +6,7 @@
 // it; main() prints it and exits with status 2.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -34,6 +35,7 @@ struct RunOptions {
   double watchdog_seconds = 20.0;
   std::size_t buffer_offset = 0;
   FaultPlan fault;
+  std::map<std::string, std::size_t> size_caps;  // --size-cap ID=SIZE: overrides a mechanism's default cap
   std::vector<std::string> benchmark_flags;  // --benchmark_* passed to Google Benchmark
 };
 

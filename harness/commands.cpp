@@ -13,6 +13,7 @@
 #include "harness/doctor.hpp"
 #include "harness/error.hpp"
 #include "harness/reporters.hpp"
+#include "harness/sizes.hpp"
 #include "harness/topology.hpp"
 #include "mechanisms/registry.hpp"
 #include "scenarios/scenario.hpp"
@@ -81,6 +82,9 @@ void add_context(const Matrix& matrix, const RunOptions& options, const Topology
   benchmark::AddCustomContext("placement", matrix.placement);
   benchmark::AddCustomContext("wait", std::string(to_string(options.wait)));
   benchmark::AddCustomContext("scenario", options.scenario);
+  std::vector<std::string> caps;
+  for (const auto& [id, cap] : matrix.size_caps) caps.push_back(id + "=" + format_size(cap));
+  benchmark::AddCustomContext("size_caps", caps.empty() ? "none" : join(caps));
   benchmark::AddCustomContext("clock", "CLOCK_MONOTONIC; one iteration is one round trip; one_way_ns is half of it");
   for (const Mechanism* m : matrix.mechanisms)
     if (m->context)
@@ -122,6 +126,8 @@ int run_list_command(const ListOptions& options) {
                                  {"copies", m->copies},
                                  {"copies_note", m->copies_note},
                                  {"summary", m->summary},
+                                 {"permissions", m->permissions},
+                                 {"size_cap", m->default_size_cap},
                                  {"reason", a.reason},
                                  {"fix", a.fix}});
   }
@@ -139,6 +145,9 @@ int run_list_command(const ListOptions& options) {
                         m["available"].get<bool>() ? "yes" : "NO", copies.c_str(), m["summary"].get<std::string>().c_str());
     if (!m["copies_note"].get<std::string>().empty())
       std::cout << strfmt("%-35s * copies: %s\n", "", m["copies_note"].get<std::string>().c_str());
+    if (m["size_cap"].get<std::size_t>() > 0)
+      std::cout << strfmt("%-35s measured up to %s unless raised with --size-cap %s=SIZE\n", "",
+                          format_size(m["size_cap"].get<std::size_t>()).c_str(), m["id"].get<std::string>().c_str());
     if (!m["available"].get<bool>())
       std::cout << strfmt("%-35s why: %s\n%-35s fix: %s\n", "", m["reason"].get<std::string>().c_str(), "",
                           m["fix"].get<std::string>().c_str());
@@ -150,12 +159,33 @@ int run_list_command(const ListOptions& options) {
   return 0;
 }
 
+// One fact per mechanism that cannot run here (its probe's cause and fix), and
+// one listing those that can.
+std::vector<Fact> mechanism_facts() {
+  std::vector<Fact> facts;
+  std::vector<std::string> available;
+  for (const Mechanism* m : all_mechanisms()) {
+    const Availability a = m->probe();
+    if (a.available) {
+      available.emplace_back(m->id);
+      continue;
+    }
+    // Listed-only mechanisms (no link) are information, not a problem of this machine.
+    facts.push_back(Fact{"mechanism_" + std::string(m->id), "Mechanism " + std::string(m->id),
+                         "unavailable: " + a.reason, m->make_link ? Fact::Verdict::warn : Fact::Verdict::info, a.fix});
+  }
+  facts.insert(facts.begin(), Fact{"mechanisms_available", "Mechanisms available", join(available),
+                                   Fact::Verdict::ok, ""});
+  return facts;
+}
+
 int run_doctor_command(const DoctorOptions& options) {
   const Topology topology = Topology::load_this_machine();
   std::vector<int> cpus = options.cpus.empty() ? topology.default_pair() : options.cpus;
   topology.validate_pus(cpus);
   std::vector<Fact> facts = machine_facts();
   facts.push_back(cpu_load_fact(cpus, 0.5));
+  for (Fact& f : mechanism_facts()) facts.push_back(std::move(f));
   return print_doctor_report(std::cout, facts, options.json);
 }
 
@@ -163,6 +193,9 @@ int run_run_command(const RunOptions& options) {
   const Topology topology = Topology::load_this_machine();
   const Matrix matrix = build_matrix(options, topology);
   check_output_path(options.out);
+  for (const auto& [id, cap] : matrix.size_caps)
+    std::cerr << "ipcatlas: " << id << " is measured up to " << format_size(cap) << " (--size-cap " << id
+              << "=SIZE changes it)\n";
 
   std::vector<std::string> args = benchmark_argv(options);
   std::vector<char*> argv;

@@ -157,13 +157,25 @@ void RankGroup::kill_and_reap() {
   for (pid_t pid : pids_) {
     int status;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
+    }  // ECHILD: already reaped by reap_dead_rank()
     untrack_child(pid);
   }
   for (int fd : notify_fds_) close(fd);
   notify_fds_.clear();
   pids_.clear();
   alive_ = false;
+}
+
+// The wait status of a rank whose pipe closed. Its siblings are killed
+// first: if one of them traces it (the ptrace mechanism), the kernel reports
+// its death to the tracer, and the driver could wait for the tracer forever.
+int RankGroup::reap_dead_rank(int rank) {
+  for (int other = 0; other < size(); ++other)
+    if (other != rank) kill(pids_[static_cast<std::size_t>(other)], SIGKILL);
+  int status = 0;
+  while (waitpid(pids_[static_cast<std::size_t>(rank)], &status, 0) < 0 && errno == EINTR) {
+  }
+  return status;
 }
 
 void RankGroup::fail(const std::string& message) {
@@ -223,9 +235,8 @@ void RankGroup::await_all(char token, double timeout_seconds, const std::string&
         std::string message(control_->slots[r].error, strnlen(control_->slots[r].error, sizeof control_->slots[r].error));
         fail(describe_rank(r) + ": " + message);
       } else if (len == 0 || (len < 0 && errno != EINTR && errno != EAGAIN)) {
-        int status = 0;
-        waitpid(pids_[static_cast<std::size_t>(r)], &status, 0);
-        fail(strfmt("%s %s while %s", describe_rank(r).c_str(), describe_status(status).c_str(), doing.c_str()));
+        fail(strfmt("%s %s while %s", describe_rank(r).c_str(), describe_status(reap_dead_rank(r)).c_str(),
+                    doing.c_str()));
       }
     }
   }

@@ -115,6 +115,7 @@ class RankGroup {
   // Waits until every rank has sent `token`, or throws RankFailure.
   void await_all(char token, double timeout_seconds, const std::string& doing);
   std::string describe_rank(int rank) const;
+  int reap_dead_rank(int rank);
   [[noreturn]] void fail(const std::string& message);
   void post(std::uint32_t op, const Batch& batch);
   void kill_and_reap();

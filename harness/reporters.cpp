@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <iostream>
@@ -56,8 +57,15 @@ bool ProgressReporter::ReportContext(const Context&) {
   return true;
 }
 
+// With repetitions Google Benchmark reports a benchmark twice: its runs,
+// then their aggregates. Only the first counts as progress.
+bool is_aggregates_only(const std::vector<benchmark::BenchmarkReporter::Run>& runs) {
+  return std::all_of(runs.begin(), runs.end(),
+                     [](const auto& r) { return r.run_type == benchmark::BenchmarkReporter::Run::RT_Aggregate; });
+}
+
 void ProgressReporter::ReportRuns(const std::vector<Run>& runs) {
-  ++done_;
+  if (!is_aggregates_only(runs)) ++done_;
   for (const Run& run : runs) print_run(run);
   GetOutputStream().flush();
 }
@@ -67,6 +75,11 @@ void ProgressReporter::print_run(const Run& run) {
   const int width = static_cast<int>(std::to_string(total_).size());
   const std::string name = strip_time_type(run.benchmark_name());
   out << strfmt("[%*d/%d] %-60s ", width, done_, total_, name.c_str());
+  if (run.run_type == Run::RT_Aggregate && run.aggregate_unit == benchmark::kPercentage) {
+    if (const double* cv = counter(run, "one_way_ns")) out << strfmt("cv %.1f%%", *cv * 100);
+    out << "\n";
+    return;
+  }
   switch (status_of(run)) {
     case RunStatus::skipped: out << "SKIPPED " << run.error_message.substr(std::string(kSkipPrefix).size()) << "\n"; return;
     case RunStatus::failed: out << "FAILED  " << run.error_message << "\n"; return;
@@ -95,6 +108,9 @@ bool TeeReporter::ReportContext(const Context& context) {
 }
 
 void TeeReporter::ReportRuns(const std::vector<Run>& runs) {
+  json_.ReportRuns(runs);
+  display_.ReportRuns(runs);
+  if (is_aggregates_only(runs)) return;
   // One benchmark, all its repetitions: it failed if any repetition failed.
   RunStatus worst = RunStatus::ok;
   for (const Run& run : runs) {
@@ -102,8 +118,6 @@ void TeeReporter::ReportRuns(const std::vector<Run>& runs) {
     if (s == RunStatus::failed || (s == RunStatus::skipped && worst == RunStatus::ok)) worst = s;
   }
   tally_.add(worst);
-  json_.ReportRuns(runs);
-  display_.ReportRuns(runs);
 }
 
 void TeeReporter::Finalize() {
