@@ -49,13 +49,19 @@ Availability probe_shared_memory();
 // Copies up to kSlotBytes bytes with a few overlapping word moves instead of
 // a call to memcpy: on the 8-byte ping-pong a library call is measurable.
 inline void copy_small(std::byte* dst, const std::byte* src, std::size_t n) {
-  if (n >= 8) {
+  if (n > 16) {
     std::uint64_t a, b, c;
     std::memcpy(&a, src, 8);
     std::memcpy(&b, src + n / 2 - 4, 8);
     std::memcpy(&c, src + n - 8, 8);
     std::memcpy(dst, &a, 8);
     std::memcpy(dst + n / 2 - 4, &b, 8);
+    std::memcpy(dst + n - 8, &c, 8);
+  } else if (n >= 8) {
+    std::uint64_t a, c;
+    std::memcpy(&a, src, 8);
+    std::memcpy(&c, src + n - 8, 8);
+    std::memcpy(dst, &a, 8);
     std::memcpy(dst + n - 8, &c, 8);
   } else if (n >= 4) {
     std::uint32_t a, b;
