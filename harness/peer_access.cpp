@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <optional>
+#include <sstream>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -202,6 +203,13 @@ Cause permission_denied(const AccessEnvironment& env) {
             "the scope: sysctl kernel.yama.ptrace_scope=1"};
   if (env.peer_in_other_userns)
     return {"the peer runs in another user namespace, over which this process has no CAP_SYS_PTRACE",
+            "start all ranks in the same user namespace (the same container, or one unshare/podman/bwrap "
+            "invocation)"};
+  // A peer outside our namespace cannot always be seen (its ns link needs the
+  // access that failed), but our own uid_map tells that we are in a child one.
+  if (env.in_child_userns)
+    return {"this process runs in a child user namespace (its uid_map is not the identity), where its capabilities, "
+            "CAP_SYS_PTRACE included, count only inside that namespace; a peer outside it refuses the access",
             "start all ranks in the same user namespace (the same container, or one unshare/podman/bwrap "
             "invocation)"};
   if (env.seccomp_mode == 2)
@@ -414,6 +422,19 @@ int await_result(int result_fd) {
   }
 }
 
+// The initial user namespace maps every uid to itself: "0 0 4294967295". A
+// file that cannot be read (a kernel without user namespaces) counts as the
+// initial namespace; an empty one is a new namespace nobody mapped yet.
+bool is_identity_uid_map(const std::optional<std::string>& uid_map) {
+  if (!uid_map) return true;
+  std::istringstream lines(*uid_map);
+  unsigned long inside = 1, outside = 1, count = 0;
+  lines >> inside >> outside >> count;
+  std::string rest;
+  lines >> rest;
+  return inside == 0 && outside == 0 && count == 4294967295UL && rest.empty();
+}
+
 }  // namespace
 
 AccessEnvironment read_access_environment(pid_t peer, const std::string& root) {
@@ -424,6 +445,7 @@ AccessEnvironment read_access_environment(pid_t peer, const std::string& root) {
   env.seccomp_mode = seccomp_mode(status);
   env.proc_hidepid = read_proc_hidepid(root);
   env.peer_in_other_userns = peer > 0 && in_other_user_namespace(peer, root);
+  env.in_child_userns = !is_identity_uid_map(read_small_file(root + "/proc/self/uid_map"));
   return env;
 }
 

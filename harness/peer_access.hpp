@@ -24,11 +24,13 @@ struct AccessEnvironment {
   int seccomp_mode = 0;            // 0 none, 1 strict, 2 filter
   std::string proc_hidepid;        // the hidepid= (or subset=) option of the /proc mount, "" if none
   bool peer_in_other_userns = false;  // the peer's user namespace differs from ours (known only if readable)
+  bool in_child_userns = false;       // this process is not in the initial user namespace (uid_map not identity)
 };
 
 // Reads /proc/sys/kernel/yama/ptrace_scope, /proc/self/status (CapEff,
-// Seccomp), /proc/self/mountinfo and, when peer > 0, the user namespaces of
-// this process and of the peer; every path under `root` ("" = this machine).
+// Seccomp), /proc/self/mountinfo, /proc/self/uid_map and, when peer > 0, the
+// user namespaces of this process and of the peer; every path under `root`
+// ("" = this machine).
 AccessEnvironment read_access_environment(pid_t peer, const std::string& root = "");
 
 // The cause of a failed `operation` ("process_vm_readv", "open /proc/PID/mem",

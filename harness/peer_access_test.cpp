@@ -253,6 +253,23 @@ TEST(PeerAccessEnvironment, HidingOptionsOfTheVisibleProcMount) {
   }
 }
 
+TEST(PeerAccessEnvironment, AChildUserNamespaceShowsInUidMap) {
+  const FakeRoot root;
+  EXPECT_FALSE(read_access_environment(0, root.str()).in_child_userns) << "no uid_map: no user namespaces";
+  root.write("proc/self/uid_map", "         0          0 4294967295\n");
+  EXPECT_FALSE(read_access_environment(0, root.str()).in_child_userns) << "the identity map";
+  root.write("proc/self/uid_map", "         0       1000          1\n");
+  EXPECT_TRUE(read_access_environment(0, root.str()).in_child_userns);
+  root.write("proc/self/uid_map", "");
+  EXPECT_TRUE(read_access_environment(0, root.str()).in_child_userns) << "a new namespace nobody mapped yet";
+  AccessEnvironment env;
+  env.in_child_userns = true;
+  env.cap_sys_ptrace = true;
+  const Availability why = explain_access_failure("process_vm_readv", EPERM, env);
+  EXPECT_NE(why.reason.find("child user namespace"), std::string::npos) << why.reason;
+  EXPECT_NE(why.fix.find("same user namespace"), std::string::npos) << why.fix;
+}
+
 TEST(PeerAccessEnvironment, UserNamespaceDiffersOnlyWhenBothLinksAreRead) {
   const FakeRoot root;
   root.link("proc/self/ns/user", "user:[4026531837]");
@@ -541,8 +558,8 @@ std::string user_namespace_of(pid_t pid) {
 // CMA: capabilities held there count only there. On Linux 6.18 the target's
 // /proc/PID/ns/user link is then unreadable too (reading it needs the same
 // ptrace access), so read_access_environment cannot see the namespace
-// difference and must not claim it; the classifier then falls back to its
-// generic reason, which still names the user namespace as a possibility.
+// difference and must not claim it; but our own uid_map shows that we are in
+// a child namespace, and the classifier says so.
 TEST_F(PeerAccessInjection, AccessFromInsideAnotherUserNamespace) {
   const TargetProcess target(false);
   const Report report = run_isolated([&target](Report& out) {
@@ -556,6 +573,7 @@ TEST_F(PeerAccessInjection, AccessFromInsideAnotherUserNamespace) {
     out["target_ns_link"] = user_namespace_of(target.pid());
     const AccessEnvironment env = read_access_environment(target.pid());
     out["peer_in_other_userns"] = env.peer_in_other_userns ? "true" : "false";
+    out["in_child_userns"] = env.in_child_userns ? "true" : "false";
     out["cap_sys_ptrace"] = env.cap_sys_ptrace ? "true" : "false";
     out["reason"] = explain_access_failure("process_vm_readv", err, env).reason;
   });
@@ -564,7 +582,8 @@ TEST_F(PeerAccessInjection, AccessFromInsideAnotherUserNamespace) {
   const bool link_readable = value(report, "target_ns_link").rfind("user:", 0) == 0;
   EXPECT_EQ(value(report, "peer_in_other_userns"), link_readable ? "true" : "false")
       << "target link: " << value(report, "target_ns_link");
-  EXPECT_NE(value(report, "reason").find("user namespace"), std::string::npos) << value(report, "reason");
+  EXPECT_EQ(value(report, "in_child_userns"), "true");
+  EXPECT_NE(value(report, "reason").find("child user namespace"), std::string::npos) << value(report, "reason");
   // Inside its own namespace the process holds every capability, CAP_SYS_PTRACE included.
   EXPECT_EQ(value(report, "cap_sys_ptrace"), "true");
   EXPECT_EQ(value(report, "exit"), "0");
