@@ -193,9 +193,6 @@ int run_run_command(const RunOptions& options) {
   const Topology topology = Topology::load_this_machine();
   const Matrix matrix = build_matrix(options, topology);
   check_output_path(options.out);
-  for (const auto& [id, cap] : matrix.size_caps)
-    std::cerr << "ipcatlas: " << id << " is measured up to " << format_size(cap) << " (--size-cap " << id
-              << "=SIZE changes it)\n";
 
   std::vector<std::string> args = benchmark_argv(options);
   std::vector<char*> argv;
@@ -203,6 +200,9 @@ int run_run_command(const RunOptions& options) {
   int argc = static_cast<int>(argv.size());
   benchmark::Initialize(&argc, argv.data());
   if (benchmark::ReportUnrecognizedArguments(argc, argv.data())) return 2;
+  for (const auto& [id, cap] : matrix.size_caps)
+    std::cerr << "ipcatlas: " << id << " is measured up to " << format_size(cap) << " (--size-cap " << id
+              << "=SIZE changes it)\n";
 
   const std::vector<Fact> facts = machine_facts();
   add_context(matrix, options, topology, facts);

@@ -454,6 +454,11 @@ Availability explain_access_failure(const std::string& operation, int err, const
   return Availability::no(errno_name(err) + " from " + operation + ": " + cause.why, std::move(cause.fix));
 }
 
+Availability explain_errno(const std::string& operation, pid_t peer) {
+  const int err = errno;
+  return explain_access_failure(operation, err, read_access_environment(peer));
+}
+
 void allow_peer_access(pid_t peer) {
   // A pid <= 0 would clear the declaration (0) or become PR_SET_PTRACER_ANY (-1): never that.
   if (peer <= 0) return;

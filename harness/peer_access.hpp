@@ -38,6 +38,12 @@ AccessEnvironment read_access_environment(pid_t peer, const std::string& root = 
 // whose reason starts with the errno name and whose fix says what to change.
 Availability explain_access_failure(const std::string& operation, int err, const AccessEnvironment& env);
 
+// explain_access_failure() for the errno the last call set, with this
+// process's environment. errno is saved first: reading the environment
+// changes it (passing errno and read_access_environment() as two arguments
+// of one call would leave the order, and so the errno, to the compiler).
+Availability explain_errno(const std::string& operation, pid_t peer = 0);
+
 // Declares `peer`, and only it, as allowed to trace or access this process
 // under Yama ptrace_scope=1 (prctl(PR_SET_PTRACER, peer); never
 // PR_SET_PTRACER_ANY). Harmless where Yama is not loaded.

@@ -92,6 +92,9 @@ void throw_access_error(const char* operation, int err, pid_t peer) {
 
 Availability probe_peer_memory(const char* operation, Rendezvous kind,
                                const std::function<std::unique_ptr<PeerMemory>()>& make) {
+  // Each probe uses only its own mechanism's call: a push probe writes and
+  // does not read back, so that a seccomp filter refusing only reads does
+  // not make a write mechanism look unavailable.
   int err = try_sibling_access([&](pid_t target, const void* buffer) {
     try {
       std::unique_ptr<PeerMemory> memory = make();
@@ -99,13 +102,13 @@ Availability probe_peer_memory(const char* operation, Rendezvous kind,
       std::byte local[64];
       const auto remote = reinterpret_cast<std::uintptr_t>(buffer);
       if (kind == Rendezvous::push) {
-        for (int i = 0; i < 64; ++i) local[i] = std::byte(63 - i);
+        for (int i = 0; i < 64; ++i) local[i] = std::byte(i);  // what the target holds already
         memory->write(remote, local);
-        std::memset(local, 0, sizeof local);
+        return 0;
       }
       memory->read(local, remote);
       for (int i = 0; i < 64; ++i)
-        if (local[i] != std::byte(kind == Rendezvous::push ? 63 - i : i)) return EIO;
+        if (local[i] != std::byte(i)) return EIO;
       return 0;
     } catch (const AccessError& e) {
       return e.err();

@@ -137,17 +137,17 @@ Availability probe_unix_seqpacket() {
   try {
     int fds[2];
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) != 0)
-      return explain_access_failure(kSocketPair, errno, read_access_environment(0));
+      return explain_errno(kSocketPair);
     Fd a(fds[0]), b(fds[1]);
     const std::byte out[3] = {std::byte{1}, std::byte{2}, std::byte{3}};
     ssize_t n;
     do n = ::send(a.get(), out, sizeof(out), MSG_NOSIGNAL | MSG_DONTWAIT);
     while (n < 0 && errno == EINTR);
-    if (n < 0) return explain_access_failure(std::string("send on ") + kSocketPair, errno, read_access_environment(0));
+    if (n < 0) return explain_errno(std::string("send on ") + kSocketPair);
     std::byte in[8] = {};
     do n = ::recv(b.get(), in, sizeof(in), MSG_DONTWAIT);  // never hangs
     while (n < 0 && errno == EINTR);
-    if (n < 0) return explain_access_failure(std::string("recv on ") + kSocketPair, errno, read_access_environment(0));
+    if (n < 0) return explain_errno(std::string("recv on ") + kSocketPair);
     if (n != 3 || in[0] != out[0] || in[1] != out[1] || in[2] != out[2])
       return Availability::no(strfmt("unix-seqpacket probe: a 3-byte record came back as %zd bytes", n),
                               "the kernel's AF_UNIX SOCK_SEQPACKET is broken here; report the kernel version");

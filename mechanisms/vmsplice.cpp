@@ -131,12 +131,12 @@ Availability probe_vmsplice() {
     ssize_t n;
     do n = vmsplice(w.get(), &iov, 1, 0);
     while (n < 0 && errno == EINTR);
-    if (n < 0) return explain_access_failure("vmsplice", errno, read_access_environment(0));
+    if (n < 0) return explain_errno("vmsplice");
     if (n != 1) return Availability::no("vmsplice moved " + std::to_string(n) + " bytes of 1", "");
     std::byte in{0};
     do n = read(r.get(), &in, 1);
     while (n < 0 && errno == EINTR);
-    if (n < 0) return explain_access_failure("read after vmsplice", errno, read_access_environment(0));
+    if (n < 0) return explain_errno("read after vmsplice");
     if (n != 1 || in != out)
       return Availability::no("vmsplice probe: the byte spliced into the pipe did not come out of it",
                               "the kernel's vmsplice() is broken here; report the kernel version");
