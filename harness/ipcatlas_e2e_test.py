@@ -50,6 +50,20 @@ def processes_running(binary: Path) -> list[int]:
     return pids
 
 
+def describe(pids: list[int]) -> str:
+    """pid, parent, state and command line of each process, for failure messages."""
+    lines = []
+    for pid in pids:
+        try:
+            status = dict(line.split(":\t", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+                          if ":\t" in line)
+            cmdline = Path(f"/proc/{pid}/cmdline").read_text().replace("\0", " ")
+            lines.append(f"{pid} ppid={status.get('PPid')} state={status.get('State')} cmd={cmdline[:120]}")
+        except OSError:
+            lines.append(f"{pid} (gone)")
+    return "; ".join(lines)
+
+
 @pytest.fixture(autouse=True)
 def nothing_left_behind() -> Any:
     shm_before = set(os.listdir("/dev/shm"))
@@ -57,7 +71,7 @@ def nothing_left_behind() -> Any:
     deadline = time.monotonic() + 3
     while processes_running(BINARY) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert processes_running(BINARY) == [], "an ipcatlas process outlived its test"
+    assert processes_running(BINARY) == [], f"an ipcatlas process outlived its test: {describe(processes_running(BINARY))}"
     assert set(os.listdir("/dev/shm")) == shm_before, "shared-memory objects left behind"
 
 
@@ -172,10 +186,18 @@ def test_interrupting_a_run_leaves_nothing_behind(tmp_path: Path, sig: signal.Si
     out = tmp_path / "interrupted.json"
     proc = subprocess.Popen([str(BINARY), "run", "--mechanisms", "pipe,shm", "--sizes", "1:4M", "--out", str(out),
                              "--benchmark_min_time=1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(1.5)
-    assert len(processes_running(BINARY)) >= 3, "the ranks should be running by now"
-    proc.send_signal(sig)
-    _, stderr = proc.communicate(timeout=10)
+    try:
+        # Interrupt while ranks run (between two benchmarks there are none).
+        deadline = time.monotonic() + 20
+        while len(processes_running(BINARY)) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(processes_running(BINARY)) >= 3, "the ranks should be running by now"
+        proc.send_signal(sig)
+        _, stderr = proc.communicate(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
     assert proc.returncode == -sig
     assert "interrupted" in stderr
     assert not out.exists() and not Path(str(out) + ".tmp").exists()
