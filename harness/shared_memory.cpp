@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "harness/error.hpp"
+#include "harness/memory_binding.hpp"
 
 namespace ipcatlas {
 namespace {
@@ -29,9 +30,16 @@ std::size_t round_up_to_pages(std::size_t bytes) {
   return (bytes == 0 ? page : (bytes + page - 1) / page * page);
 }
 
-SharedMapping::SharedMapping(std::size_t bytes)
+SharedMapping::SharedMapping(std::size_t bytes, int numa_node)
     : data_(map_pages(round_up_to_pages(bytes), MAP_SHARED | MAP_ANONYMOUS, "shared memory")),
-      size_(round_up_to_pages(bytes)) {}
+      size_(round_up_to_pages(bytes)) {
+  try {
+    bind_memory(data_, size_, numa_node);
+  } catch (...) {
+    munmap(data_, size_);
+    throw;
+  }
+}
 
 SharedMapping::SharedMapping(SharedMapping&& other) noexcept
     : data_(std::exchange(other.data_, nullptr)), size_(std::exchange(other.size_, 0)) {}
@@ -49,9 +57,15 @@ SharedMapping::~SharedMapping() {
   if (data_) munmap(data_, size_);
 }
 
-PrivateBuffer::PrivateBuffer(std::size_t bytes)
+PrivateBuffer::PrivateBuffer(std::size_t bytes, int numa_node)
     : data_(map_pages(round_up_to_pages(bytes), MAP_PRIVATE | MAP_ANONYMOUS, "rank buffer")),
       size_(round_up_to_pages(bytes)) {
+  try {
+    bind_memory(data_, size_, numa_node);
+  } catch (...) {
+    munmap(data_, size_);
+    throw;
+  }
   std::memset(data_, 0, size_);  // fault every page in now, not during a measurement
 }
 

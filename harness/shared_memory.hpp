@@ -13,8 +13,10 @@ namespace ipcatlas {
 class SharedMapping {
  public:
   SharedMapping() = default;
-  // Maps `bytes` (rounded up to whole pages) of zeroed shared memory.
-  explicit SharedMapping(std::size_t bytes);
+  // Maps `bytes` (rounded up to whole pages) of zeroed shared memory, bound
+  // to NUMA node `numa_node` before any page is touched (-1: the kernel's
+  // default, first touch).
+  explicit SharedMapping(std::size_t bytes, int numa_node = -1);
   SharedMapping(SharedMapping&& other) noexcept;
   SharedMapping& operator=(SharedMapping&& other) noexcept;
   SharedMapping(const SharedMapping&) = delete;
@@ -43,7 +45,8 @@ class SharedMapping {
 class PrivateBuffer {
  public:
   PrivateBuffer() = default;
-  explicit PrivateBuffer(std::size_t bytes);
+  // Bound to NUMA node `numa_node` (-1: default) before the first touch.
+  explicit PrivateBuffer(std::size_t bytes, int numa_node = -1);
   PrivateBuffer(PrivateBuffer&& other) noexcept;
   PrivateBuffer& operator=(PrivateBuffer&& other) noexcept;
   PrivateBuffer(const PrivateBuffer&) = delete;
