@@ -35,6 +35,7 @@ inline Side other(Side s) { return s == Side::a ? Side::b : Side::a; }
 struct LinkConfig {
   std::size_t max_message_bytes = 0;  // no message on this link is larger
   WaitPolicy wait = WaitPolicy::spin;
+  int numa_node = -1;  // where the link's shared memory goes (-1: the kernel's default)
 };
 
 class Link {
@@ -60,6 +61,22 @@ class Link {
   // returns its bytes: `into` for copying mechanisms; for zerocopy a view of
   // shared memory, valid until this side's next call on the link.
   virtual std::span<const std::byte> recv(std::span<std::byte> into) = 0;
+
+  // Split-phase forms, so that one rank can have a message under way on
+  // several links at once (one-to-many, many-to-one). begin_* starts the
+  // operation and returns; end_* completes it; in between the buffer must
+  // not be touched, and at most one send and one receive may be pending per
+  // link. By default begin_* only remembers the buffer and end_* makes the
+  // blocking call; rendezvous mechanisms post their buffer's address at
+  // begin_*, so that several peers can copy at the same time.
+  virtual void begin_send(std::span<const std::byte> msg) { pending_send_ = msg; }
+  virtual void end_send() { send(pending_send_); }
+  virtual void begin_recv(std::span<std::byte> into) { pending_recv_ = into; }
+  virtual std::span<const std::byte> end_recv() { return recv(pending_recv_); }
+
+ protected:
+  std::span<const std::byte> pending_send_;
+  std::span<std::byte> pending_recv_;
 };
 
 // Whether a mechanism works here and, if not, exactly why and how to fix it.
@@ -91,6 +108,11 @@ struct Mechanism {
   // Larger messages are skipped unless the user raises the cap (--size-cap
   // ID=SIZE); 0 means no cap. For mechanisms too slow to measure big sizes.
   std::size_t default_size_cap = 0;
+  // The largest message whose send() completes while the peer is itself busy
+  // sending (buffered in the kernel or in shared memory); 0 when a send
+  // waits for the receiver (rendezvous). Two single-threaded ranks can send
+  // to each other at once only below it (stream --bidirectional).
+  std::size_t (*bidirectional_limit)() = nullptr;
 };
 
 }  // namespace ipcatlas

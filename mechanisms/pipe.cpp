@@ -65,6 +65,16 @@ std::map<std::string, std::string> pipe_context() {
   }
 }
 
+// A write completes once it fits in the pipe buffer.
+std::size_t pipe_bidirectional_limit() {
+  try {
+    Fd r, w;
+    return static_cast<std::size_t>(make_big_pipe(r, w));
+  } catch (const std::exception&) {
+    return 0;
+  }
+}
+
 }  // namespace
 
 extern const Mechanism kPipeMechanism{
@@ -77,6 +87,7 @@ extern const Mechanism kPipeMechanism{
     .make_link = [](const LinkConfig& c) -> std::unique_ptr<Link> { return std::make_unique<PipeLink>(c); },
     .cannot_serve = nullptr,
     .context = pipe_context,
+    .bidirectional_limit = pipe_bidirectional_limit,
 };
 
 }  // namespace ipcatlas

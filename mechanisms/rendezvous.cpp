@@ -21,7 +21,7 @@ static_assert(sizeof(Descriptor) <= MailboxShared::kSlotBytes);
 class RendezvousLink final : public Link {
  public:
   RendezvousLink(const LinkConfig& config, Rendezvous kind, std::unique_ptr<PeerMemory> memory)
-      : config_(config), kind_(kind), memory_(std::move(memory)), mailbox_memory_(sizeof(MailboxShared)) {}
+      : config_(config), kind_(kind), memory_(std::move(memory)), mailbox_memory_(sizeof(MailboxShared), config.numa_node) {}
 
   void open(Side side, pid_t peer) override {
     mailbox_ = MailboxEnd(mailbox_memory_.as<MailboxShared>(), side, config_.wait);
@@ -30,8 +30,24 @@ class RendezvousLink final : public Link {
   }
 
   void send(std::span<const std::byte> msg) override {
+    begin_send(msg);
+    end_send();
+  }
+
+  std::span<const std::byte> recv(std::span<std::byte> into) override {
+    begin_recv(into);
+    return end_recv();
+  }
+
+  // pull: the sender posts its address at once; push: it copies at the end.
+  void begin_send(std::span<const std::byte> msg) override {
+    pending_send_ = msg;
+    if (kind_ == Rendezvous::pull) post_descriptor(msg.data(), msg.size());
+  }
+
+  void end_send() override {
+    const std::span<const std::byte> msg = pending_send_;
     if (kind_ == Rendezvous::pull) {
-      post_descriptor(msg.data(), msg.size());
       mailbox_.wait_all_consumed();  // the receiver has copied: msg may be reused
       return;
     }
@@ -41,14 +57,20 @@ class RendezvousLink final : public Link {
     mailbox_.post();  // completion
   }
 
-  std::span<const std::byte> recv(std::span<std::byte> into) override {
+  // push: the receiver posts its address at once; pull: it copies at the end.
+  void begin_recv(std::span<std::byte> into) override {
+    pending_recv_ = into;
+    if (kind_ == Rendezvous::push) post_descriptor(into.data(), into.size());
+  }
+
+  std::span<const std::byte> end_recv() override {
+    const std::span<std::byte> into = pending_recv_;
     if (kind_ == Rendezvous::pull) {
       const Descriptor where = take_descriptor(into.size());
       if (!into.empty()) memory_->read(into, where.address);
       mailbox_.consume();
       return into;
     }
-    post_descriptor(into.data(), into.size());
     mailbox_.wait_posted();  // completion: the sender has copied into `into`
     mailbox_.consume();
     return into;

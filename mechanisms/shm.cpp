@@ -63,7 +63,7 @@ constexpr std::size_t kDirectOffset = sizeof(MailboxShared) + 2 * kRingBytes;
 class ShmLink final : public Link {
  public:
   explicit ShmLink(const LinkConfig& config)
-      : config_(config), memory_(kDirectOffset + 2 * kDirectBytes) {
+      : config_(config), memory_(kDirectOffset + 2 * kDirectBytes, config.numa_node) {
     for (int d = 0; d < 2; ++d) {
       std::byte* base = memory_.data() + sizeof(MailboxShared) + static_cast<std::size_t>(d) * kRingBytes;
       rings_[d] = Ring{reinterpret_cast<CellTurn*>(base), base + kCells * sizeof(CellTurn)};
@@ -149,6 +149,10 @@ std::map<std::string, std::string> shm_context() {
           {"shm_inline_bytes", std::to_string(MailboxShared::kSlotBytes)}};
 }
 
+// A send completes once its fragments are in the ring (the receiver drained
+// the previous message): up to the ring's capacity.
+std::size_t shm_bidirectional_limit() { return kCells * kCellBytes; }
+
 }  // namespace
 
 extern const Mechanism kShmMechanism{
@@ -162,6 +166,7 @@ extern const Mechanism kShmMechanism{
     .make_link = [](const LinkConfig& c) -> std::unique_ptr<Link> { return std::make_unique<ShmLink>(c); },
     .cannot_serve = nullptr,
     .context = shm_context,
+    .bidirectional_limit = shm_bidirectional_limit,
 };
 
 }  // namespace ipcatlas

@@ -169,6 +169,17 @@ std::map<std::string, std::string> unix_seqpacket_context() {
   }
 }
 
+// One record is queued without the receiver: a message of one chunk.
+std::size_t unix_seqpacket_bidirectional_limit() {
+  Fd a, b;
+  try {
+    make_socket_pair(a, b);
+    return chunk_for(send_buffer_bytes(a.get()));
+  } catch (const std::exception&) {
+    return 0;
+  }
+}
+
 }  // namespace
 
 extern const Mechanism kUnixSeqpacketMechanism{
@@ -182,6 +193,7 @@ extern const Mechanism kUnixSeqpacketMechanism{
     .cannot_serve = nullptr,
     .context = unix_seqpacket_context,
     .default_size_cap = 0,
+    .bidirectional_limit = unix_seqpacket_bidirectional_limit,
 };
 
 }  // namespace ipcatlas

@@ -68,6 +68,21 @@ std::map<std::string, std::string> unix_stream_context() {
   return {{"unix_sndbuf_bytes", std::to_string(sndbuf)}, {"unix_rcvbuf_bytes", std::to_string(rcvbuf)}};
 }
 
+// A send completes while the data fits the socket's send buffer; half of it,
+// since the kernel also charges per-packet overhead to the buffer.
+std::size_t unix_stream_bidirectional_limit() {
+  Fd a, b;
+  int sndbuf = 0;
+  socklen_t len = sizeof sndbuf;
+  try {
+    make_socket_pair(a, b);
+    getsockopt(a.get(), SOL_SOCKET, SO_SNDBUF, &sndbuf, &len);
+  } catch (const std::exception&) {
+    return 0;
+  }
+  return sndbuf > 0 ? static_cast<std::size_t>(sndbuf) / 2 : 0;
+}
+
 }  // namespace
 
 extern const Mechanism kUnixStreamMechanism{
@@ -80,6 +95,7 @@ extern const Mechanism kUnixStreamMechanism{
     .make_link = [](const LinkConfig& c) -> std::unique_ptr<Link> { return std::make_unique<UnixStreamLink>(c); },
     .cannot_serve = nullptr,
     .context = unix_stream_context,
+    .bidirectional_limit = unix_stream_bidirectional_limit,
 };
 
 }  // namespace ipcatlas

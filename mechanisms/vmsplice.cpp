@@ -64,7 +64,8 @@ void vmsplice_all(int fd, std::span<const std::byte> msg) {
 
 class VmspliceLink final : public Link {
  public:
-  explicit VmspliceLink(const LinkConfig& config) : config_(config), memory_(sizeof(MailboxShared)) {
+  explicit VmspliceLink(const LinkConfig& config)
+      : config_(config), memory_(sizeof(MailboxShared), config.numa_node) {
     for (int d = 0; d < 2; ++d) make_big_pipe(read_[d], write_[d]);
   }
 

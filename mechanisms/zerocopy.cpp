@@ -23,8 +23,9 @@ class ZerocopyLink final : public Link {
  public:
   explicit ZerocopyLink(const LinkConfig& config)
       : config_(config),
-        mailbox_memory_(sizeof(MailboxShared)),
-        regions_{SharedMapping(config.max_message_bytes + kSlack), SharedMapping(config.max_message_bytes + kSlack)} {}
+        mailbox_memory_(sizeof(MailboxShared), config.numa_node),
+        regions_{SharedMapping(config.max_message_bytes + kSlack, config.numa_node),
+                 SharedMapping(config.max_message_bytes + kSlack, config.numa_node)} {}
 
   void open(Side side, pid_t) override {
     mailbox_ = MailboxEnd(mailbox_memory_.as<MailboxShared>(), side, config_.wait);
@@ -81,6 +82,9 @@ class ZerocopyLink final : public Link {
   bool holding_view_ = false;
 };
 
+// A send only signals: any size.
+std::size_t zerocopy_bidirectional_limit() { return ~std::size_t{0}; }
+
 }  // namespace
 
 extern const Mechanism kZerocopyMechanism{
@@ -93,6 +97,7 @@ extern const Mechanism kZerocopyMechanism{
     .make_link = [](const LinkConfig& c) -> std::unique_ptr<Link> { return std::make_unique<ZerocopyLink>(c); },
     .cannot_serve = nullptr,
     .context = nullptr,
+    .bidirectional_limit = zerocopy_bidirectional_limit,
 };
 
 }  // namespace ipcatlas
