@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "harness/fault_injection.hpp"
+#include "harness/memory_binding.hpp"
 #include "harness/topology.hpp"
 #include "harness/wait.hpp"
 #include "mechanisms/mechanism.hpp"
@@ -26,8 +27,11 @@ namespace ipcatlas {
 struct CellSpec {
   const Mechanism* mechanism = nullptr;
   std::size_t size = 0;
-  std::vector<int> cpus;  // one OS PU per rank
+  std::vector<int> cpus;  // one OS PU per rank (repeated when oversubscribed)
   WaitPolicy wait = WaitPolicy::spin;
+  int window = 64;             // stream: messages per window
+  bool bidirectional = false;  // stream: both ranks send
+  MemoryPolicy membind;        // where buffers and shared memory go
   double watchdog_seconds = 20.0;
   std::size_t buffer_offset = 0;  // bytes added to page alignment (tests use odd offsets)
   FaultPlan fault;                // tests only
@@ -51,11 +55,17 @@ struct Scenario {
   std::string_view id;
   std::string_view summary;
   std::string_view iteration;  // what one Google Benchmark iteration is
+  std::string_view counters;   // what it reports, for `list` and --help
   int ranks;                   // ranks it runs with by default
+  int min_ranks, max_ranks;
   std::unique_ptr<ScenarioSession> (*start)(const Topology& topology, const CellSpec& cell);
+  // Empty if the scenario can run this cell; otherwise why not (beyond the
+  // mechanism's own availability). May be null.
+  std::string (*cannot_run)(const CellSpec& cell) = nullptr;
 };
 
 std::span<const Scenario* const> all_scenarios();
 const Scenario* find_scenario(std::string_view id);
+std::string scenario_ids();  // "pingpong, stream, ..." for messages
 
 }  // namespace ipcatlas

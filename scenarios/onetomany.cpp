@@ -1,0 +1,49 @@
+// onetomany: every round rank 0 delivers SIZE bytes to each of N-1
+// receivers; a barrier ends the round.
+//
+// Rank 0 first begins a send to every receiver, then completes them in order.
+// For pull mechanisms (cma-read, procmem-read) beginning a send posts rank
+// 0's buffer address, so all receivers copy from rank 0's memory at the same
+// time: many readers of one address space. With cma-write rank 0 itself
+// copies into each receiver in turn; run manytoone for many writers.
+#include "harness/launcher.hpp"
+#include "scenarios/fan.hpp"
+
+namespace ipcatlas {
+namespace {
+
+class OneToManyPattern final : public Pattern {
+ public:
+  std::vector<std::pair<int, int>> pairs(int ranks) const override { return star_pairs(ranks); }
+  bool barrier_ends_round() const override { return true; }
+
+  void round(int me, int ranks, const std::vector<PeerChannel*>& by_peer, Check check) const override {
+    if (me != 0) {
+      by_peer[0]->recv(check);
+      return;
+    }
+    for (int p = 1; p < ranks; ++p) by_peer[static_cast<std::size_t>(p)]->begin_send();
+    for (int p = 1; p < ranks; ++p) by_peer[static_cast<std::size_t>(p)]->end_send();
+  }
+
+  Measurement measure(const CellSpec& cell, std::span<const RankTimes> times, std::uint64_t rounds) const override {
+    return measure_fan(cell, times, rounds);
+  }
+};
+
+}  // namespace
+
+extern const Scenario kOneToManyScenario{
+    .id = "onetomany",
+    .summary = "rank 0 delivers SIZE to each of N-1 receivers every round; a barrier ends the round",
+    .iteration = "one round",
+    .counters = "round_ns, bytes_per_second ((N-1) SIZE per round), slowest_rank_ns, root_ns",
+    .ranks = 4,
+    .min_ranks = 2,
+    .max_ranks = kMaxRanks,
+    .start = [](const Topology& topology, const CellSpec& cell) {
+      return start_group_session(topology, cell, std::make_unique<OneToManyPattern>());
+    },
+};
+
+}  // namespace ipcatlas
