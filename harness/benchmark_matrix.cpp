@@ -6,6 +6,8 @@
 
 #include "harness/error.hpp"
 #include "harness/launcher.hpp"
+#include "harness/memory_binding.hpp"
+#include "harness/placement.hpp"
 #include "harness/sizes.hpp"
 #include "mechanisms/registry.hpp"
 
@@ -60,13 +62,6 @@ std::vector<const Mechanism*> select_mechanisms(const RunOptions& options) {
   return selected;
 }
 
-std::string skip_reason_for(const Mechanism& m, const Availability& availability, const Scenario& scenario, int ranks) {
-  if (!availability.available)
-    return availability.reason + (availability.fix.empty() ? "" : "; fix: " + availability.fix);
-  if (m.cannot_serve) return m.cannot_serve(scenario.id, ranks);
-  return "";
-}
-
 // "above the size cap of ptrace (64K): 8 bytes per system call; raise it with --size-cap ptrace=SIZE"
 std::string size_cap_reason(const Mechanism& m, std::size_t cap) {
   const std::string id(m.id);
@@ -77,46 +72,98 @@ std::string size_cap_reason(const Mechanism& m, std::size_t cap) {
 
 }  // namespace
 
-std::string benchmark_name(const Scenario& scenario, const Mechanism& mechanism, std::size_t size, int ranks,
-                           const std::string& placement, WaitPolicy wait) {
-  return strfmt("%.*s/%.*s/size:%zu/ranks:%d/placement:%s/wait:%.*s", static_cast<int>(scenario.id.size()),
-                scenario.id.data(), static_cast<int>(mechanism.id.size()), mechanism.id.data(), size, ranks,
-                placement.c_str(), static_cast<int>(to_string(wait).size()), to_string(wait).data());
+std::string benchmark_name(const Scenario& scenario, const CellSpec& cell, const std::string& placement) {
+  std::string name = std::string(scenario.id) + "/" + std::string(cell.mechanism->id) +
+                     strfmt("/size:%zu/ranks:%zu", cell.size, cell.cpus.size());
+  if (scenario.id == "stream") name += strfmt("/window:%d/dir:%s", cell.window, cell.bidirectional ? "bi" : "uni");
+  name += "/placement:" + placement + "/wait:" + std::string(to_string(cell.wait));
+  if (cell.membind.kind != MemoryPolicy::Kind::none) name += "/membind:" + to_string(cell.membind);
+  return name;
 }
+
+namespace {
+
+int rank_count(const RunOptions& options, const Scenario& scenario) {
+  const int ranks = options.ranks > 0 ? options.ranks : scenario.ranks;
+  if (ranks < scenario.min_ranks || ranks > scenario.max_ranks)
+    throw UsageError(strfmt("--ranks %d: %.*s runs with %d to %d ranks", ranks, static_cast<int>(scenario.id.size()),
+                            scenario.id.data(), scenario.min_ranks, scenario.max_ranks));
+  return ranks;
+}
+
+std::vector<RankPlacement> placements_for(const RunOptions& options, const Topology& topology, int ranks) {
+  if (!options.cpus.empty() && !options.placement.empty())
+    throw UsageError("give --cpus or --placement, not both");
+  if (options.placement != "all") return {place_ranks(topology, ranks, options.cpus, options.placement)};
+  std::vector<RankPlacement> all;
+  for (const NamedPlacement& named : named_placements(topology, ranks))
+    all.push_back(place_ranks(topology, ranks, {}, named.name));
+  if (all.empty()) throw UsageError(strfmt("--placement all: this machine has no named placement for %d ranks", ranks));
+  return all;
+}
+
+// The first reason, if any, why this cell cannot run.
+std::string skip_reason(const Mechanism& m, const Availability& availability, const Scenario& scenario,
+                        const CellSpec& cell, const std::string& membind_problem, std::size_t cap) {
+  if (!availability.available)
+    return availability.reason + (availability.fix.empty() ? "" : "; fix: " + availability.fix);
+  if (m.cannot_serve) {
+    std::string why = m.cannot_serve(scenario.id, static_cast<int>(cell.cpus.size()));
+    if (!why.empty()) return why;
+  }
+  if (!membind_problem.empty()) return membind_problem;
+  if (scenario.cannot_run) {
+    std::string why = scenario.cannot_run(cell);
+    if (!why.empty()) return why;
+  }
+  if (cap > 0 && cell.size > cap) return size_cap_reason(m, cap);
+  return "";
+}
+
+}  // namespace
 
 Matrix build_matrix(const RunOptions& options, const Topology& topology) {
   const Scenario* scenario = find_scenario(options.scenario);
-  if (!scenario) throw UsageError("unknown scenario '" + options.scenario + "' (known: pingpong)");
-  Matrix matrix;
-  std::vector<int> cpus = options.cpus.empty() ? topology.default_pair() : options.cpus;
-  if (static_cast<int>(cpus.size()) != scenario->ranks)
-    throw UsageError(strfmt("--cpus gives %zu PUs but %.*s runs %d ranks", cpus.size(),
-                            static_cast<int>(scenario->id.size()), scenario->id.data(), scenario->ranks));
-  topology.validate_pus(cpus);
-  matrix.placement = topology.placement_class(cpus);
-  matrix.mechanisms = select_mechanisms(options);
-
+  if (!scenario) throw UsageError("unknown scenario '" + options.scenario + "' (known: " + scenario_ids() + ")");
   for (const auto& [id, cap] : options.size_caps)
     if (!find_mechanism(id)) throw UsageError("--size-cap: unknown mechanism '" + id + "' (known: " + mechanism_ids() + ")");
+  const std::string membind_problem = membind_unavailable_reason(options.membind);
+  if (options.membind.kind == MemoryPolicy::Kind::node && !membind_problem.empty()) throw UsageError(membind_problem);
+
+  Matrix matrix;
+  matrix.ranks = rank_count(options, *scenario);
+  const std::vector<RankPlacement> placements = placements_for(options, topology, matrix.ranks);
+  for (const RankPlacement& p : placements) {
+    matrix.placements.push_back(p.placement);
+    matrix.oversubscribed = matrix.oversubscribed || p.oversubscribed;
+  }
+  // Spinning ranks that share a PU would only burn each other's time slices.
+  matrix.wait = matrix.oversubscribed && !options.wait_given ? WaitPolicy::block : options.wait;
+  matrix.mechanisms = select_mechanisms(options);
+
   for (const Mechanism* mechanism : matrix.mechanisms) {
     const Availability availability = mechanism->probe();
-    const std::string skip = skip_reason_for(*mechanism, availability, *scenario, scenario->ranks);
     const auto user_cap = options.size_caps.find(std::string(mechanism->id));
     const std::size_t cap = user_cap != options.size_caps.end() ? user_cap->second : mechanism->default_size_cap;
     if (cap > 0) matrix.size_caps[std::string(mechanism->id)] = cap;
-    for (std::size_t size : options.sizes) {
-      MatrixCell cell;
-      cell.scenario = scenario;
-      cell.spec.mechanism = mechanism;
-      cell.spec.size = size;
-      cell.spec.cpus = cpus;
-      cell.spec.wait = options.wait;
-      cell.spec.watchdog_seconds = options.watchdog_seconds;
-      cell.spec.buffer_offset = options.buffer_offset;
-      cell.spec.fault = options.fault;
-      cell.name = benchmark_name(*scenario, *mechanism, size, scenario->ranks, matrix.placement, options.wait);
-      cell.skip_reason = !skip.empty() || cap == 0 || size <= cap ? skip : size_cap_reason(*mechanism, cap);
-      matrix.cells.push_back(std::move(cell));
+    for (const RankPlacement& placement : placements) {
+      for (std::size_t size : options.sizes) {
+        MatrixCell cell;
+        cell.scenario = scenario;
+        cell.spec.mechanism = mechanism;
+        cell.spec.size = size;
+        cell.spec.cpus = placement.pus;
+        cell.spec.wait = matrix.wait;
+        cell.spec.window = options.window;
+        cell.spec.bidirectional = options.bidirectional;
+        cell.spec.membind = options.membind;
+        cell.spec.watchdog_seconds = options.watchdog_seconds;
+        cell.spec.buffer_offset = options.buffer_offset;
+        cell.spec.fault = options.fault;
+        cell.name = benchmark_name(*scenario, cell.spec, placement.placement);
+        cell.skip_reason = skip_reason(*mechanism, availability, *scenario, cell.spec, membind_problem, cap);
+        matrix.cells.push_back(std::move(cell));
+      }
     }
   }
   return matrix;

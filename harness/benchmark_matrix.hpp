@@ -32,14 +32,18 @@ struct Matrix {
   std::vector<MatrixCell> cells;
   std::vector<const Mechanism*> mechanisms;
   std::map<std::string, std::size_t> size_caps;  // mechanism id -> largest size measured
-  std::string placement;
+  int ranks = 2;
+  std::vector<std::string> placements;  // the placement class of each swept placement
+  bool oversubscribed = false;           // more ranks than distinct PUs somewhere
+  WaitPolicy wait = WaitPolicy::spin;    // as run (block when oversubscribed unless --wait was given)
 };
 
-// Checks ids and CPUs (UsageError) and probes every selected mechanism once.
+// Checks ids, ranks, CPUs and placements (UsageError) and probes every
+// selected mechanism once.
 Matrix build_matrix(const RunOptions& options, const Topology& topology);
 
-std::string benchmark_name(const Scenario& scenario, const Mechanism& mechanism, std::size_t size, int ranks,
-                           const std::string& placement, WaitPolicy wait);
+// SCENARIO/MECHANISM/size:S/ranks:N[/window:W/dir:uni|bi]/placement:P/wait:W[/membind:M]
+std::string benchmark_name(const Scenario& scenario, const CellSpec& cell, const std::string& placement);
 
 // Registers every cell with Google Benchmark. `matrix` must outlive the run.
 void register_matrix(const Matrix& matrix, const Topology& topology);

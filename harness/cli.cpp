@@ -23,7 +23,9 @@ Exit status: 0 all measured or skipped, 1 some benchmark failed, 2 bad input.
 Examples:
   ipcatlas run                                   every mechanism, 1 B to 4 MiB
   ipcatlas run --mechanisms shm,pipe --sizes 1,64,4K,1M --out results/local/run.json
-  ipcatlas run --cpus 0,1 --wait block --benchmark_repetitions=9)";
+  ipcatlas run --cpus 0,1 --wait block --benchmark_repetitions=9
+  ipcatlas run --scenario alltoall --ranks 8 --mechanisms shm,cma-read,cma-write --sizes 64K,1M
+  ipcatlas run --scenario stream --window 64 --bidirectional --placement all --membind local)";
 
 std::vector<std::string> split_commas(const std::string& text) {
   std::vector<std::string> items;
@@ -38,7 +40,7 @@ std::vector<std::string> split_commas(const std::string& text) {
 
 // Options of `run` that need checking beyond what CLI11 does.
 struct RawRun {
-  std::string mechanisms, sizes = kDefaultSizes, cpus, wait = "spin", fault;
+  std::string mechanisms, sizes = kDefaultSizes, cpus, wait = "spin", fault, membind;
   std::vector<std::string> size_caps;
 };
 
@@ -60,6 +62,9 @@ void finish_run(Command& cmd, const RawRun& raw, const std::vector<std::string>&
   run.sizes = parse_size_list(raw.sizes);
   if (!raw.cpus.empty()) run.cpus = parse_cpu_list(raw.cpus);
   run.wait = parse_wait_policy(raw.wait);
+  if (!raw.membind.empty()) run.membind = parse_membind(raw.membind);
+  if (run.ranks < 0 || run.ranks == 1) throw UsageError(strfmt("--ranks %d: a scenario needs at least 2 ranks", run.ranks));
+  if (run.window < 1) throw UsageError(strfmt("--window %d: the window must be at least 1 message", run.window));
   if (!raw.fault.empty()) run.fault = parse_fault(raw.fault);
   for (const std::string& cap : raw.size_caps) run.size_caps.insert(parse_size_cap(cap));
   if (run.watchdog_seconds <= 0) throw UsageError("--watchdog must be positive");
@@ -95,6 +100,10 @@ Command parse_command_line(const std::vector<std::string>& args) {
 
   CLI::App* list = app.add_subcommand("list", "List every mechanism and scenario, whether it works here, and why not");
   list->add_flag("--json", cmd.list.json, "Print JSON instead of a table");
+  list->add_flag("--placements", cmd.list.placements, "List the named placements (smt, l2, l3, numa, socket) and their PUs");
+  list->add_option("--topology", cmd.list.topology, "With --placements: read the topology from an hwloc XML file")
+      ->check(CLI::ExistingFile);
+  list->add_option("--ranks", cmd.list.ranks, "With --placements: for this many ranks")->default_val(2);
 
   CLI::App* doctor = app.add_subcommand("doctor", "Report what on this machine changes results, with a verdict and a hint");
   doctor->add_flag("--json", cmd.doctor.json, "Print JSON instead of a table");
@@ -104,14 +113,29 @@ Command parse_command_line(const std::vector<std::string>& args) {
   CLI::App* run = app.add_subcommand("run", "Run a benchmark matrix and report it through Google Benchmark");
   RawRun raw;
   run->add_option("--mechanisms", raw.mechanisms, "Comma-separated mechanism ids (default: all; see 'ipcatlas list')");
-  run->add_option("--scenario", cmd.run.scenario, "Communication pattern")->default_val("pingpong");
+  run->add_option("--scenario", cmd.run.scenario,
+                  "Communication pattern: pingpong, stream, alltoall, manytoone or onetomany (see 'ipcatlas list')")
+      ->default_val("pingpong");
   run->add_option("--sizes", raw.sizes,
                   "Message sizes: a list (1,64,4K,1M) and/or ranges MIN:MAX (MIN, the powers of two between, MAX); "
                   "K/M/G are 2^10/2^20/2^30")
       ->default_val(kDefaultSizes);
-  run->add_option("--cpus", raw.cpus, "OS PU numbers, one per rank (default: two cores of one package, chosen with hwloc)");
-  run->add_option("--wait", raw.wait, "How ranks wait: spin (poll) or block (futex), or adaptive (spin, then block)")
-      ->default_val("spin");
+  run->add_option("--ranks", cmd.run.ranks, "Ranks (alltoall, manytoone, onetomany; default 4; pingpong and stream use 2)");
+  run->add_option("--cpus", raw.cpus,
+                  "OS PU numbers, one per rank; fewer PUs than ranks oversubscribes them (default: from --placement, "
+                  "else spread with hwloc)");
+  run->add_option("--placement", cmd.run.placement,
+                  "A named placement (smt, l2, l3, numa, socket; see 'ipcatlas list --placements'), or 'all' to sweep "
+                  "every one this machine has");
+  run->add_option("--membind", raw.membind,
+                  "Where buffers and shared memory go: local (each rank's NUMA node), remote (the nearest other "
+                  "node), or a node number");
+  run->add_option("--window", cmd.run.window, "stream: messages in flight per window")->default_val(64);
+  run->add_flag("--bidirectional", cmd.run.bidirectional, "stream: both ranks send at once (osu_bibw)");
+  CLI::Option* wait = run->add_option(
+      "--wait", raw.wait,
+      "How ranks wait: spin (poll), block (futex), or adaptive (spin, then block); default spin, block when "
+      "oversubscribed");
   run->add_option("--out", cmd.run.out, "Write Google Benchmark JSON to FILE (written when the run completes)");
   run->add_option("--watchdog", cmd.run.watchdog_seconds,
                   "Seconds a batch may run beyond its expected time before its ranks are declared hung")
@@ -155,6 +179,7 @@ Command parse_command_line(const std::vector<std::string>& args) {
   }
   if (run->parsed()) {
     cmd.kind = Command::Kind::run;
+    cmd.run.wait_given = wait->count() > 0;
     finish_run(cmd, raw, run->remaining());
   }
   return cmd;

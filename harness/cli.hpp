@@ -12,12 +12,16 @@
 #include <vector>
 
 #include "harness/fault_injection.hpp"
+#include "harness/memory_binding.hpp"
 #include "harness/wait.hpp"
 
 namespace ipcatlas {
 
 struct ListOptions {
   bool json = false;
+  bool placements = false;  // --placements: the named placements instead of mechanisms
+  std::string topology;     // --topology FILE.xml: preview another machine's placements
+  int ranks = 2;
 };
 
 struct DoctorOptions {
@@ -29,8 +33,14 @@ struct RunOptions {
   std::vector<std::string> mechanisms;  // empty: every mechanism (unavailable ones are reported as skipped)
   std::string scenario = "pingpong";
   std::vector<std::size_t> sizes;
-  std::vector<int> cpus;  // empty: the default pair
+  std::vector<int> cpus;  // empty: from --placement or the default placement
+  int ranks = 0;          // 0: the scenario's default
+  int window = 64;        // stream
+  bool bidirectional = false;  // stream
+  std::string placement;  // a named placement, "all", or empty
+  MemoryPolicy membind;
   WaitPolicy wait = WaitPolicy::spin;
+  bool wait_given = false;  // --wait was given (else oversubscribed runs block)
   std::string out;  // Google Benchmark JSON; empty: none
   double watchdog_seconds = 20.0;
   std::size_t buffer_offset = 0;

@@ -11,6 +11,7 @@
 
 #include "harness/benchmark_matrix.hpp"
 #include "harness/doctor.hpp"
+#include "harness/placement.hpp"
 #include "harness/error.hpp"
 #include "harness/reporters.hpp"
 #include "harness/sizes.hpp"
@@ -63,6 +64,12 @@ void check_output_path(const std::string& path) {
   std::filesystem::remove(probe, ec);
 }
 
+// results/x.json -> results/x.topology.xml: the machine's topology, beside its results.
+std::string topology_path_for(const std::string& out) {
+  const std::filesystem::path p(out);
+  return (p.parent_path() / (p.stem().string() + ".topology.xml")).string();
+}
+
 void write_output(const std::string& path, const std::string& text) {
   const std::string tmp = path + ".tmp";
   {
@@ -79,9 +86,16 @@ void add_context(const Matrix& matrix, const RunOptions& options, const Topology
   for (const Fact& f : facts) benchmark::AddCustomContext(f.key, f.value);
   benchmark::AddCustomContext("topology", topology.summary());
   benchmark::AddCustomContext("cpus", matrix.cells.empty() ? "" : join(matrix.cells.front().spec.cpus));
-  benchmark::AddCustomContext("placement", matrix.placement);
-  benchmark::AddCustomContext("wait", std::string(to_string(options.wait)));
+  benchmark::AddCustomContext("placement", join(matrix.placements));
+  benchmark::AddCustomContext("wait", std::string(to_string(matrix.wait)));
   benchmark::AddCustomContext("scenario", options.scenario);
+  benchmark::AddCustomContext("ranks", std::to_string(matrix.ranks));
+  benchmark::AddCustomContext("oversubscribed", matrix.oversubscribed ? "yes: more ranks than PUs, blocking waits"
+                                                                      : "no");
+  benchmark::AddCustomContext("membind", options.membind.kind == MemoryPolicy::Kind::none ? "none (first touch)"
+                                                                                          : to_string(options.membind));
+  if (options.scenario == "stream")
+    benchmark::AddCustomContext("window", std::to_string(options.window) + (options.bidirectional ? " both ways" : ""));
   std::vector<std::string> caps;
   for (const auto& [id, cap] : matrix.size_caps) caps.push_back(id + "=" + format_size(cap));
   benchmark::AddCustomContext("size_caps", caps.empty() ? "none" : join(caps));
@@ -117,7 +131,25 @@ std::unique_ptr<benchmark::BenchmarkReporter> make_display(const RunOptions& opt
 
 }  // namespace
 
+int list_placements(const ListOptions& options) {
+  const Topology topology =
+      options.topology.empty() ? Topology::load_this_machine() : Topology::load_xml(options.topology);
+  if (!options.json) {
+    std::cout << describe_placements(topology, options.ranks);
+    return 0;
+  }
+  nlohmann::json doc;
+  doc["topology"] = topology.summary();
+  doc["ranks"] = options.ranks;
+  doc["placements"] = nlohmann::json::array();
+  for (const NamedPlacement& p : named_placements(topology, options.ranks))
+    doc["placements"].push_back({{"name", p.name}, {"description", p.description}, {"pus", p.pus}});
+  std::cout << doc.dump(2) << "\n";
+  return 0;
+}
+
 int run_list_command(const ListOptions& options) {
+  if (options.placements) return list_placements(options);
   nlohmann::json doc;
   for (const Mechanism* m : all_mechanisms()) {
     const Availability a = m->probe();
@@ -132,7 +164,13 @@ int run_list_command(const ListOptions& options) {
                                  {"fix", a.fix}});
   }
   for (const Scenario* s : all_scenarios())
-    doc["scenarios"].push_back({{"id", s->id}, {"summary", s->summary}, {"iteration", s->iteration}, {"ranks", s->ranks}});
+    doc["scenarios"].push_back({{"id", s->id},
+                                {"summary", s->summary},
+                                {"iteration", s->iteration},
+                                {"counters", s->counters},
+                                {"ranks", s->ranks},
+                                {"min_ranks", s->min_ranks},
+                                {"max_ranks", s->max_ranks}});
   if (options.json) {
     std::cout << doc.dump(2) << "\n";
     return 0;
@@ -203,6 +241,9 @@ int run_run_command(const RunOptions& options) {
   for (const auto& [id, cap] : matrix.size_caps)
     std::cerr << "ipcatlas: " << id << " is measured up to " << format_size(cap) << " (--size-cap " << id
               << "=SIZE changes it)\n";
+  if (matrix.oversubscribed)
+    std::cerr << "ipcatlas: oversubscribed: " << matrix.ranks << " ranks share fewer PUs; waits are "
+              << to_string(matrix.wait) << (options.wait_given ? "" : " (--wait changes it)") << "\n";
 
   const std::vector<Fact> facts = machine_facts();
   add_context(matrix, options, topology, facts);
@@ -215,7 +256,10 @@ int run_run_command(const RunOptions& options) {
   benchmark::Shutdown();
 
   const RunTally& t = tee.tally();
-  if (!options.out.empty()) write_output(options.out, annotate_json(tee.json()));
+  if (!options.out.empty()) {
+    write_output(options.out, annotate_json(tee.json()));
+    export_topology_xml(topology, topology_path_for(options.out));
+  }
   std::cerr << strfmt("ipcatlas: %d measured, %d failed, %d skipped", t.ok, t.failed, t.skipped)
             << (options.out.empty() ? "" : "; results in " + options.out) << "\n";
   return t.failed > 0 ? 1 : 0;

@@ -129,7 +129,12 @@ def test_dead_and_hung_ranks_fail_their_benchmark_and_the_run_goes_on(
     (["--sizes", "2G"], "'2G' is over the limit"),
     (["--cpus", "0,4095"], "CPU 4095 does not exist"),
     (["--cpus", "1,1"], "CPU 1 is given twice"),
-    (["--cpus", "0"], "--cpus gives 1 PUs but pingpong runs 2 ranks"),
+    (["--cpus", "0,1", "--ranks", "3"], "--ranks 3: pingpong runs with 2 to 2 ranks"),
+    (["--scenario", "alltoall", "--ranks", "2", "--cpus", "0,1,0"], "CPU 0 is given twice"),
+    (["--placement", "socket"], "placement 'socket' does not exist on this machine"),
+    (["--membind", "7"], "NUMA node 7 does not exist"),
+    (["--membind", "far"], "'far'"),
+    (["--window", "0", "--scenario", "stream"], "--window 0"),
     (["--wait", "maybe"], "'maybe'"),
     (["--scenario", "broadcast"], "unknown scenario 'broadcast'"),
     (["--benchmark_bogus=1"], "unrecognized"),
@@ -166,7 +171,7 @@ def test_list_json_describes_every_mechanism_and_scenario() -> None:
         assert isinstance(m["available"], bool) and m["summary"] and m["copies"] >= 0
         if not m["available"]:
             assert m["reason"] and m["fix"]
-    assert [s["id"] for s in doc["scenarios"]] == ["pingpong"]
+    assert [s["id"] for s in doc["scenarios"]] == ["pingpong", "stream", "alltoall", "manytoone", "onetomany"]
 
 
 def test_google_benchmark_flags_pass_through(tmp_path: Path) -> None:
@@ -179,6 +184,14 @@ def test_google_benchmark_flags_pass_through(tmp_path: Path) -> None:
     assert {"mean", "median", "stddev"} <= aggregates
     console_json = ipcatlas("run", "--mechanisms", "shm", "--sizes", "8", *QUICK, "--benchmark_format=json")
     assert json.loads(console_json.stdout)["benchmarks"][0]["one_way_ns"] > 0
+
+
+def test_fewer_pus_than_ranks_oversubscribes_with_blocking_waits(tmp_path: Path) -> None:
+    proc, doc = run_json(tmp_path, "--mechanisms", "shm", "--sizes", "64", "--cpus", "0")
+    assert proc.returncode == 0, proc.stderr
+    assert doc["benchmarks"][0]["name"] == "pingpong/shm/size:64/ranks:2/placement:self/wait:block"
+    assert doc["context"]["oversubscribed"].startswith("yes")
+    assert "oversubscribed" in proc.stderr
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])

@@ -93,7 +93,13 @@ void ProgressReporter::print_run(const Run& run) {
   if (p50 && p99 && p999 && max)
     out << "  (p50 " << format_ns(*p50) << ", p99 " << format_ns(*p99) << ", p99.9 " << format_ns(*p999) << ", max "
         << format_ns(*max) << ")";
+  // The multi-rank scenarios: time per round or window, and who was slowest.
+  if (const double* round = counter(run, "round_ns")) out << "round " << format_ns(*round);
+  if (const double* window = counter(run, "window_ns")) out << "window " << format_ns(*window);
+  if (const double* slowest = counter(run, "slowest_rank_ns")) out << " (slowest rank " << format_ns(*slowest) << ")";
+  if (const double* per_message = counter(run, "per_message_ns")) out << "  per message " << format_ns(*per_message);
   if (const double* rate = counter(run, "bytes_per_second")) out << "  " << format_rate(*rate);
+  if (const double* messages = counter(run, "messages_per_second")) out << strfmt("  %.3g msg/s", *messages);
   out << "\n";
 }
 
