@@ -4,7 +4,9 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <stdexcept>
 #include <utility>
+#include <vector>
 
 #include "harness/error.hpp"
 #include "harness/memory_binding.hpp"
@@ -16,6 +18,17 @@ std::byte* map_pages(std::size_t bytes, int flags, const char* what) {
   void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, flags, -1, 0);
   if (p == MAP_FAILED) throw SysError(strfmt("%s: mmap of %zu bytes", what, bytes), errno);
   return static_cast<std::byte*>(p);
+}
+
+// Checks that the kernel honoured the binding: the first and last pages of a
+// touched buffer are on `node`.
+void check_on_node(const std::byte* data, std::size_t bytes, int node) {
+  for (const std::byte* page : {data, data + bytes - page_size()}) {
+    const std::vector<int> where = nodes_of_pages(page, 1);
+    if (where.empty() || where[0] != node)
+      throw std::runtime_error(strfmt("--membind: a page meant for NUMA node %d is on %d (move_pages)", node,
+                                      where.empty() ? -1 : where[0]));
+  }
 }
 
 }  // namespace
@@ -67,6 +80,7 @@ PrivateBuffer::PrivateBuffer(std::size_t bytes, int numa_node)
     throw;
   }
   std::memset(data_, 0, size_);  // fault every page in now, not during a measurement
+  if (numa_node >= 0) check_on_node(data_, size_, numa_node);
 }
 
 PrivateBuffer::PrivateBuffer(PrivateBuffer&& other) noexcept

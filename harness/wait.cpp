@@ -1,6 +1,7 @@
 #include "harness/wait.hpp"
 
 #include <linux/futex.h>
+#include <sched.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -52,6 +53,8 @@ void forget_deferred_signal(DeferredSignal* signal) {
   for (int i = 0; i < g_deferred_count; ++i)
     if (g_deferred[i] == signal) g_deferred[i] = g_deferred[--g_deferred_count];
 }
+
+void yield_processor() { sched_yield(); }
 
 void futex_wait(const void* word, std::uint32_t expected) {
   // EAGAIN (value already changed) and EINTR are both "look again".

@@ -27,7 +27,10 @@ std::string_view to_string(WaitPolicy policy);
 // Throws UsageError for anything but spin, block or adaptive.
 WaitPolicy parse_wait_policy(std::string_view text);
 
-inline constexpr int kAdaptiveSpins = 20000;  // about 50 us of PAUSE here
+inline constexpr int kAdaptiveSpins = 20000;       // about 250 us of PAUSE here
+inline constexpr std::uint32_t kSpinsBeforeYield = 1u << 16;  // about 1 ms of PAUSE here
+
+void yield_processor();  // sched_yield()
 
 // The waiting discipline of one side: its policy and the counter in shared
 // memory where it announces that it is asleep.
@@ -70,11 +73,15 @@ std::uint32_t wait_for(Read read, const void* futex_word, Done done, const Waiti
   if (done(value)) return value;
   publish_deferred_signals();
   if (how.policy == WaitPolicy::spin) {
-    do {
+    // A rank that shares its PU with the one it waits for (oversubscribed)
+    // would spin away its whole time slice: yield now and then, so that
+    // spinning can be slow there but never stuck. Far beyond any fast path.
+    for (std::uint32_t spins = 1;; ++spins) {
       cpu_relax();
       value = read();
-    } while (!done(value));
-    return value;
+      if (done(value)) return value;
+      if (spins % kSpinsBeforeYield == 0) yield_processor();
+    }
   }
   if (how.policy == WaitPolicy::adaptive) {
     for (int i = 0; i < kAdaptiveSpins; ++i) {

@@ -58,8 +58,9 @@ class PingPongRank final : public RankProgram {
       link_ = corrupting_.get();
     }
     link_->open(rank_ == 0 ? Side::a : Side::b, env.pid_of(peer_));
-    out_buffer_ = PrivateBuffer(cell_.size + cell_.buffer_offset);
-    in_buffer_ = PrivateBuffer(cell_.size + cell_.buffer_offset);
+    const int node = node_for_pu(cell_.membind, cell_.cpus[static_cast<std::size_t>(rank_)]);
+    out_buffer_ = PrivateBuffer(cell_.size + cell_.buffer_offset, node);
+    in_buffer_ = PrivateBuffer(cell_.size + cell_.buffer_offset, node);
     if (rank_ == 1) std::memset(results_.interval_ns, 0, sizeof results_.interval_ns);  // fault pages in now
     // Before any measurement: whole messages with a different body each time, fully checked.
     for (int i = 0; i < kSetupValidationRoundTrips; ++i) {
@@ -181,7 +182,8 @@ class PingPongSession final : public ScenarioSession {
       : cell_(cell),
         results_memory_(sizeof(PingPongResults)),
         results_(results_memory_.as<PingPongResults>()),
-        link_(cell.mechanism->make_link(LinkConfig{cell.size, cell.wait})),
+        // The link's shared memory goes with rank 0's memory.
+        link_(cell.mechanism->make_link(LinkConfig{cell.size, cell.wait, node_for_pu(cell.membind, cell.cpus.at(0))})),
         salt_(now_ns()) {
     if (cell_.cpus.size() != 2) throw UsageError("pingpong needs exactly 2 ranks");
     group_ = std::make_unique<RankGroup>(topology, GroupPlan{cell_.cpus, cell_.wait, cell_.watchdog_seconds},
