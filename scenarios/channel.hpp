@@ -51,6 +51,10 @@ class PeerChannel {
   std::uint64_t salt_;
   PrivateBuffer out_, in_;
   std::uint64_t seed_out_ = 0, seed_in_ = 0, sent_ = 0, received_ = 0;
+  // Stamps computed before they are needed, off the critical path: the next
+  // outgoing one when a send ends, the expected incoming one when a receive
+  // begins (before it waits). See pingpong.cpp for why it matters.
+  Stamp next_out_, expected_in_;
 };
 
 }  // namespace ipcatlas
