@@ -89,6 +89,47 @@ def checks(min_time: float) -> list[Check]:
     ]
 
 
+def scenario_counter(scenario: str, mechanism: str, size: str, counter: str, *extra: str) -> Callable[[list[int]], float]:
+    """One counter of one ipcatlas benchmark of any scenario."""
+    def measure(cpus: list[int]) -> float:
+        out = subprocess.run([str(IPCATLAS), "run", "--scenario", scenario, "--mechanisms", mechanism, "--sizes", size,
+                              "--cpus", ",".join(map(str, cpus)), "--benchmark_min_time=0.1", "--benchmark_format=json",
+                              *extra], capture_output=True, text=True, check=True).stdout
+        bench = json.loads(out)["benchmarks"][0]
+        if bench.get("error_occurred"):
+            raise RuntimeError(f"{scenario} {mechanism} {size}: {bench['error_message']}")
+        return float(bench[counter])
+    return measure
+
+
+def alltoall_overhead_checks() -> list[Check]:
+    """alltoall at 2 ranks is one exchange per round: its per-message cost
+    must match the ping-pong's one-way time (the scenario adds nothing)."""
+    cases = [("shm", "64"), ("shm", "65536"), ("cma-read", "65536"), ("pipe", "4096")]
+    return [Check(f"alltoall (2 ranks) per message / pingpong one-way, {m} {s} B", "<= 1.15",
+                  scenario_counter("alltoall", m, s, "per_message_ns", "--ranks", "2"),
+                  scenario_counter("pingpong", m, s, "one_way_ns"), 1.15) for m, s in cases]
+
+
+def manytoone_write_over_read(rounds: int) -> dict[str, float]:
+    """Aggregate bandwidth of cma-write over cma-read, 4 ranks, in manytoone
+    (many writers into one address space vs one reader in turn) and in
+    onetomany (one writer in turn vs many readers of one address space)."""
+    ratios: dict[str, list[float]] = {}
+    for _ in range(rounds):
+        for scenario in ("manytoone", "onetomany"):
+            out = subprocess.run([str(IPCATLAS), "run", "--scenario", scenario, "--ranks", "4",
+                                  "--mechanisms", "cma-write,cma-read", "--sizes", "65536,1048576",
+                                  "--benchmark_min_time=0.1", "--benchmark_format=json"],
+                                 capture_output=True, text=True, check=True).stdout
+            bw = {(b["name"].split("/")[1], b["name"].split("size:")[1].split("/")[0]): b["bytes_per_second"]
+                  for b in json.loads(out)["benchmarks"]}
+            for size in ("65536", "1048576"):
+                ratios.setdefault(f"{scenario} {int(size) >> 10}K", []).append(
+                    bw[("cma-write", size)] / bw[("cma-read", size)])
+    return {key: statistics.median(r) for key, r in ratios.items()}
+
+
 def vmsplice_over_pipe(cpus: list[int], rounds: int, wait: str) -> dict[str, float]:
     """Median over rounds of pipe one-way / vmsplice one-way per size, both
     measured in the same ipcatlas run (> 1: vmsplice is faster)."""
@@ -166,6 +207,17 @@ def main() -> int:
                         "per_size": per_size, "verdict": "met" if met else "MISSED"})
         text = "  ".join(f"{int(k) >> 10}K:{v:.2f}" for k, v in per_size.items())
         print(f"{'pipe / vmsplice one-way, --wait ' + wait:58} {'> 1':>8}  {text}  {results[-1]['verdict']}", flush=True)
+    for check in alltoall_overhead_checks():
+        res = run_check(check, cpus, max(5, args.rounds // 2))
+        results.append(res)
+        paired = f"{res['paired_median']:.2f} ({res['paired_min']:.2f}-{res['paired_max']:.2f})"
+        print(f"{res['check']:58} {res['target']:>8} {paired:>20} {res['best_ratio']:6.2f} "
+              f"{res['ipcatlas_best']:10.4g} {res['reference_best']:10.4g}  {res['verdict']}", flush=True)
+    contention = manytoone_write_over_read(max(3, args.rounds // 3))
+    results.append({"check": "cma-write / cma-read aggregate bandwidth, 4 ranks", "target": "(recorded)",
+                    "per_case": contention, "verdict": "context"})
+    print(f"{'cma-write / cma-read bandwidth, 4 ranks (oversubscribed)':58} {'record':>8}  "
+          + "  ".join(f"{k}:{v:.2f}" for k, v in contention.items()), flush=True)
     for label, mechanisms, limit in (("4 mechanisms", "shm,zerocopy,pipe,unix-stream", 60), ("all mechanisms", "", 120)):
         seconds = default_run_seconds(mechanisms)
         results.append({"check": f"default run, {label}, 1 B - 4 MiB", "target": f"< {limit} s", "seconds": seconds,
