@@ -30,7 +30,7 @@ MAX_TICKS = 12
 _VARIANT_STYLES = ("-", "--", "-.")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, order=True)
 class FigureGroup:
     """The cells one figure shows."""
 

@@ -85,3 +85,13 @@ def test_wrapper_exit_status_for_bad_input(inputs: Path, tmp_path: Path) -> None
                              "--out", str(tmp_path)], capture_output=True, text=True, env={"PATH": "/nonexistent"})
     assert result.returncode == 2
     assert result.stderr.startswith("ipcatlas-report: error: ") and "malformed.json" in result.stderr
+
+
+def test_several_scenarios_make_one_figure_pair_each(inputs: Path, tmp_path: Path) -> None:
+    out = tmp_path / "report"
+    assert main([str(inputs / "stream_small.json"), str(inputs / "alltoall_small.json"), "--out", str(out)]) == 0
+    names = {p.name for p in out.iterdir()}
+    assert {"latency-stream-l3-spin.png", "bandwidth-stream-l3-spin.png", "bandwidth-alltoall-l3-block.png"} <= names
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["status_counts"]["skipped"] == 2  # ptrace at 1K and 64K
+    assert any("one tracer per tracee" in p["message"] for p in summary["problems"])
