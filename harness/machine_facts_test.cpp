@@ -1,6 +1,8 @@
 #include "harness/machine_facts.hpp"
 
 #include <gtest/gtest.h>
+
+#include "harness/testing/fake_root.hpp"
 #include <stdlib.h>
 
 #include <filesystem>
@@ -21,33 +23,7 @@ const std::vector<std::string> kFactKeys{"kernel",      "cpu_model", "hypervisor
                                          "seccomp",     "thp",       "governor",   "turbo",
                                          "smt",         "mitigations", "clocksource", "numa_balancing"};
 
-// A throwaway directory standing in for "/": tests write only the /proc and /sys files they need.
-class FakeRoot {
- public:
-  FakeRoot() {
-    std::string pattern = (fs::temp_directory_path() / "ipcatlas-facts-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~FakeRoot() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  FakeRoot(const FakeRoot&) = delete;
-  FakeRoot& operator=(const FakeRoot&) = delete;
-
-  void write(const std::string& relative, const std::string& text) const {
-    const fs::path file = path_ / relative;
-    fs::create_directories(file.parent_path());
-    std::ofstream(file) << text;
-  }
-  // A directory where a file is expected cannot be read, even by root (EISDIR).
-  void make_unreadable(const std::string& relative) const { fs::create_directories(path_ / relative); }
-  std::string str() const { return path_.string(); }
-
- private:
-  fs::path path_;
-};
+using testing::FakeRoot;
 
 Fact fact_named(const std::vector<Fact>& facts, const std::string& key) {
   for (const Fact& f : facts)

@@ -21,6 +21,8 @@
 
 #include <gtest/gtest.h>
 
+#include "harness/testing/fake_root.hpp"
+
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -141,37 +143,7 @@ TEST(PeerAccessExplain, ReasonReadsAsOneSentence) {
 // ---------------------------------------------------------------------------
 // read_access_environment on a fake root.
 
-// A throwaway directory standing in for "/": tests write only the /proc files they need.
-class FakeRoot {
- public:
-  FakeRoot() {
-    std::string pattern = (fs::temp_directory_path() / "ipcatlas-peer-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~FakeRoot() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  FakeRoot(const FakeRoot&) = delete;
-  FakeRoot& operator=(const FakeRoot&) = delete;
-
-  void write(const std::string& relative, const std::string& text) const {
-    const fs::path file = path_ / relative;
-    fs::create_directories(file.parent_path());
-    std::ofstream(file) << text;
-  }
-  // Namespace links point nowhere real, as in /proc: only readlink is used on them.
-  void link(const std::string& relative, const std::string& target) const {
-    const fs::path file = path_ / relative;
-    fs::create_directories(file.parent_path());
-    fs::create_symlink(target, file);
-  }
-  std::string str() const { return path_.string(); }
-
- private:
-  fs::path path_;
-};
+using testing::FakeRoot;
 
 constexpr const char* kStatusWithoutPtraceCap =
     "Name:\tipcatlas\nUmask:\t0022\nState:\tR (running)\nCapInh:\t0000000000000000\n"

@@ -54,15 +54,6 @@ namespace {
 
 const char* const kClasses[] = {"smt", "l2", "l3", "numa", "socket"};
 
-// An hwloc bitmap freed on scope exit.
-struct Bitmap {
-  hwloc_bitmap_t set = hwloc_bitmap_alloc();
-  Bitmap() = default;
-  Bitmap(const Bitmap&) = delete;
-  Bitmap& operator=(const Bitmap&) = delete;
-  ~Bitmap() { hwloc_bitmap_free(set); }
-};
-
 struct TopologyDeleter {
   void operator()(hwloc_topology* t) const { hwloc_topology_destroy(t); }
 };
@@ -128,7 +119,7 @@ class Candidates {
 
  private:
   const Topology& topology_;
-  Bitmap units_[std::size(kPasses)];
+  HwlocBitmap units_[std::size(kPasses)];
   TopologyPtr restricted_[std::size(kPasses)];
 };
 
@@ -166,7 +157,7 @@ std::vector<hwloc_obj_t> parts(hwloc_topology_t t, const std::string& cls, hwloc
     // PUs lie in the package, skipping nodes over the same PUs as one already
     // taken (e.g. a DRAM node and an HBM node with the same cores).
     std::vector<hwloc_obj_t> nodes;
-    Bitmap taken;
+    HwlocBitmap taken;
     for (hwloc_obj_t n = hwloc_get_next_obj_by_type(t, HWLOC_OBJ_NUMANODE, nullptr); n;
          n = hwloc_get_next_obj_by_type(t, HWLOC_OBJ_NUMANODE, n)) {
       if (hwloc_bitmap_iszero(n->cpuset) || !hwloc_bitmap_isincluded(n->cpuset, scope->cpuset) ||

@@ -20,6 +20,18 @@ std::byte* map_pages(std::size_t bytes, int flags, const char* what) {
   return static_cast<std::byte*>(p);
 }
 
+// Maps pages and binds them to `node` before anything touches them.
+std::byte* map_bound_pages(std::size_t bytes, int flags, const char* what, int node) {
+  std::byte* data = map_pages(bytes, flags, what);
+  try {
+    bind_memory(data, bytes, node);
+  } catch (...) {
+    munmap(data, bytes);
+    throw;
+  }
+  return data;
+}
+
 // Checks that the kernel honoured the binding: the first and last pages of a
 // touched buffer are on `node`.
 void check_on_node(const std::byte* data, std::size_t bytes, int node) {
@@ -44,15 +56,8 @@ std::size_t round_up_to_pages(std::size_t bytes) {
 }
 
 SharedMapping::SharedMapping(std::size_t bytes, int numa_node)
-    : data_(map_pages(round_up_to_pages(bytes), MAP_SHARED | MAP_ANONYMOUS, "shared memory")),
-      size_(round_up_to_pages(bytes)) {
-  try {
-    bind_memory(data_, size_, numa_node);
-  } catch (...) {
-    munmap(data_, size_);
-    throw;
-  }
-}
+    : data_(map_bound_pages(round_up_to_pages(bytes), MAP_SHARED | MAP_ANONYMOUS, "shared memory", numa_node)),
+      size_(round_up_to_pages(bytes)) {}
 
 SharedMapping::SharedMapping(SharedMapping&& other) noexcept
     : data_(std::exchange(other.data_, nullptr)), size_(std::exchange(other.size_, 0)) {}
@@ -71,14 +76,8 @@ SharedMapping::~SharedMapping() {
 }
 
 PrivateBuffer::PrivateBuffer(std::size_t bytes, int numa_node)
-    : data_(map_pages(round_up_to_pages(bytes), MAP_PRIVATE | MAP_ANONYMOUS, "rank buffer")),
+    : data_(map_bound_pages(round_up_to_pages(bytes), MAP_PRIVATE | MAP_ANONYMOUS, "rank buffer", numa_node)),
       size_(round_up_to_pages(bytes)) {
-  try {
-    bind_memory(data_, size_, numa_node);
-  } catch (...) {
-    munmap(data_, size_);
-    throw;
-  }
   std::memset(data_, 0, size_);  // fault every page in now, not during a measurement
   if (numa_node >= 0) check_on_node(data_, size_, numa_node);
 }

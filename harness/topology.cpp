@@ -12,15 +12,6 @@
 namespace ipcatlas {
 namespace {
 
-// An hwloc bitmap freed on scope exit.
-struct Bitmap {
-  hwloc_bitmap_t set = hwloc_bitmap_alloc();
-  Bitmap() = default;
-  Bitmap(const Bitmap&) = delete;
-  Bitmap& operator=(const Bitmap&) = delete;
-  ~Bitmap() { hwloc_bitmap_free(set); }
-};
-
 // Creates and loads a topology; `configure` selects the source (system, XML, synthetic).
 hwloc_topology_t load_topology(const std::function<int(hwloc_topology_t)>& configure, const std::string& what) {
   hwloc_topology_t topo;
@@ -190,7 +181,7 @@ std::string Topology::summary() const {
 }
 
 void pin_this_process(const Topology& topo, int os_pu) {
-  Bitmap target;
+  HwlocBitmap target;
   hwloc_bitmap_only(target.set, static_cast<unsigned>(os_pu));
   if (hwloc_set_cpubind(topo.handle(), target.set, HWLOC_CPUBIND_PROCESS | HWLOC_CPUBIND_STRICT) != 0)
     throw SysError(strfmt("hwloc_set_cpubind(PU %d, PROCESS|STRICT)", os_pu), errno);
@@ -201,7 +192,7 @@ void pin_this_process(const Topology& topo, int os_pu) {
 }
 
 int current_pu(const Topology& topo) {
-  Bitmap where;
+  HwlocBitmap where;
   if (hwloc_get_last_cpu_location(topo.handle(), where.set, HWLOC_CPUBIND_THREAD) != 0)
     throw SysError("hwloc_get_last_cpu_location", errno);
   return hwloc_bitmap_first(where.set);

@@ -13,6 +13,15 @@
 
 namespace ipcatlas {
 
+// An hwloc bitmap freed on scope exit.
+struct HwlocBitmap {
+  hwloc_bitmap_t set = hwloc_bitmap_alloc();
+  HwlocBitmap() = default;
+  HwlocBitmap(const HwlocBitmap&) = delete;
+  HwlocBitmap& operator=(const HwlocBitmap&) = delete;
+  ~HwlocBitmap() { hwloc_bitmap_free(set); }
+};
+
 class Topology {
  public:
   // The topology of this machine, including PUs this process may not use

@@ -35,17 +35,14 @@ class CmaMemory final : public PeerMemory {
 
  private:
   void transfer(std::byte* local, std::uintptr_t remote, std::size_t length, bool writing) {
-    for (std::size_t done = 0; done < length;) {
-      const std::size_t chunk = std::min(length - done, kMaxPerCall);
-      iovec here{local + done, chunk};
-      iovec there{reinterpret_cast<void*>(remote + done), chunk};
-      const ssize_t n = writing ? process_vm_writev(peer_, &here, 1, &there, 1, 0)
-                                : process_vm_readv(peer_, &here, 1, &there, 1, 0);
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) throw_access_error(writing ? "process_vm_writev" : "process_vm_readv", errno, peer_);
-      if (n == 0) throw std::runtime_error("process_vm_readv/writev made no progress (the peer's buffer is gone?)");
-      done += static_cast<std::size_t>(n);
-    }
+    transfer_all(length, writing ? "process_vm_writev" : "process_vm_readv", peer_,
+                 [&](std::size_t done, std::size_t left) {
+                   const std::size_t chunk = std::min(left, kMaxPerCall);
+                   iovec here{local + done, chunk};
+                   iovec there{reinterpret_cast<void*>(remote + done), chunk};
+                   return writing ? process_vm_writev(peer_, &here, 1, &there, 1, 0)
+                                  : process_vm_readv(peer_, &here, 1, &there, 1, 0);
+                 });
   }
 };
 

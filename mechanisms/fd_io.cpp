@@ -76,6 +76,18 @@ Availability probe_one_byte(int write_fd, int read_fd, const char* what, const c
   return Availability::yes();
 }
 
+PipePair::PipePair() {
+  for (int d = 0; d < 2; ++d) make_big_pipe(read_[d], write_[d]);
+}
+
+void PipePair::open(Side side) {
+  const int out = index_of(side), in = index_of(other(side));
+  read_[out].reset();
+  write_[in].reset();
+  out_fd_ = write_[out].get();
+  in_fd_ = read_[in].get();
+}
+
 Fd& Fd::operator=(Fd&& other) noexcept {
   if (this != &other) {
     reset();

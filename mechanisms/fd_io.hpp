@@ -21,6 +21,7 @@ void read_message(int fd, std::span<std::byte> into, const char* what);
 
 struct Availability;
 class Fd;
+enum class Side : int;
 
 // /proc/sys/fs/pipe-max-size, or 0 if unreadable.
 long pipe_max_size();
@@ -53,6 +54,21 @@ class Fd {
 
  private:
   int fd_ = -1;
+};
+
+// A pipe per direction of a link, raised with make_big_pipe(): pipe d carries
+// the messages sent by side d. Created before fork; after fork each side
+// keeps the write end of its own pipe and the read end of the peer's.
+class PipePair {
+ public:
+  PipePair();
+  void open(Side side);
+  int out_fd() const { return out_fd_; }
+  int in_fd() const { return in_fd_; }
+
+ private:
+  Fd read_[2], write_[2];
+  int out_fd_ = -1, in_fd_ = -1;
 };
 
 }  // namespace ipcatlas

@@ -17,29 +17,21 @@ namespace {
 
 class PipeLink final : public Link {
  public:
-  explicit PipeLink(const LinkConfig&) {
-    for (int d = 0; d < 2; ++d) make_big_pipe(read_[d], write_[d]);
-  }
+  explicit PipeLink(const LinkConfig&) {}
 
   void open(Side side, pid_t) override {
-    // Pipe d carries direction d (sent by side d): keep the write end of mine and the read end of the peer's.
-    const int out = index_of(side), in = index_of(other(side));
-    read_[out].reset();
-    write_[in].reset();
-    out_fd_ = write_[out].get();
-    in_fd_ = read_[in].get();
+    pipes_.open(side);
   }
 
-  void send(std::span<const std::byte> msg) override { write_message(out_fd_, msg, "pipe"); }
+  void send(std::span<const std::byte> msg) override { write_message(pipes_.out_fd(), msg, "pipe"); }
 
   std::span<const std::byte> recv(std::span<std::byte> into) override {
-    read_message(in_fd_, into, "pipe");
+    read_message(pipes_.in_fd(), into, "pipe");
     return into;
   }
 
  private:
-  Fd read_[2], write_[2];
-  int out_fd_ = -1, in_fd_ = -1;
+  PipePair pipes_;
 };
 
 constexpr const char* kPipeFix =

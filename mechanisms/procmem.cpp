@@ -41,17 +41,14 @@ class ProcMemMemory final : public PeerMemory {
   }
 
   // pread/pwrite may return short counts (the kernel stops at a page it
-  // cannot access, or at its own limits); loop until done.
+  // cannot access, or at its own limits): transfer_all loops.
   void transfer(std::byte* local, std::uintptr_t remote, std::size_t length, bool writing) {
-    for (std::size_t done = 0; done < length;) {
-      const auto offset = static_cast<off_t>(remote + done);
-      const ssize_t n = writing ? pwrite(file(), local + done, length - done, offset)
-                                : pread(file(), local + done, length - done, offset);
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) throw_access_error(writing ? "pwrite /proc/PID/mem" : "pread /proc/PID/mem", errno, peer_);
-      if (n == 0) throw std::runtime_error("/proc/PID/mem: end of the peer's mapping (its buffer is gone?)");
-      done += static_cast<std::size_t>(n);
-    }
+    const int fd = file();
+    transfer_all(length, writing ? "pwrite /proc/PID/mem" : "pread /proc/PID/mem", peer_,
+                 [&](std::size_t done, std::size_t left) {
+                   const auto offset = static_cast<off_t>(remote + done);
+                   return writing ? pwrite(fd, local + done, left, offset) : pread(fd, local + done, left, offset);
+                 });
   }
 
   int open_flags_;

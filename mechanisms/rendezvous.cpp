@@ -112,6 +112,19 @@ void throw_access_error(const char* operation, int err, pid_t peer) {
   throw AccessError(why.reason + "; fix: " + why.fix, err);
 }
 
+void transfer_all(std::size_t length, const char* operation, pid_t peer,
+                  const std::function<ssize_t(std::size_t done, std::size_t left)>& step) {
+  for (std::size_t done = 0; done < length;) {
+    const ssize_t n = step(done, length - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw_access_error(operation, errno, peer);
+    if (n == 0)
+      throw std::runtime_error(strfmt("%s moved nothing at byte %zu of %zu: the peer's buffer is gone?", operation,
+                                      done, length));
+    done += static_cast<std::size_t>(n);
+  }
+}
+
 Availability probe_peer_memory(const char* operation, Rendezvous kind,
                                const std::function<std::unique_ptr<PeerMemory>()>& make) {
   // Each probe uses only its own mechanism's call: a push probe writes and

@@ -59,6 +59,12 @@ class AccessError : public std::runtime_error {
 
 [[noreturn]] void throw_access_error(const char* operation, int err, pid_t peer);
 
+// Moves `length` bytes by calling step(done, left) until done: each call
+// returns the bytes it moved, or -1 with errno set. Retries EINTR and partial
+// transfers; throws AccessError (the cause and fix) on failure.
+void transfer_all(std::size_t length, const char* operation, pid_t peer,
+                  const std::function<ssize_t(std::size_t done, std::size_t left)>& step);
+
 // Probes a PeerMemory between two sibling processes, as ranks use it: reads
 // (or, for push, writes) 64 bytes of the other. Returns the exact cause on failure.
 Availability probe_peer_memory(const char* operation, Rendezvous kind,

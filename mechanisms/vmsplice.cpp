@@ -65,17 +65,10 @@ void vmsplice_all(int fd, std::span<const std::byte> msg) {
 class VmspliceLink final : public Link {
  public:
   explicit VmspliceLink(const LinkConfig& config)
-      : config_(config), memory_(sizeof(MailboxShared), config.numa_node) {
-    for (int d = 0; d < 2; ++d) make_big_pipe(read_[d], write_[d]);
-  }
+      : config_(config), memory_(sizeof(MailboxShared), config.numa_node) {}
 
   void open(Side side, pid_t) override {
-    // Pipe d carries direction d (sent by side d): keep the write end of mine and the read end of the peer's.
-    const int out = index_of(side), in = index_of(other(side));
-    read_[out].reset();
-    write_[in].reset();
-    out_fd_ = write_[out].get();
-    in_fd_ = read_[in].get();
+    pipes_.open(side);
     mailbox_ = MailboxEnd(memory_.as<MailboxShared>(), side, config_.wait);
   }
 
@@ -84,10 +77,10 @@ class VmspliceLink final : public Link {
     // still owes any peer first (the rule of DeferredSignal in wait.hpp).
     publish_deferred_signals();
     if (msg.empty()) {
-      write_message(out_fd_, msg, "vmsplice");
+      write_message(pipes_.out_fd(), msg, "vmsplice");
       return;
     }
-    vmsplice_all(out_fd_, msg);
+    vmsplice_all(pipes_.out_fd(), msg);
     mailbox_.post();
     // The pipe still references msg's pages: they are ours again only once
     // the receiver has copied them out.
@@ -95,7 +88,7 @@ class VmspliceLink final : public Link {
   }
 
   std::span<const std::byte> recv(std::span<std::byte> into) override {
-    read_message(in_fd_, into, "vmsplice");
+    read_message(pipes_.in_fd(), into, "vmsplice");
     if (into.empty()) return into;
     mailbox_.wait_posted();
     mailbox_.consume();
@@ -111,8 +104,7 @@ class VmspliceLink final : public Link {
   LinkConfig config_;
   SharedMapping memory_;
   MailboxEnd mailbox_;
-  Fd read_[2], write_[2];
-  int out_fd_ = -1, in_fd_ = -1;
+  PipePair pipes_;
 };
 
 // Does not throw: every failure becomes the Availability that explains it.

@@ -6,9 +6,21 @@
 
 namespace ipcatlas {
 
-Measurement measure_fan(const CellSpec& cell, std::span<const RankTimes> times, std::uint64_t rounds);
+// Rank 0 and the N-1 others, linked in a star. Every round rank 0 first
+// begins an operation on every link, then completes them in order, so that
+// rendezvous peers copy at the same time; a barrier ends the round.
+class FanPattern final : public Pattern {
+ public:
+  enum class Direction { to_root, from_root };  // manytoone, onetomany
+  explicit FanPattern(Direction direction) : direction_(direction) {}
 
-// Links from rank 0 to every other rank.
-std::vector<std::pair<int, int>> star_pairs(int ranks);
+  std::vector<std::pair<int, int>> pairs(int ranks) const override;
+  bool barrier_ends_round() const override { return true; }
+  void round(int me, int ranks, const std::vector<PeerChannel*>& by_peer, Check check) const override;
+  Measurement measure(const CellSpec& cell, std::span<const RankTimes> times, std::uint64_t rounds) const override;
+
+ private:
+  Direction direction_;
+};
 
 }  // namespace ipcatlas

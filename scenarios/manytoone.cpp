@@ -11,28 +11,6 @@
 #include "scenarios/fan.hpp"
 
 namespace ipcatlas {
-namespace {
-
-class ManyToOnePattern final : public Pattern {
- public:
-  std::vector<std::pair<int, int>> pairs(int ranks) const override { return star_pairs(ranks); }
-  bool barrier_ends_round() const override { return true; }
-
-  void round(int me, int ranks, const std::vector<PeerChannel*>& by_peer, Check check) const override {
-    if (me != 0) {
-      by_peer[0]->send();
-      return;
-    }
-    for (int p = 1; p < ranks; ++p) by_peer[static_cast<std::size_t>(p)]->begin_recv();
-    for (int p = 1; p < ranks; ++p) by_peer[static_cast<std::size_t>(p)]->end_recv(check);
-  }
-
-  Measurement measure(const CellSpec& cell, std::span<const RankTimes> times, std::uint64_t rounds) const override {
-    return measure_fan(cell, times, rounds);
-  }
-};
-
-}  // namespace
 
 extern const Scenario kManyToOneScenario{
     .id = "manytoone",
@@ -43,7 +21,7 @@ extern const Scenario kManyToOneScenario{
     .min_ranks = 2,
     .max_ranks = kMaxRanks,
     .start = [](const Topology& topology, const CellSpec& cell) {
-      return start_group_session(topology, cell, std::make_unique<ManyToOnePattern>());
+      return start_group_session(topology, cell, std::make_unique<FanPattern>(FanPattern::Direction::to_root));
     },
 };
 

@@ -10,28 +10,6 @@
 #include "scenarios/fan.hpp"
 
 namespace ipcatlas {
-namespace {
-
-class OneToManyPattern final : public Pattern {
- public:
-  std::vector<std::pair<int, int>> pairs(int ranks) const override { return star_pairs(ranks); }
-  bool barrier_ends_round() const override { return true; }
-
-  void round(int me, int ranks, const std::vector<PeerChannel*>& by_peer, Check check) const override {
-    if (me != 0) {
-      by_peer[0]->recv(check);
-      return;
-    }
-    for (int p = 1; p < ranks; ++p) by_peer[static_cast<std::size_t>(p)]->begin_send();
-    for (int p = 1; p < ranks; ++p) by_peer[static_cast<std::size_t>(p)]->end_send();
-  }
-
-  Measurement measure(const CellSpec& cell, std::span<const RankTimes> times, std::uint64_t rounds) const override {
-    return measure_fan(cell, times, rounds);
-  }
-};
-
-}  // namespace
 
 extern const Scenario kOneToManyScenario{
     .id = "onetomany",
@@ -42,7 +20,7 @@ extern const Scenario kOneToManyScenario{
     .min_ranks = 2,
     .max_ranks = kMaxRanks,
     .start = [](const Topology& topology, const CellSpec& cell) {
-      return start_group_session(topology, cell, std::make_unique<OneToManyPattern>());
+      return start_group_session(topology, cell, std::make_unique<FanPattern>(FanPattern::Direction::from_root));
     },
 };
 
