@@ -197,6 +197,8 @@ int run_list_command(const ListOptions& options) {
   return 0;
 }
 
+namespace {
+
 // One fact per mechanism that cannot run here (its probe's cause and fix), and
 // one listing those that can.
 std::vector<Fact> mechanism_facts() {
@@ -216,6 +218,8 @@ std::vector<Fact> mechanism_facts() {
                                    Fact::Verdict::ok, ""});
   return facts;
 }
+
+}  // namespace
 
 int run_doctor_command(const DoctorOptions& options) {
   const Topology topology = Topology::load_this_machine();
