@@ -20,56 +20,13 @@
 #endif
 
 #include "harness/error.hpp"
+#include "harness/proc_files.hpp"
 #include "harness/text.hpp"
 
 namespace ipcatlas {
 namespace {
 
 using Verdict = Fact::Verdict;
-
-// One small /proc or /sys file: its text, or the errno that stopped the read.
-struct FileRead {
-  std::string path;
-  std::string text;
-  int err = 0;
-  bool ok() const { return err == 0; }
-  bool missing() const { return err == ENOENT || err == ENOTDIR; }
-};
-
-// Plain open/read rather than ifstream: we need the errno, and a directory must
-// fail (EISDIR) instead of reading as empty.
-FileRead read_whole(const std::string& path) {
-  FileRead file{path, "", 0};
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    file.err = errno;
-    return file;
-  }
-  char buffer[4096];
-  for (;;) {
-    const ssize_t n = ::read(fd, buffer, sizeof buffer);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) file.err = errno;
-    if (n <= 0) break;
-    file.text.append(buffer, static_cast<std::size_t>(n));
-  }
-  ::close(fd);
-  return file;
-}
-
-std::string trim(std::string_view text) {
-  const auto is_space = [](char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; };
-  while (!text.empty() && is_space(text.front())) text.remove_prefix(1);
-  while (!text.empty() && is_space(text.back())) text.remove_suffix(1);
-  return std::string(text);
-}
-
-// sysfs and sysctl values are one line; the newline is not part of the value.
-FileRead read_first_line(const std::string& path) {
-  FileRead file = read_whole(path);
-  file.text = trim(std::string_view(file.text).substr(0, file.text.find('\n')));
-  return file;
-}
 
 // Sorted entry names; sets `err` (errno) when the directory cannot be listed.
 std::vector<std::string> list_dir(const std::string& path, int& err) {
@@ -80,17 +37,6 @@ std::vector<std::string> list_dir(const std::string& path, int& err) {
   err = ec.value();
   std::sort(names.begin(), names.end());
   return names;
-}
-
-// Value of the first "key : value" line with this key; "" when there is none.
-std::string field_value(const std::string& text, std::string_view key) {
-  std::istringstream lines(text);
-  for (std::string line; std::getline(lines, line);) {
-    const auto colon = line.find(':');
-    if (colon != std::string::npos && trim(std::string_view(line).substr(0, colon)) == key)
-      return trim(std::string_view(line).substr(colon + 1));
-  }
-  return "";
 }
 
 bool has_word(const std::string& text, std::string_view word) {
@@ -152,7 +98,7 @@ std::string cpuid_hypervisor_vendor() {
   std::memcpy(raw, &ebx, 4);
   std::memcpy(raw + 4, &ecx, 4);
   std::memcpy(raw + 8, &edx, 4);
-  const std::string signature = trim(raw);
+  const std::string signature(trim(raw));
   static constexpr std::pair<const char*, const char*> kKnown[] = {
       {"KVMKVMKVM", "KVM"},         {"Microsoft Hv", "Hyper-V"}, {"VMwareVMware", "VMware"},
       {"XenVMMXenVMM", "Xen"},      {"TCGTCGTCGTCG", "QEMU TCG"}};
@@ -208,7 +154,7 @@ std::string seccomp_filter_count(const std::string& status) {
 }
 
 Fact seccomp_fact(const std::string& root) {
-  const FileRead status = read_whole(root + "/proc/self/status");
+  const FileRead status = read_file(root + "/proc/self/status");
   if (!status.ok()) return unreadable_fact(kSeccomp, status);
   const std::string mode = field_value(status.text, "Seccomp");
   const std::string filters = seccomp_filter_count(status.text);
@@ -423,7 +369,7 @@ std::string to_string(Fact::Verdict verdict) {
 }
 
 std::vector<Fact> machine_facts(const std::string& root) {
-  const FileRead cpuinfo = read_whole(root + "/proc/cpuinfo");
+  const FileRead cpuinfo = read_file(root + "/proc/cpuinfo");
   return {kernel_fact(root),       cpu_model_fact(cpuinfo), hypervisor_fact(root, cpuinfo),
           ptrace_scope_fact(root), seccomp_fact(root),      thp_fact(root),
           governor_fact(root),     turbo_fact(root),        smt_fact(root),
@@ -460,10 +406,10 @@ Fact cpu_load_from_samples(const std::string& before, const std::string& after, 
 
 Fact cpu_load_fact(const std::vector<int>& pus, double seconds, const std::string& root) {
   const std::string path = root + "/proc/stat";
-  const FileRead before = read_whole(path);
+  const FileRead before = read_file(path);
   if (!before.ok()) return unreadable_fact(kCpuLoad, before);
   std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
-  const FileRead after = read_whole(path);
+  const FileRead after = read_file(path);
   if (!after.ok()) return unreadable_fact(kCpuLoad, after);
   return cpu_load_from_samples(before.text, after.text, pus, seconds);
 }

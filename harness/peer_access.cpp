@@ -20,6 +20,7 @@
 
 #include "harness/child_tracking.hpp"
 #include "harness/error.hpp"
+#include "harness/proc_files.hpp"
 #include "harness/text.hpp"
 
 namespace ipcatlas {
@@ -29,31 +30,11 @@ namespace {
 // Reading the environment. Every reader answers "unknown" (nullopt, -1, false)
 // rather than throwing: a diagnosis must never fail because /proc is odd.
 
-// A small /proc file's text, or nullopt when it cannot be read. Plain open/read:
-// /proc files report a size of 0, and a directory must fail instead of reading as empty.
+// A small /proc file's text, or nullopt when it cannot be read.
 std::optional<std::string> read_small_file(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return std::nullopt;
-  std::string text;
-  char buffer[4096];
-  bool failed = false;
-  for (;;) {
-    const ssize_t n = ::read(fd, buffer, sizeof buffer);
-    if (n < 0 && errno == EINTR) continue;
-    failed = n < 0;
-    if (n <= 0) break;
-    text.append(buffer, static_cast<std::size_t>(n));
-  }
-  ::close(fd);
-  if (failed) return std::nullopt;
-  return text;
-}
-
-std::string_view trim(std::string_view text) {
-  const auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
-  while (!text.empty() && is_space(text.front())) text.remove_prefix(1);
-  while (!text.empty() && is_space(text.back())) text.remove_suffix(1);
-  return text;
+  FileRead file = read_file(path);
+  if (!file.ok()) return std::nullopt;
+  return std::move(file.text);
 }
 
 // A whole decimal or hexadecimal number; nullopt for anything else (empty, trailing junk, overflow).
@@ -67,19 +48,6 @@ std::optional<unsigned long long> parse_number(std::string_view text, int base) 
   return value;
 }
 
-// Value of the "Key:\tvalue" line of /proc/PID/status; "" when there is none.
-std::string_view status_field(std::string_view status, std::string_view key) {
-  while (!status.empty()) {
-    const std::size_t eol = status.find('\n');
-    const std::string_view line = status.substr(0, eol);
-    if (line.size() > key.size() && line.substr(0, key.size()) == key && line[key.size()] == ':')
-      return trim(line.substr(key.size() + 1));
-    if (eol == std::string_view::npos) break;
-    status.remove_prefix(eol + 1);
-  }
-  return "";
-}
-
 int read_yama_scope(const std::string& root) {
   const auto text = read_small_file(root + "/proc/sys/kernel/yama/ptrace_scope");
   const auto scope = text ? parse_number(*text, 10) : std::nullopt;
@@ -87,12 +55,12 @@ int read_yama_scope(const std::string& root) {
 }
 
 bool has_cap_sys_ptrace(std::string_view status) {
-  const auto effective = parse_number(status_field(status, "CapEff"), 16);
+  const auto effective = parse_number(field_value(status, "CapEff"), 16);
   return effective && ((*effective >> CAP_SYS_PTRACE) & 1U) != 0;
 }
 
 int seccomp_mode(std::string_view status) {
-  const auto mode = parse_number(status_field(status, "Seccomp"), 10);
+  const auto mode = parse_number(field_value(status, "Seccomp"), 10);
   return mode && *mode <= 2 ? static_cast<int>(*mode) : 0;
 }
 
