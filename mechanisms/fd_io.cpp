@@ -1,6 +1,7 @@
 #include "mechanisms/fd_io.hpp"
 
 #include <fcntl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -74,6 +75,21 @@ Availability probe_one_byte(int write_fd, int read_fd, const char* what, const c
     return Availability::no(e.what(), fix);
   }
   return Availability::yes();
+}
+
+void make_socket_pair(int type, const char* what, Fd& a, Fd& b) {
+  int fds[2];
+  check_sys(socketpair(AF_UNIX, type | SOCK_CLOEXEC, 0, fds), what);
+  a = Fd(fds[0]);
+  b = Fd(fds[1]);
+}
+
+int socket_buffer_bytes(int fd, int option) {
+  int bytes = 0;
+  socklen_t len = sizeof bytes;
+  check_sys(getsockopt(fd, SOL_SOCKET, option, &bytes, &len), option == SO_SNDBUF ? "getsockopt(SO_SNDBUF)"
+                                                                                  : "getsockopt(SO_RCVBUF)");
+  return bytes;
 }
 
 PipePair::PipePair() {

@@ -56,6 +56,12 @@ class Fd {
   int fd_ = -1;
 };
 
+// A connected AF_UNIX socket pair of `type` (SOCK_STREAM, SOCK_SEQPACKET),
+// close-on-exec. Throws SysError naming `what`.
+void make_socket_pair(int type, const char* what, Fd& a, Fd& b);
+// A socket option in bytes: SO_SNDBUF or SO_RCVBUF. Throws SysError.
+int socket_buffer_bytes(int fd, int option);
+
 // A pipe per direction of a link, raised with make_big_pipe(): pipe d carries
 // the messages sent by side d. Created before fork; after fork each side
 // keeps the write end of its own pipe and the read end of the peer's.

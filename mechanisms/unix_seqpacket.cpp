@@ -38,19 +38,8 @@ namespace {
 constexpr const char* kSocketPair = "socketpair(AF_UNIX, SOCK_SEQPACKET)";
 constexpr std::size_t kPage = 4096;
 
-void make_socket_pair(Fd& a, Fd& b) {
-  int fds[2];
-  check_sys(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds), kSocketPair);
-  a = Fd(fds[0]);
-  b = Fd(fds[1]);
-}
-
-int send_buffer_bytes(int fd) {
-  int sndbuf = 0;
-  socklen_t len = sizeof(sndbuf);
-  check_sys(getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, &len), "getsockopt(SO_SNDBUF)");
-  return sndbuf;
-}
+void make_socket_pair(Fd& a, Fd& b) { ipcatlas::make_socket_pair(SOCK_SEQPACKET, kSocketPair, a, b); }
+int send_buffer_bytes(int fd) { return socket_buffer_bytes(fd, SO_SNDBUF); }
 
 // See the header comment.
 std::size_t chunk_for(int sndbuf) {

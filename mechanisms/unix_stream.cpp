@@ -12,10 +12,7 @@ namespace ipcatlas {
 namespace {
 
 void make_socket_pair(Fd& a, Fd& b) {
-  int fds[2];
-  check_sys(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), "socketpair(AF_UNIX, SOCK_STREAM)");
-  a = Fd(fds[0]);
-  b = Fd(fds[1]);
+  ipcatlas::make_socket_pair(SOCK_STREAM, "socketpair(AF_UNIX, SOCK_STREAM)", a, b);
 }
 
 class UnixStreamLink final : public Link {
@@ -55,32 +52,26 @@ Availability probe_unix_stream() {
 
 std::map<std::string, std::string> unix_stream_context() {
   Fd a, b;
-  int sndbuf = 0, rcvbuf = 0;
-  socklen_t len = sizeof(int);
   try {
     make_socket_pair(a, b);
-    getsockopt(a.get(), SOL_SOCKET, SO_SNDBUF, &sndbuf, &len);
-    len = sizeof(int);
-    getsockopt(a.get(), SOL_SOCKET, SO_RCVBUF, &rcvbuf, &len);
+    return {{"unix_sndbuf_bytes", std::to_string(socket_buffer_bytes(a.get(), SO_SNDBUF))},
+            {"unix_rcvbuf_bytes", std::to_string(socket_buffer_bytes(a.get(), SO_RCVBUF))}};
   } catch (const std::exception&) {
     return {};
   }
-  return {{"unix_sndbuf_bytes", std::to_string(sndbuf)}, {"unix_rcvbuf_bytes", std::to_string(rcvbuf)}};
 }
 
 // A send completes while the data fits the socket's send buffer; half of it,
 // since the kernel also charges per-packet overhead to the buffer.
 std::size_t unix_stream_bidirectional_limit() {
   Fd a, b;
-  int sndbuf = 0;
-  socklen_t len = sizeof sndbuf;
   try {
     make_socket_pair(a, b);
-    getsockopt(a.get(), SOL_SOCKET, SO_SNDBUF, &sndbuf, &len);
+    const int sndbuf = socket_buffer_bytes(a.get(), SO_SNDBUF);
+    return sndbuf > 0 ? static_cast<std::size_t>(sndbuf) / 2 : 0;
   } catch (const std::exception&) {
     return 0;
   }
-  return sndbuf > 0 ? static_cast<std::size_t>(sndbuf) / 2 : 0;
 }
 
 }  // namespace
