@@ -26,9 +26,9 @@
 #include "harness/clock.hpp"
 #include "harness/error.hpp"
 #include "harness/launcher.hpp"
-#include "harness/payload.hpp"
 #include "harness/shared_memory.hpp"
 #include "harness/stats.hpp"
+#include "scenarios/channel.hpp"
 #include "scenarios/scenario.hpp"
 
 namespace ipcatlas {
@@ -50,21 +50,21 @@ struct PingPongResults {
 class PingPongRank final : public RankProgram {
  public:
   PingPongRank(int rank, Link& link, PingPongResults& results, const CellSpec& cell, std::uint64_t salt)
-      : rank_(rank), peer_(1 - rank), link_(&link), results_(results), cell_(cell), salt_(salt) {}
+      : rank_(rank), link_(&link), results_(results), cell_(cell), salt_(salt) {}
 
   void setup(RankEnv& env) override {
     if (cell_.fault.kind == FaultPlan::Kind::corrupt && cell_.fault.rank == rank_) {
       corrupting_ = std::make_unique<CorruptingLink>(*link_);
       link_ = corrupting_.get();
     }
-    link_->open(rank_ == 0 ? Side::a : Side::b, env.pid_of(peer_));
+    const int peer = 1 - rank_;
     const int node = node_for_pu(cell_.membind, cell_.cpus[static_cast<std::size_t>(rank_)]);
-    out_buffer_ = PrivateBuffer(cell_.size + cell_.buffer_offset, node);
-    in_buffer_ = PrivateBuffer(cell_.size + cell_.buffer_offset, node);
+    channel_ = std::make_unique<PeerChannel>(*link_, rank_, peer, cell_.size, cell_.buffer_offset, salt_, node);
+    channel_->open(env.pid_of(peer));
     if (rank_ == 1) std::memset(results_.interval_ns, 0, sizeof results_.interval_ns);  // fault pages in now
     // Before any measurement: whole messages with a different body each time, fully checked.
     for (int i = 0; i < kSetupValidationRoundTrips; ++i) {
-      begin_batch(kSetupBatchBase + static_cast<std::uint64_t>(i));
+      channel_->begin_batch(kSetupBatchBase + static_cast<std::uint64_t>(i));
       round_trip(Check::full);
     }
   }
@@ -72,7 +72,7 @@ class PingPongRank final : public RankProgram {
   void run_batch(RankEnv& env, const Batch& batch) override {
     inject_process_fault(cell_.fault, rank_, batch.index);
     if (corrupting_ && cell_.fault.active(rank_, batch.index)) corrupting_->arm();
-    begin_batch(batch.index);
+    channel_->begin_batch(batch.index);
     env.barrier();
 
     for (std::uint64_t i = 0; i < kWarmupRoundTrips; ++i) round_trip(Check::stamp);
@@ -96,64 +96,20 @@ class PingPongRank final : public RankProgram {
   }
 
  private:
-  enum class Check { stamp, full };
   enum class Timing { untimed, timed };
 
-  void begin_batch(std::uint64_t batch) {
-    seed_out_ = payload_seed(salt_, batch, rank_);
-    seed_in_ = payload_seed(salt_, batch, peer_);
-    seq_ = 0;
-    stamps_ = stamps_for(0);
-    fill_body(outgoing(), seed_out_);
-  }
-
-  // Where the next outgoing message is built: the mechanism's memory for
-  // zerocopy (which also waits until the peer released it), else our buffer.
-  std::span<std::byte> outgoing() {
-    const std::span<std::byte> shared = link_->message_memory(cell_.size + cell_.buffer_offset);
-    const std::span<std::byte> memory = shared.empty() ? std::span<std::byte>(out_buffer_.data(), out_buffer_.size()) : shared;
-    return memory.subspan(cell_.buffer_offset, cell_.size);
-  }
-
-  std::span<std::byte> incoming() { return {in_buffer_.data() + cell_.buffer_offset, cell_.size}; }
-
-  // The stamps of message seq_ + 1 are computed while waiting for message
-  // seq_ (rank 0 after its send, rank 1 after its reply), so that only loads
-  // and stores of stamp words lie between a message's arrival and the reply.
+  // The channel computes each message's stamps while it waits (see
+  // channel.hpp), so only loads and stores of stamp words lie between a
+  // message's arrival and the reply.
   void round_trip(Check check, Timing timing = Timing::untimed) {
-    Stamps next;
     if (rank_ == 0) {
-      send_next(stamps_.out);
-      next = stamps_for(seq_ + 1);
-      receive_next(check, stamps_.in);
+      channel_->send();
+      channel_->recv(check);
     } else {
-      receive_next(check, stamps_.in);
-      send_next(stamps_.out);
-      next = stamps_for(seq_ + 1);
+      channel_->recv(check);
+      channel_->send();
       if (timing == Timing::timed) record_interval();
     }
-    stamps_ = next;
-    ++seq_;
-  }
-
-  struct Stamps {
-    Stamp out, in;
-  };
-  Stamps stamps_for(std::uint64_t seq) const {
-    return {make_stamp(cell_.size, {seed_out_, seq}), make_stamp(cell_.size, {seed_in_, seq})};
-  }
-
-  void send_next(const Stamp& stamp) {
-    const std::span<std::byte> out = outgoing();
-    write_stamp(out, stamp);
-    link_->send(out);
-  }
-
-  void receive_next(Check check, const Stamp& stamp) {
-    const std::span<const std::byte> got = link_->recv(incoming());
-    if (check == Check::stamp && stamp_matches(got, stamp)) return;
-    if (const auto bad = first_mismatch(got, {seed_in_, seq_}))
-      throw std::runtime_error(describe_mismatch(*bad, seq_, peer_, rank_, got.size()));
   }
 
   void restart_interval_clock() { last_send_ns_ = now_ns(); }
@@ -164,15 +120,13 @@ class PingPongRank final : public RankProgram {
     last_send_ns_ = now;
   }
 
-  int rank_, peer_;
+  int rank_;
   Link* link_;
   std::unique_ptr<CorruptingLink> corrupting_;
   PingPongResults& results_;
   const CellSpec& cell_;
   std::uint64_t salt_;
-  PrivateBuffer out_buffer_, in_buffer_;
-  std::uint64_t seed_out_ = 0, seed_in_ = 0, seq_ = 0;
-  Stamps stamps_;  // of message seq_
+  std::unique_ptr<PeerChannel> channel_;
   std::uint64_t last_send_ns_ = 0, samples_ = 0;
 };
 
