@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 
+#include "harness/analysis_command.hpp"
 #include "harness/error.hpp"
 #include "harness/sizes.hpp"
 
@@ -149,9 +150,31 @@ Command parse_command_line(const std::vector<std::string>& args) {
   run->allow_extras();
   run->footer(kRunFooter);
 
-  if (!args.empty() && !args[0].empty() && args[0][0] != '-' && args[0] != "list" && args[0] != "run" &&
-      args[0] != "doctor")
-    throw UsageError("unknown command '" + args[0] + "' (expected list, run or doctor)");
+  // The analysis commands: Python parses everything after the name, --help included.
+  const std::map<std::string, std::string> analysis_summaries = {
+      {"plot", "Figures of latency, bandwidth, tail and scaling from result files"},
+      {"thresholds", "Crossover sizes between mechanisms, and MPI/UCX/libfabric settings from them"},
+      {"compare", "Compare two runs with a Mann-Whitney U test; a CI gate on regressions"},
+      {"history", "One metric over many runs, with regressions marked"},
+      {"report", "A self-contained HTML page of one or more runs"},
+  };
+  std::vector<CLI::App*> analysis;
+  for (const std::string& name : kAnalysisCommands) {
+    CLI::App* sub = app.add_subcommand(name, analysis_summaries.at(name));
+    sub->prefix_command();
+    sub->allow_extras();
+    sub->set_help_flag();
+    sub->group("Analysis (Python; 'ipcatlas COMMAND --help' for options)");
+    analysis.push_back(sub);
+  }
+
+  const auto is_command = [&](const std::string& name) {
+    return name == "list" || name == "run" || name == "doctor" ||
+           std::find(kAnalysisCommands.begin(), kAnalysisCommands.end(), name) != kAnalysisCommands.end();
+  };
+  if (!args.empty() && !args[0].empty() && args[0][0] != '-' && !is_command(args[0]))
+    throw UsageError("unknown command '" + args[0] +
+                     "' (expected list, run, doctor, plot, thresholds, compare, history or report)");
   std::vector<std::string> reversed(args.rbegin(), args.rend());
   try {
     app.parse(reversed);
@@ -182,6 +205,12 @@ Command parse_command_line(const std::vector<std::string>& args) {
     cmd.run.wait_given = wait->count() > 0;
     finish_run(cmd, raw, run->remaining());
   }
+  for (CLI::App* sub : analysis)
+    if (sub->parsed()) {
+      cmd.kind = Command::Kind::analysis;
+      cmd.analysis.command = sub->get_name();
+      cmd.analysis.args = sub->remaining();
+    }
   return cmd;
 }
 

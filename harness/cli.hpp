@@ -1,4 +1,7 @@
-// The command line: `ipcatlas list`, `ipcatlas run`, `ipcatlas doctor`.
+// The command line: `ipcatlas list`, `ipcatlas run`, `ipcatlas doctor`, and
+// the analysis commands `ipcatlas plot|thresholds|compare|history|report`,
+// whose arguments (--help too) pass through untouched to the Python package
+// (see analysis_command.hpp).
 //
 // parse_command_line() only parses and validates what needs no machine
 // knowledge (sizes, ids, numbers); CPUs are checked against the topology
@@ -49,12 +52,19 @@ struct RunOptions {
   std::vector<std::string> benchmark_flags;  // --benchmark_* passed to Google Benchmark
 };
 
+// An analysis command, run by Python: its name and every argument after it, verbatim.
+struct AnalysisOptions {
+  std::string command;  // plot, thresholds, compare, history or report
+  std::vector<std::string> args;
+};
+
 struct Command {
-  enum class Kind { list, run, doctor, help };
+  enum class Kind { list, run, doctor, analysis, help };
   Kind kind = Kind::help;
   ListOptions list;
   RunOptions run;
   DoctorOptions doctor;
+  AnalysisOptions analysis;
   std::string help_text;  // for Kind::help
 };
 

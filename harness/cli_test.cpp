@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "harness/analysis_command.hpp"
 #include "harness/error.hpp"
 
 namespace ipcatlas {
@@ -84,6 +85,36 @@ TEST(Cli, ListAndDoctor) {
   const Command d = parse({"doctor", "--cpus", "1,0"});
   EXPECT_EQ(d.kind, Command::Kind::doctor);
   EXPECT_EQ(d.doctor.cpus, (std::vector<int>{1, 0}));
+}
+
+// Everything after an analysis command is Python's, verbatim: its --help, and
+// options that look like ipcatlas's own (--out, --json, --cpus, --benchmark_*).
+TEST(Cli, AnalysisArgumentsPassThroughVerbatim) {
+  const std::vector<std::vector<std::string>> cases = {
+      {},
+      {"--help"},
+      {"-h"},
+      {"a.json", "b.json", "--alpha", "0.01", "--threshold=0.05"},
+      {"--out", "dir", "--json", "--cpus", "0,1", "--sizes", "0:abc", "--benchmark_filter=shm", "run", "list"},
+      {"x.json", "--help", "--", "-h", "--help-all", "--version", ""},
+  };
+  for (const std::string& name : kAnalysisCommands)
+    for (const auto& args : cases) {
+      std::vector<std::string> line{name};
+      line.insert(line.end(), args.begin(), args.end());
+      const Command c = parse(line);
+      ASSERT_EQ(c.kind, Command::Kind::analysis) << name;
+      EXPECT_EQ(c.analysis.command, name);
+      EXPECT_EQ(c.analysis.args, args) << name;
+    }
+}
+
+TEST(Cli, TopLevelHelpListsTheAnalysisCommands) {
+  const Command c = parse({"--help"});
+  ASSERT_EQ(c.kind, Command::Kind::help);
+  for (const char* name : {"list", "run", "doctor", "plot", "thresholds", "compare", "history", "report"})
+    EXPECT_NE(c.help_text.find(std::string("  ").append(name)), std::string::npos) << name << "\n" << c.help_text;
+  EXPECT_NE(c.help_text.find("Mann-Whitney"), std::string::npos) << c.help_text;
 }
 
 }  // namespace

@@ -1,7 +1,9 @@
-// ipcatlas: entry point. Parses the command line and runs one subcommand.
+// ipcatlas: entry point. Parses the command line and runs one subcommand
+// (the analysis subcommands exec Python and do not return).
 // Bad input ends with a one-line error and exit status 2.
 #include <iostream>
 
+#include "harness/analysis_command.hpp"
 #include "harness/cli.hpp"
 #include "harness/commands.hpp"
 #include "harness/error.hpp"
@@ -18,6 +20,7 @@ int main(int argc, char** argv) {
       case Command::Kind::list: return run_list_command(cmd.list);
       case Command::Kind::doctor: return run_doctor_command(cmd.doctor);
       case Command::Kind::run: return run_run_command(cmd.run);
+      case Command::Kind::analysis: return run_analysis_command(cmd.analysis.command, cmd.analysis.args);
     }
   } catch (const UsageError& e) {
     std::cerr << "ipcatlas: " << e.what() << "\n";
