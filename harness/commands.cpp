@@ -80,6 +80,26 @@ void write_output(const std::string& path, const std::string& text) {
   std::filesystem::rename(tmp, path);
 }
 
+// One fact per mechanism that cannot run here (its probe's cause and fix), and
+// one listing those that can.
+std::vector<Fact> mechanism_facts() {
+  std::vector<Fact> facts;
+  std::vector<std::string> available;
+  for (const Mechanism* m : all_mechanisms()) {
+    const Availability a = m->probe();
+    if (a.available) {
+      available.emplace_back(m->id);
+      continue;
+    }
+    // Listed-only mechanisms (no link) are information, not a problem of this machine.
+    facts.push_back(Fact{"mechanism_" + std::string(m->id), "Mechanism " + std::string(m->id),
+                         "unavailable: " + a.reason, m->make_link ? Fact::Verdict::warn : Fact::Verdict::info, a.fix});
+  }
+  facts.insert(facts.begin(), Fact{"mechanisms_available", "Mechanisms available", join(available),
+                                   Fact::Verdict::ok, ""});
+  return facts;
+}
+
 void add_context(const Matrix& matrix, const RunOptions& options, const Topology& topology,
                  const std::vector<Fact>& facts) {
   benchmark::AddCustomContext("ipcatlas_version", kGitDescribe);
@@ -103,6 +123,12 @@ void add_context(const Matrix& matrix, const RunOptions& options, const Topology
   for (const Mechanism* m : matrix.mechanisms)
     if (m->context)
       for (const auto& [key, value] : m->context()) benchmark::AddCustomContext(key, value);
+  // What `ipcatlas doctor` would flag, so a report can show it beside the
+  // results. Its CPU-load check is left out: it samples /proc/stat over half a
+  // second, which every run would pay.
+  std::vector<Fact> findings = facts;
+  for (Fact& f : mechanism_facts()) findings.push_back(std::move(f));
+  benchmark::AddCustomContext("doctor_warnings", doctor_warnings_json(findings));
 }
 
 // Google Benchmark's argv: our defaults first so that the user's flags override them.
@@ -196,30 +222,6 @@ int run_list_command(const ListOptions& options) {
                         s["iteration"].get<std::string>().c_str(), s["summary"].get<std::string>().c_str());
   return 0;
 }
-
-namespace {
-
-// One fact per mechanism that cannot run here (its probe's cause and fix), and
-// one listing those that can.
-std::vector<Fact> mechanism_facts() {
-  std::vector<Fact> facts;
-  std::vector<std::string> available;
-  for (const Mechanism* m : all_mechanisms()) {
-    const Availability a = m->probe();
-    if (a.available) {
-      available.emplace_back(m->id);
-      continue;
-    }
-    // Listed-only mechanisms (no link) are information, not a problem of this machine.
-    facts.push_back(Fact{"mechanism_" + std::string(m->id), "Mechanism " + std::string(m->id),
-                         "unavailable: " + a.reason, m->make_link ? Fact::Verdict::warn : Fact::Verdict::info, a.fix});
-  }
-  facts.insert(facts.begin(), Fact{"mechanisms_available", "Mechanisms available", join(available),
-                                   Fact::Verdict::ok, ""});
-  return facts;
-}
-
-}  // namespace
 
 int run_doctor_command(const DoctorOptions& options) {
   const Topology topology = Topology::load_this_machine();

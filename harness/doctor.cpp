@@ -67,13 +67,15 @@ int print_table(std::ostream& out, const std::vector<Fact>& facts) {
   return 0;
 }
 
+// ordered_json keeps key, title, value, verdict, hint in reading order.
+nlohmann::ordered_json fact_json(const Fact& f) {
+  return {{"key", f.key}, {"title", f.title}, {"value", f.value}, {"verdict", to_string(f.verdict)}, {"hint", f.hint}};
+}
+
 int print_json(std::ostream& out, const std::vector<Fact>& facts) {
-  // ordered_json keeps key, title, value, verdict, hint in reading order.
   nlohmann::ordered_json doc;
   doc["facts"] = nlohmann::ordered_json::array();
-  for (const Fact& f : facts)
-    doc["facts"].push_back(
-        {{"key", f.key}, {"title", f.title}, {"value", f.value}, {"verdict", to_string(f.verdict)}, {"hint", f.hint}});
+  for (const Fact& f : facts) doc["facts"].push_back(fact_json(f));
   out << doc.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
   return 0;
 }
@@ -82,6 +84,14 @@ int print_json(std::ostream& out, const std::vector<Fact>& facts) {
 
 int print_doctor_report(std::ostream& out, const std::vector<Fact>& facts, bool json) {
   return json ? print_json(out, facts) : print_table(out, facts);
+}
+
+std::string doctor_warnings_json(const std::vector<Fact>& facts) {
+  nlohmann::ordered_json warnings = nlohmann::ordered_json::array();
+  for (const Fact& f : facts)
+    if (f.verdict == Fact::Verdict::warn || (f.verdict == Fact::Verdict::info && !f.hint.empty()))
+      warnings.push_back(fact_json(f));
+  return warnings.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
 }  // namespace ipcatlas

@@ -97,6 +97,16 @@ def test_names_counters_and_context(tmp_path: Path) -> None:
     assert "[4/4]" in proc.stdout
 
 
+def test_context_records_the_doctors_warnings(tmp_path: Path) -> None:
+    proc, doc = run_json(tmp_path, "--mechanisms", "pipe", "--sizes", "8")
+    assert proc.returncode == 0, proc.stderr
+    warnings = json.loads(doc["context"]["doctor_warnings"])
+    assert isinstance(warnings, list)
+    for warning in warnings:
+        assert set(warning) == {"key", "title", "value", "verdict", "hint"}, warning
+        assert warning["verdict"] in ("warn", "info")
+
+
 def test_payload_corruption_is_an_error_never_a_figure(tmp_path: Path) -> None:
     proc, doc = run_json(tmp_path, "--mechanisms", "shm,zerocopy,unix-stream", "--sizes", "1K",
                          "--inject-fault", "corrupt")

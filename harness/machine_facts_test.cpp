@@ -328,5 +328,19 @@ TEST(Doctor, JsonHasEveryFieldOfEveryFact) {
   EXPECT_EQ(doc["facts"][2].at("verdict"), "ok");
 }
 
+TEST(Doctor, WarningsForTheContextAreWarningsAndHintedInformation) {
+  const std::vector<Fact> facts{{"kernel", "Kernel", "6.1.0", Verdict::info, ""},
+                                {"governor", "Frequency governor", "powersave", Verdict::warn, "set performance"},
+                                {"mitigations", "Mitigations", "2 vulnerable", Verdict::info, "compare alike kernels"},
+                                {"thp", "THP", "madvise", Verdict::ok, ""}};
+  const nlohmann::json doc = nlohmann::json::parse(doctor_warnings_json(facts));
+  ASSERT_TRUE(doc.is_array());
+  ASSERT_EQ(doc.size(), 2u) << doc;
+  EXPECT_EQ(doc[0], (nlohmann::json{{"key", "governor"}, {"title", "Frequency governor"}, {"value", "powersave"},
+                                    {"verdict", "warn"}, {"hint", "set performance"}}));
+  EXPECT_EQ(doc[1].at("key"), "mitigations");
+  EXPECT_EQ(doctor_warnings_json({facts[0], facts[3]}), "[]");
+}
+
 }  // namespace
 }  // namespace ipcatlas
