@@ -1,184 +1,231 @@
-"""Crossover sizes: from which message size one mechanism beats another for good.
+"""Crossover sizes between mechanisms and the fastest mechanism per size range.
 
 Production runtimes switch transport at one size threshold (an eager or
-rendezvous limit), so the useful number is not "where the curves touch" but
-the smallest size from which the challenger wins at every larger size.
+rendezvous limit), so the useful number is the size from which the
+challenger wins for good, together with the interval of sizes the
+repetitions cannot decide (see crossings.py for the statistics).
+
+Works on the per-repetition table of load.load_results() (plus imported peer
+rows), never on medians alone: separation needs the repetitions.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 
 import pandas as pd
 
-from .cells import BANDWIDTH, ok_cells, time_metric
-from .units import format_ns, format_size, json_safe
+from .cells import BANDWIDTH, PREFERRED_TIME, time_metric
+from .crossings import A, B, TIE, Crossing, SizeComparison, compare_sizes, find_crossings, separate, weakest_method
+from .load import OK
+from .units import format_size, json_safe
 
 CROSSOVER = "crossover"
 ALWAYS = "always"
 NEVER = "never"
+NOT_SEPARATED = "not separated"
 NO_COMMON_SIZES = "no common sizes"
 GROUP_COLUMNS = ("scenario", "placement", "wait", "variant")
 # The floor every mechanism is judged against (the message is built in shared
 # memory, nothing moves), not a way to move an arbitrary buffer: it would win
 # every "fastest" row and hide the real choice.
 REFERENCES = ("zerocopy",)
+# The single-copy mechanisms a runtime can switch to above its eager limit: listed first.
+SINGLE_COPY = ("cma-read", "cma-write", "vmsplice")
+PEER_PREFIX = "peer:"
 
-# What a crossover against shm tells a user to set. Explanatory text only.
-KNOBS = {
-    "cma-read": (
-        "shm vs cma-read (single copy, receiver pulls with process_vm_readv): Open MPI btl/sm "
-        "eager limit `btl_sm_eager_limit` (`btl_vader_eager_limit` before v5), above which the "
-        "smsc single-copy component (`--mca smsc cma`) takes over; MPICH "
-        "`MPIR_CVAR_CH4_IPC_CMA_P2P_THRESHOLD`; UCX `UCX_RNDV_THRESH=intra:SIZE` "
-        "(rendezvous inside a node uses the cma/knem/xpmem transports)."
-    ),
-    "cma-write": (
-        "shm vs cma-write (single copy, sender pushes with process_vm_writev): the same knobs "
-        "as cma-read (Open MPI `btl_sm_eager_limit` + smsc, MPICH "
-        "`MPIR_CVAR_CH4_IPC_CMA_P2P_THRESHOLD`, UCX `UCX_RNDV_THRESH=intra:SIZE`) for "
-        "runtimes whose rendezvous protocol puts rather than gets."
-    ),
-}
+Values = dict[tuple[str, int], list[float]]  # (mechanism, size) -> repetitions
 
 
 @dataclass(frozen=True)
 class Crossover:
-    """Whether and from which size `faster` beats `slower` in one group of cells."""
+    """Whether, and from which size, `challenger` beats `baseline` in one group."""
 
     scenario: str
     placement: str
     wait: str
     variant: str  # other name keys, e.g. "ranks:2"
-    faster: str  # the challenger
-    slower: str  # the baseline it is compared with
+    challenger: str
+    baseline: str
     metric: str
-    kind: str  # crossover, always, never or no common sizes
-    size: int | None  # first size of the final winning run (smallest size for "always")
-    margin: float | None  # how many times faster `faster` is at `size`
+    kind: str  # CROSSOVER, ALWAYS, NEVER, NOT_SEPARATED or NO_COMMON_SIZES
+    size: int | None  # challenger wins from here on (separated), baseline never again
+    below: int | None  # the largest compared size under `size` (an "up to" limit just under the switch)
+    low: int | None  # CROSSOVER: the largest size at which the baseline still wins
+    estimate: float | None  # CROSSOVER: where the median curves cross, within [low, size]
+    margin: float | None  # how many times faster the challenger is at `size`
+    crossings: list[Crossing]  # every change of the separated winner (A = challenger)
     sizes_compared: int
+    repetitions: int  # the fewest repetitions behind any compared size
+    method: str  # the weakest separation method used (crossings.METHODS)
 
 
-def find_crossover(sizes: Sequence[int], challenger: Sequence[float], baseline: Sequence[float],
-                   lower_is_better: bool) -> tuple[str, int | None, float | None]:
-    """Kind, size and margin for values measured at ascending `sizes`.
+@dataclass(frozen=True)
+class Group:
+    """The ok rows of one (scenario, placement, wait, variant) and the metric they are compared on."""
 
-    Walks back from the largest size while the challenger keeps winning; a win
-    at a small size followed by a loss does not count. Ties are not wins.
-    """
-    wins = [(c < b) if lower_is_better else (c > b) for c, b in zip(challenger, baseline)]
-    if not wins:
-        return NO_COMMON_SIZES, None, None
-    if not wins[-1]:
-        return NEVER, None, None
-    start = len(wins) - 1
-    while start > 0 and wins[start - 1]:
-        start -= 1
-    c, b = challenger[start], baseline[start]
-    margin = float(b / c if lower_is_better else c / b)
-    return (ALWAYS if start == 0 else CROSSOVER), int(sizes[start]), margin
+    key: tuple[str, str, str, str]
+    metric: str
+    values: Values
 
+    @property
+    def lower_is_better(self) -> bool:
+        return self.metric != BANDWIDTH
 
-def pair_values(group: pd.DataFrame, challenger: str, baseline: str, metric: str) -> pd.DataFrame:
-    """Sizes both mechanisms measured ok with a positive value of `metric`, ascending;
-    columns "challenger" and "baseline"."""
-    usable = group[group[metric].notna() & (group[metric] > 0)] if metric in group else group.iloc[0:0]
-    sides = {role: usable[usable["mechanism"] == mech].set_index("size")[metric]
-             for role, mech in (("challenger", challenger), ("baseline", baseline))}
-    return pd.DataFrame(sides).dropna().sort_index()
+    def mechanisms(self) -> list[str]:
+        return sorted({mechanism for mechanism, _ in self.values})
+
+    def sizes(self, mechanism: str) -> list[int]:
+        return sorted(size for m, size in self.values if m == mechanism)
 
 
-def compare_pair(group: pd.DataFrame, challenger: str, baseline: str) -> Crossover:
-    """Crossover of `challenger` over `baseline` in one group of ok cells.
-
-    Compares time (lower wins) when both have it, else bytes_per_second (higher wins).
-    """
-    metric = time_metric(group) or BANDWIDTH
-    values = pair_values(group, challenger, baseline, metric)
-    if values.empty and metric != BANDWIDTH:
-        metric = BANDWIDTH
-        values = pair_values(group, challenger, baseline, metric)
-    kind, size, margin = find_crossover(list(values.index), list(values["challenger"]),
-                                        list(values["baseline"]), lower_is_better=metric != BANDWIDTH)
-    first = group.iloc[0]
-    return Crossover(first["scenario"], first["placement"], first["wait"], first["variant"],
-                     challenger, baseline, metric, kind, size, margin, len(values))
+def comparison_metric(rows: pd.DataFrame) -> str | None:
+    """one_way_ns where measured (ping-pong); else bytes_per_second, the quantity a
+    streaming or collective pattern is about; else the scenario's time metric."""
+    present = [m for m in (PREFERRED_TIME, BANDWIDTH) if m in rows and rows[m].notna().any()]
+    return present[0] if present else time_metric(rows)
 
 
-def crossovers(cells: pd.DataFrame, baseline: str = "shm") -> list[Crossover]:
-    """Crossover of every other mechanism over `baseline`, per (scenario, placement,
-    wait, variant) group in which the baseline has ok cells; failed and skipped
-    cells never take part."""
+def groups(rows: pd.DataFrame) -> Iterator[Group]:
+    """The ok rows with a size, per group, as repetition lists of the comparison metric."""
+    usable = rows[(rows["status"] == OK) & rows["size"].notna()]
+    for key, group in usable.groupby(list(GROUP_COLUMNS), sort=True):
+        metric = comparison_metric(group)
+        if metric is None:
+            continue
+        positive = group[group[metric].notna() & (group[metric] > 0)]
+        values = {(str(m), int(s)): list(v) for (m, s), v in positive.groupby(["mechanism", "size"])[metric]}
+        yield Group(tuple(str(k) for k in key), metric, values)  # type: ignore[arg-type]
+
+
+def compare_pair(group: Group, challenger: str, baseline: str, alpha: float = 0.05) -> Crossover:
+    """Crossover of `challenger` (A) over `baseline` (B) at the sizes both measured."""
+    sizes = sorted(set(group.sizes(challenger)) & set(group.sizes(baseline)))
+    compared = compare_sizes(sizes, [group.values[(challenger, s)] for s in sizes],
+                             [group.values[(baseline, s)] for s in sizes], group.lower_is_better, alpha)
+    crossings = find_crossings(compared)
+    kind, size, low, estimate = classify(compared, crossings)
+    at_size = next((c for c in compared if c.size == size), None)
+    fewest = min((min(len(group.values[(challenger, s)]), len(group.values[(baseline, s)])) for s in sizes),
+                 default=0)
+    below = max((s for s in sizes if size is not None and s < size), default=None)
+    return Crossover(*group.key, challenger, baseline, group.metric, kind, size, below, low, estimate,
+                     None if at_size is None else _margin(at_size, group.lower_is_better), crossings, len(sizes),
+                     fewest, weakest_method(compared))
+
+
+def classify(compared: Sequence[SizeComparison],
+             crossings: Sequence[Crossing]) -> tuple[str, int | None, int | None, float | None]:
+    """(kind, size, low, estimate) from the per-size verdicts, A being the challenger."""
+    if not compared:
+        return NO_COMMON_SIZES, None, None, None
+    decided = [c for c in compared if c.winner != TIE]
+    if not decided:
+        return NOT_SEPARATED, None, None, None
+    if decided[-1].winner == B:
+        return NEVER, None, None, None
+    if not any(c.winner == B for c in decided):
+        return ALWAYS, decided[0].size, None, None
+    last = crossings[-1]
+    return CROSSOVER, last.high, last.low, last.estimate
+
+
+def crossovers(rows: pd.DataFrame, baseline: str = "shm", alpha: float = 0.05) -> list[Crossover]:
+    """Every other mechanism (single-copy ones first) against `baseline`, per group that has it."""
     found = []
-    for _, group in ok_cells(cells).groupby(list(GROUP_COLUMNS), sort=True):
-        mechanisms = sorted(set(group["mechanism"]))
+    for group in groups(rows):
+        mechanisms = group.mechanisms()
         if baseline in mechanisms:
-            found.extend(compare_pair(group, m, baseline) for m in mechanisms if m != baseline)
+            found.extend(compare_pair(group, m, baseline, alpha) for m in challenger_order(mechanisms, baseline))
     return found
 
 
-def fastest_by_size(cells: pd.DataFrame, exclude: Sequence[str] = REFERENCES) -> pd.DataFrame:
-    """For each group and size, the fastest ok mechanism not in `exclude`, its value,
-    the runner-up and how many times faster the winner is (NaN when it ran alone)."""
-    records = []
-    ok = ok_cells(cells)
-    candidates = ok[~ok["mechanism"].isin(exclude)]
-    for _, group in candidates.groupby([*GROUP_COLUMNS, "size"], sort=True):
-        metric = time_metric(group) or BANDWIDTH
-        ranked = group[group[metric].notna()].sort_values(metric, ascending=metric != BANDWIDTH, kind="stable")
-        if ranked.empty:
+def all_pairs(rows: pd.DataFrame, alpha: float = 0.05) -> list[Crossover]:
+    """Every pair of mechanisms in every group (challenger sorts after baseline)."""
+    found = []
+    for group in groups(rows):
+        mechanisms = group.mechanisms()
+        found.extend(compare_pair(group, challenger, baseline, alpha)
+                     for i, baseline in enumerate(mechanisms) for challenger in mechanisms[i + 1:])
+    return found
+
+
+def challenger_order(mechanisms: Sequence[str], baseline: str) -> list[str]:
+    """The single-copy mechanisms first (the decision users make), then the others, then peers."""
+    others = [m for m in mechanisms if m != baseline]
+    return sorted(others, key=lambda m: (m.startswith(PEER_PREFIX), m not in SINGLE_COPY, m))
+
+
+def fastest_ranges(rows: pd.DataFrame, alpha: float = 0.05, exclude: Sequence[str] = REFERENCES) -> pd.DataFrame:
+    """Per group, the size ranges over which one mechanism is the fastest (by median),
+    and at how many of those sizes the repetitions separate it from the runner-up.
+
+    The references (zerocopy) and imported peers are left out: neither is a
+    way to move a buffer that a runtime could choose.
+    """
+    records: list[dict[str, object]] = []
+    for group in groups(rows):
+        winners = [w for w in per_size_winners(group, alpha, exclude) if w is not None]
+        for start in range(len(winners)):
+            if start and winners[start][1] == winners[start - 1][1]:
+                continue
+            end = start
+            while end + 1 < len(winners) and winners[end + 1][1] == winners[start][1]:
+                end += 1
+            run = winners[start:end + 1]
+            records.append({**dict(zip(GROUP_COLUMNS, group.key)), "mechanism": run[0][1], "metric": group.metric,
+                            "from_size": run[0][0], "to_size": run[-1][0], "sizes": len(run),
+                            "separated": sum(1 for w in run if w[2]), "to_largest": end == len(winners) - 1})
+    columns = [*GROUP_COLUMNS, "mechanism", "metric", "from_size", "to_size", "sizes", "separated", "to_largest"]
+    return pd.DataFrame(records, columns=columns)
+
+
+def per_size_winners(group: Group, alpha: float, exclude: Sequence[str]) -> list[tuple[int, str, bool] | None]:
+    """(size, fastest mechanism, separated from the runner-up) per size; None where nobody ran."""
+    candidates = [m for m in group.mechanisms() if m not in exclude and not m.startswith(PEER_PREFIX)]
+    sizes = sorted({s for m in candidates for s in group.sizes(m)})
+    winners: list[tuple[int, str, bool] | None] = []
+    for size in sizes:
+        present = [m for m in candidates if (m, size) in group.values]
+        ranked = sorted(present, key=lambda m: pd.Series(group.values[(m, size)]).median(),
+                        reverse=not group.lower_is_better)
+        if not ranked:
+            winners.append(None)
             continue
-        best = ranked.iloc[0]
-        second = ranked.iloc[1] if len(ranked) > 1 else None
-        margin = float("nan") if second is None else _ratio(best[metric], second[metric], metric)
-        records.append({**{c: best[c] for c in GROUP_COLUMNS}, "size": int(best["size"]),
-                        "fastest": best["mechanism"], "metric": metric, "value": best[metric],
-                        "runner_up": "" if second is None else second["mechanism"], "margin": margin})
-    return pd.DataFrame(records, columns=[*GROUP_COLUMNS, "size", "fastest", "metric", "value", "runner_up", "margin"])
+        separated = len(ranked) == 1 or separate(group.values[(ranked[0], size)], group.values[(ranked[1], size)],
+                                                 group.lower_is_better, alpha)[0] == A
+        winners.append((size, ranked[0], separated))
+    return winners
 
 
 def to_records(found: Sequence[Crossover]) -> list[dict[str, object]]:
-    """Crossovers as plain dicts for JSON."""
+    """Crossovers as plain dicts for JSON (crossings as nested dicts)."""
     return [json_safe(asdict(c)) for c in found]
 
 
-def describe(crossover: Crossover) -> str:
-    """"16K", "always (from 1)", "never" or "no common sizes", for tables."""
-    if crossover.kind == CROSSOVER and crossover.size is not None:
-        return format_size(crossover.size)
-    if crossover.kind == ALWAYS and crossover.size is not None:
-        return f"always (from {format_size(crossover.size)})"
-    return crossover.kind
+def describe(c: Crossover) -> str:
+    """"16K", "always (from 1)", "never", ...: the 'beats from' cell of a table."""
+    if c.kind in (CROSSOVER, ALWAYS) and c.size is not None:
+        return format_size(c.size) if c.kind == CROSSOVER else f"always (from {format_size(c.size)})"
+    if c.kind == NEVER and any(x.after == A for x in c.crossings):
+        wins = [x for x in c.crossings if x.after == A]
+        return f"never for good (wins from {format_size(wins[-1].high)}, loses again)"
+    return c.kind
 
 
-def to_markdown(found: Sequence[Crossover], fastest: pd.DataFrame, baseline: str = "shm") -> str:
-    """thresholds.md: a crossover table and a fastest-per-size table per group, then notes."""
-    lines = ["# Crossover thresholds", "",
-             f"\"A beats {baseline} from S\": A is faster than {baseline} at size S and at every larger size "
-             "both measured with status ok (lower time, or higher bytes_per_second when there is no time). "
-             "Margin: how many times faster A is at S. Sizes: K, M = 2^10, 2^20 bytes. "
-             f"Fastest-per-size tables leave out {', '.join(REFERENCES)}: the zero-copy floor that every "
-             "mechanism is judged against, not a way to move a buffer.", ""]
-    if not found:
-        lines += [f"No crossover: {baseline} and another mechanism were never both measured ok in one group.", ""]
-    for title, group in _by_group(found):
-        lines += [f"## {title}", "", "| mechanism | beats " + baseline + " from | margin | sizes compared | metric |",
-                  "| --- | --- | --- | --- | --- |"]
-        lines += [f"| {c.faster} | {describe(c)} | {format_margin(c.margin)} | {c.sizes_compared} | {c.metric} |"
-                  for c in group]
-        lines.append("")
-    lines += _fastest_markdown(fastest)
-    notes = knob_notes(found, baseline)
-    if notes:
-        lines += ["## Production knobs these thresholds inform", ""] + [f"- {note}" for note in notes] + [""]
-    return "\n".join(lines)
+def undecided(c: Crossover) -> str:
+    """The interval the repetitions cannot decide: "4K-16K (≈ 11K)", or "–"."""
+    if c.kind != CROSSOVER or c.low is None or c.size is None or c.estimate is None:
+        return "–"
+    return f"{format_size(c.low)}–{format_size(c.size)} (≈ {format_size(round_size(c.estimate))})"
 
 
-def knob_notes(found: Sequence[Crossover], baseline: str) -> list[str]:
-    """The KNOBS notes for the mechanisms compared with shm (they only make sense against shm)."""
-    if baseline != "shm":
-        return []
-    return [KNOBS[m] for m in sorted({c.faster for c in found}) if m in KNOBS]
+def round_size(size: float) -> int:
+    """A crossing estimate to three significant binary digits (10.2K -> 10K), as a size a user can type."""
+    if size < 8:
+        return max(1, round(size))
+    step = 1 << (int(size).bit_length() - 3)
+    return int(round(size / step) * step)
 
 
 def group_title(scenario: str, placement: str, wait: str, variant: str) -> str:
@@ -187,33 +234,10 @@ def group_title(scenario: str, placement: str, wait: str, variant: str) -> str:
     return ", ".join(parts + ([variant] if variant else []))
 
 
-def _by_group(found: Sequence[Crossover]) -> list[tuple[str, list[Crossover]]]:
-    groups: dict[str, list[Crossover]] = {}
-    for c in found:
-        groups.setdefault(group_title(c.scenario, c.placement, c.wait, c.variant), []).append(c)
-    return list(groups.items())
-
-
-def _fastest_markdown(fastest: pd.DataFrame) -> list[str]:
-    lines: list[str] = []
-    for key, group in fastest.groupby(list(GROUP_COLUMNS), sort=True):
-        lines += [f"## Fastest per size: {group_title(*key)}", "",
-                  "| size | fastest | value | runner-up | margin |", "| --- | --- | --- | --- | --- |"]
-        lines += [f"| {format_size(r.size)} | {r.fastest} | {format_value(r.value, r.metric)} | "
-                  f"{r.runner_up or '–'} | {format_margin(r.margin)} |" for r in group.itertuples()]
-        lines.append("")
-    return lines
-
-
-def _ratio(best: float, other: float, metric: str) -> float:
-    return other / best if metric != BANDWIDTH else best / other
-
-
 def format_margin(margin: float | None) -> str:
     """"1.22x", or "–" where there is no margin."""
     return "–" if margin is None or pd.isna(margin) else f"{margin:.2f}x"
 
 
-def format_value(value: float, metric: str) -> str:
-    """A metric value with its unit: bandwidth in GB/s (SI), times in ns."""
-    return f"{value / 1e9:.3g} GB/s" if metric == BANDWIDTH else f"{format_ns(value)} ({metric})"
+def _margin(at: SizeComparison, lower_is_better: bool) -> float:
+    return at.b_median / at.a_median if lower_is_better else at.a_median / at.b_median
