@@ -1,0 +1,219 @@
+"""Settings for Open MPI, MPICH, UCX and libfabric from measured crossovers.
+
+Each runtime switches from a double copy through shared memory (what the
+`shm` mechanism measures) to a single copy with process_vm_readv/writev
+(`cma-read`, `cma-write`) at one size. The ping-pong crossover of cma over
+shm, per placement, is the measured value for that switch. Every setting
+carries its meaning and the measurement behind it, so a user can judge it.
+
+Parameter facts (names, defaults, direction of the comparison):
+- Open MPI 5 btl/sm (`btl_vader_*` in 4.x): `btl_sm_eager_limit` (default 4096)
+  is the largest message sent eagerly through shared buffers;
+  `btl_sm_max_send_size` (default 32K) is the fragment size of larger
+  messages on the copy-in/copy-out path. Single copy comes from the smsc
+  framework in 5.x (`--mca smsc cma`), `btl_vader_single_copy_mechanism` in
+  4.x; ob1 pulls large messages (RGET), i.e. the receiver reads: cma-read.
+- MPICH ch4: `MPIR_CVAR_CH4_IPC_CMA_P2P_THRESHOLD` (default 16384): messages
+  of at least this size use CMA single copy (the receiver reads: cma-read).
+- UCX: `UCX_RNDV_THRESH=intra:SIZE` switches intra-node messages to
+  rendezvous, whose zero-copy transport is `cma` when `UCX_TLS` includes it;
+  `UCX_RNDV_SCHEME` get_zcopy (receiver reads) or put_zcopy (sender writes).
+- libfabric shm provider: messages up to 4096 bytes go inline or through
+  inject buffers (a double copy); larger ones use CMA when available, else
+  SAR (segmentation through shared bounce buffers, a double copy).
+  `FI_SHM_DISABLE_CMA=1` forces SAR. The 4096 switch is not tunable.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+
+import pandas as pd
+
+from .load import OK, SKIPPED
+from .thresholds import ALWAYS, CROSSOVER, Crossover, describe, format_margin, undecided
+from .units import format_size, json_safe
+
+BASELINE = "shm"
+PULL = "cma-read"
+PUSH = "cma-write"
+SCENARIO = "pingpong"
+LIBFABRIC_INJECT = 4096
+PLATEAU = 0.9  # max_send_size: the smallest size reaching this share of shm's peak bandwidth
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One recommended value, what it means and the measurement that justifies it."""
+
+    placement: str
+    wait: str
+    library: str
+    parameter: str
+    value: str
+    meaning: str
+    evidence: str
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What one (placement, wait) ping-pong group measured."""
+
+    placement: str
+    wait: str
+    pull: Crossover | None  # cma-read over shm
+    push: Crossover | None  # cma-write over shm
+    push_over_pull: Crossover | None  # cma-write over cma-read (UCX's rendezvous scheme)
+    plateau: int | None  # shm: smallest size at PLATEAU of its peak bandwidth
+    cma_unavailable: str  # the skip message when cma-read never ran, else ""
+
+
+def single_copy_wins(c: Crossover | None) -> bool:
+    """Whether the single-copy mechanism beats shm for good from some measured size."""
+    return c is not None and c.kind in (CROSSOVER, ALWAYS) and c.size is not None
+
+
+def switch_size(c: Crossover) -> int:
+    """The size from which to switch: the crossover's upper end (or the first win for "always")."""
+    assert c.size is not None
+    return c.size
+
+
+def evidence_text(c: Crossover | None) -> str:
+    """"cma-read beats shm from 16K (undecided 4K–16K (≈ 12K), 1.4x at 16K; 5 repetitions, u-test)"."""
+    if c is None:
+        return "not measured"
+    detail = f"{c.challenger} vs {c.baseline}: {describe(c)}"
+    if c.kind == CROSSOVER:
+        detail += f", undecided {undecided(c)}, {format_margin(c.margin)} at {format_size(c.size or 0)}"
+    return f"{detail}; {c.repetitions} repetition(s), {c.method}"
+
+
+def open_mpi(e: Evidence) -> list[Setting]:
+    """btl_sm_eager_limit, btl_sm_max_send_size and the smsc single-copy choice."""
+    settings = []
+    if single_copy_wins(e.pull):
+        assert e.pull is not None
+        limit = e.pull.below if e.pull.below is not None else max(1, switch_size(e.pull) - 1)
+        settings.append(_setting(e, "Open MPI", "btl_sm_eager_limit (4.x: btl_vader_eager_limit)", str(limit),
+                                 "messages up to this size are copied through shared memory eagerly; larger ones "
+                                 "go through the single-copy path (ob1 RGET with smsc/cma)", evidence_text(e.pull)))
+        settings.append(_setting(e, "Open MPI", "smsc (4.x: btl_vader_single_copy_mechanism)", "cma",
+                                 "the single-copy component: `--mca smsc cma`", evidence_text(e.pull)))
+    else:
+        settings.append(_setting(e, "Open MPI", "smsc (4.x: btl_vader_single_copy_mechanism)",
+                                 "^cma (4.x: none)", "no single copy: every message takes the copy-in/copy-out path",
+                                 e.cma_unavailable or evidence_text(e.pull)))
+    if e.plateau is not None:
+        settings.append(_setting(e, "Open MPI", "btl_sm_max_send_size (4.x: btl_vader_max_send_size)",
+                                 str(e.plateau), "fragment size of messages above the eager limit on the "
+                                 "copy-in/copy-out path (matters when there is no single copy)",
+                                 f"shm reaches {PLATEAU:.0%} of its peak ping-pong bandwidth at "
+                                 f"{format_size(e.plateau)}; larger fragments gain little"))
+    return settings
+
+
+def mpich(e: Evidence) -> list[Setting]:
+    """MPIR_CVAR_CH4_IPC_CMA_P2P_THRESHOLD (or CMA off)."""
+    if single_copy_wins(e.pull):
+        assert e.pull is not None
+        return [_setting(e, "MPICH", "MPIR_CVAR_CH4_IPC_CMA_P2P_THRESHOLD", str(switch_size(e.pull)),
+                         "messages of at least this size use the CMA single copy (ch4 IPC, receiver reads)",
+                         evidence_text(e.pull))]
+    return [_setting(e, "MPICH", "MPIR_CVAR_CH4_CMA_ENABLE", "0", "CMA single copy off: shared-memory copies only",
+                     e.cma_unavailable or evidence_text(e.pull))]
+
+
+def ucx(e: Evidence) -> list[Setting]:
+    """UCX_RNDV_THRESH=intra:..., UCX_TLS with or without cma, UCX_RNDV_SCHEME."""
+    if not single_copy_wins(e.pull) and not single_copy_wins(e.push):
+        return [_setting(e, "UCX", "UCX_TLS", "^cma", "leave cma out; intra-node rendezvous then copies "
+                         "through shared memory", e.cma_unavailable or evidence_text(e.pull))]
+    push_first = single_copy_wins(e.push_over_pull) or not single_copy_wins(e.pull)
+    best = e.push if push_first else e.pull
+    assert best is not None
+    scheme = "put_zcopy" if push_first else "get_zcopy"
+    settings = [
+        _setting(e, "UCX", "UCX_RNDV_THRESH", f"intra:{switch_size(best)}",
+                 "intra-node messages of this size and above use rendezvous (zero copy through cma)",
+                 evidence_text(best)),
+        _setting(e, "UCX", "UCX_TLS", "self,sm (the sm alias includes cma; or list it: self,posix,cma)",
+                 "transports to use; cma carries the rendezvous zero copy", evidence_text(best)),
+    ]
+    if e.push_over_pull is not None:  # needs both cma-read and cma-write measured
+        settings.append(_setting(e, "UCX", "UCX_RNDV_SCHEME", scheme,
+                                 "get_zcopy: the receiver reads (cma-read); put_zcopy: the sender writes (cma-write)",
+                                 evidence_text(e.push_over_pull)))
+    return settings
+
+
+def libfabric(e: Evidence) -> list[Setting]:
+    """Which shm provider protocol the sizes above its fixed 4096-byte switch favour."""
+    c = e.pull
+    if single_copy_wins(c):
+        assert c is not None
+        size = switch_size(c)
+        if size <= LIBFABRIC_INJECT * 2:
+            note = "CMA is faster from about the provider's own 4096-byte switch"
+        else:
+            note = (f"between 4K and {format_size(size)} the provider's CMA path is slower than a double copy "
+                    "(SAR); no variable moves the 4096-byte switch, so keep CMA if most large messages are "
+                    f"{format_size(size)} or more")
+        return [_setting(e, "libfabric shm", "FI_SHM_DISABLE_CMA", "unset (CMA on)",
+                         f"messages above 4096 bytes use CMA: {note}", evidence_text(c))]
+    return [_setting(e, "libfabric shm", "FI_SHM_DISABLE_CMA", "1",
+                     "messages above 4096 bytes use SAR (double copy through shared bounce buffers) instead of CMA",
+                     e.cma_unavailable or evidence_text(c))]
+
+
+def recommend(found: Sequence[Crossover], rows: pd.DataFrame, push_over_pull: Sequence[Crossover] = ()) -> list[Setting]:
+    """Settings for every (placement, wait) group of the ping-pong crossovers against shm."""
+    settings: list[Setting] = []
+    for e in gather_evidence(found, rows, push_over_pull):
+        settings += open_mpi(e) + mpich(e) + ucx(e) + libfabric(e)
+    return settings
+
+
+def gather_evidence(found: Sequence[Crossover], rows: pd.DataFrame,
+                    push_over_pull: Sequence[Crossover]) -> list[Evidence]:
+    """One Evidence per (placement, wait) where shm was measured in ping-pong."""
+    evidence = []
+    shm = rows[(rows["scenario"] == SCENARIO) & (rows["mechanism"] == BASELINE) & (rows["status"] == OK)]
+    for (placement, wait), _ in shm.groupby(["placement", "wait"], sort=True):
+        def pick(pairs: Sequence[Crossover], challenger: str, baseline: str = BASELINE) -> Crossover | None:
+            return next((c for c in pairs if (c.scenario, c.placement, c.wait, c.challenger, c.baseline)
+                         == (SCENARIO, placement, wait, challenger, baseline)), None)
+        evidence.append(Evidence(placement, wait, pick(found, PULL), pick(found, PUSH),
+                                 pick(push_over_pull, PUSH, PULL), bandwidth_plateau(rows, placement, wait),
+                                 unavailable_reason(rows, placement, wait)))
+    return evidence
+
+
+def bandwidth_plateau(rows: pd.DataFrame, placement: str, wait: str) -> int | None:
+    """The smallest size at which shm's median ping-pong bandwidth reaches PLATEAU of its peak."""
+    mine = rows[(rows["scenario"] == SCENARIO) & (rows["mechanism"] == BASELINE) & (rows["status"] == OK)
+                & (rows["placement"] == placement) & (rows["wait"] == wait)]
+    if "bytes_per_second" not in mine or mine["bytes_per_second"].isna().all():
+        return None
+    medians = mine.groupby("size")["bytes_per_second"].median().sort_index()
+    reached = medians[medians >= PLATEAU * medians.max()]
+    return int(reached.index[0]) if len(reached) else None
+
+
+def unavailable_reason(rows: pd.DataFrame, placement: str, wait: str) -> str:
+    """Why cma-read did not run in this group ("" when it ran)."""
+    mine = rows[(rows["mechanism"] == PULL) & (rows["placement"] == placement) & (rows["wait"] == wait)]
+    if mine.empty or (mine["status"] == OK).any():
+        return ""
+    skipped = mine[mine["status"] == SKIPPED]
+    reason = skipped["message"].iloc[0] if len(skipped) else mine["message"].iloc[0]
+    return f"cma-read could not run here: {reason}"
+
+
+def to_records(settings: Sequence[Setting]) -> list[dict[str, object]]:
+    """Settings as plain dicts for JSON."""
+    return [json_safe(asdict(s)) for s in settings]
+
+
+def _setting(e: Evidence, library: str, parameter: str, value: str, meaning: str, evidence: str) -> Setting:
+    return Setting(e.placement, e.wait, library, parameter, value, meaning, evidence)

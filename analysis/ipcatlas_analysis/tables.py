@@ -1,0 +1,58 @@
+"""A table once, written as Markdown (thresholds.md, stdout) or HTML (report.html)."""
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Table:
+    """A titled table; cells are plain text where `code spans` are allowed."""
+
+    title: str
+    headers: list[str]
+    rows: list[list[str]]
+    note: str = ""
+    row_classes: list[str] = field(default_factory=list)  # HTML only: one CSS class per row
+
+
+def to_markdown(tables: Sequence[Table], level: int = 2) -> str:
+    """Each table under a heading, its note below it."""
+    lines: list[str] = []
+    for table in tables:
+        lines += [f"{'#' * level} {table.title}", ""]
+        if table.rows:
+            lines += ["| " + " | ".join(table.headers) + " |", "|" + " --- |" * len(table.headers)]
+            lines += ["| " + " | ".join(_markdown_cell(c) for c in row) + " |" for row in table.rows]
+        else:
+            lines.append("(none)")
+        lines += ([""] + [table.note] if table.note else []) + [""]
+    return "\n".join(lines)
+
+
+def to_html(table: Table, level: int = 3) -> str:
+    """An escaped HTML table with its heading and note; `code` spans become <code>."""
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in table.headers)
+    parts = [f"<h{level}>{html.escape(table.title)}</h{level}>"]
+    if table.rows:
+        parts.append(f"<table><tr>{head}</tr>")
+        for i, row in enumerate(table.rows):
+            css = f' class="{table.row_classes[i]}"' if i < len(table.row_classes) else ""
+            parts.append(f"<tr{css}>" + "".join(f"<td>{code_spans(c)}</td>" for c in row) + "</tr>")
+        parts.append("</table>")
+    else:
+        parts.append("<p>(none)</p>")
+    if table.note:
+        parts.append(f"<p class=\"note\">{code_spans(table.note)}</p>")
+    return "\n".join(parts)
+
+
+def code_spans(text: str) -> str:
+    """Escape text for HTML and turn Markdown `code` spans into <code>."""
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(text))
+
+
+def _markdown_cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")

@@ -1,0 +1,175 @@
+"""`ipcatlas thresholds RUN.json...`: crossover sizes and the runtime settings they justify."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from . import recommend
+from .cells import problems
+from .crossings import MIN_U_TEST, SINGLE
+from .inputs import add_input_arguments, read_inputs
+from .load import FAILED, SKIPPED
+from .tables import Table, to_markdown
+from .thresholds import (Crossover, all_pairs, crossovers, describe, fastest_ranges, format_margin, group_title,
+                         to_records, undecided)
+from .units import format_size, json_safe
+
+SUMMARY = "crossover sizes between mechanisms, and Open MPI / MPICH / UCX / libfabric settings they justify"
+
+EPILOG = f"""\
+how to read it:
+  "beats shm from 16K": the mechanism is faster than shm at 16K and the repetitions never
+  show shm faster at any larger size. "undecided 4K-16K (~12K)": shm still wins at 4K, the
+  repetitions cannot separate the two between 4K and 16K, and the median curves cross near
+  12K; any threshold in that interval is as good as the data can tell.
+  Separation: a two-sided Mann-Whitney U test at --alpha with {MIN_U_TEST}+ repetitions per size,
+  non-overlapping min-max ranges with 2-3, and none with 1 (run `ipcatlas run
+  --benchmark_repetitions=5` or more; with 1 the tables say "single" and intervals are not
+  measured). "fastest from": the size ranges over which each mechanism is the fastest
+  (zerocopy, the floor every mechanism is judged against, and peers are left out).
+  Failed and skipped benchmarks never take part; they are listed with their reasons.
+
+examples:
+  ipcatlas thresholds results/local/run.json
+  ipcatlas thresholds run.json --peer NPopenmpi=np.out --json thresholds.json --markdown thresholds.md
+
+exit status: 0 done; 1 done, but a benchmark in the input failed; 2 bad input
+"""
+
+
+@dataclass(frozen=True)
+class ThresholdResult:
+    """Everything thresholds computes, for Markdown, JSON and the report."""
+
+    baseline: str
+    alpha: float
+    crossovers: list[Crossover]  # every mechanism against the baseline
+    pairs: list[Crossover]  # every pair of mechanisms
+    fastest: pd.DataFrame  # thresholds.fastest_ranges
+    settings: list[recommend.Setting]
+    unavailable: pd.DataFrame  # problems(): failed and skipped benchmarks
+    fewest_repetitions: int
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of `ipcatlas thresholds`."""
+    parser.epilog = EPILOG
+    add_input_arguments(parser)
+    parser.add_argument("--baseline", default="shm", metavar="MECHANISM",
+                        help="the mechanism the crossover table compares every other one with (default: %(default)s)")
+    parser.add_argument("--alpha", type=float, default=0.05,
+                        help="significance level of the U test that separates two mechanisms at a size "
+                             "(default: %(default)s)")
+    parser.add_argument("--markdown", type=Path, metavar="FILE", help="also write the Markdown to FILE")
+    parser.add_argument("--json", type=Path, metavar="FILE",
+                        help="also write JSON to FILE: crossovers against the baseline, every pair, fastest "
+                             "ranges, settings and the failed/skipped list")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print the Markdown; write the files asked for."""
+    inputs = read_inputs(args.results, args.peer)
+    result = compute(inputs.rows, args.baseline, args.alpha)
+    text = markdown(result)
+    print(text)
+    if args.markdown:
+        args.markdown.write_text(text + "\n", encoding="utf-8")
+    if args.json:
+        args.json.write_text(json.dumps(to_json(result, args.results), indent=2) + "\n", encoding="utf-8")
+    failed = int((result.unavailable["status"] == FAILED).sum())
+    if failed:
+        print(f"ipcatlas thresholds: {failed} benchmark(s) failed; they are left out (see above)", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def compute(rows: pd.DataFrame, baseline: str = "shm", alpha: float = 0.05) -> ThresholdResult:
+    """All threshold results from the rows of load_results (plus peers)."""
+    found = crossovers(rows, baseline, alpha)
+    pairs = all_pairs(rows, alpha)
+    push_over_pull = [c for c in pairs if (c.challenger, c.baseline) == (recommend.PUSH, recommend.PULL)]
+    counts = rows[rows["status"] == "ok"].groupby("name").size()
+    return ThresholdResult(baseline, alpha, found, pairs, fastest_ranges(rows, alpha),
+                           recommend.recommend(found, rows, push_over_pull), problems(rows),
+                           int(counts.min()) if len(counts) else 0)
+
+
+def crossover_tables(result: ThresholdResult) -> list[Table]:
+    """One table per group: every mechanism against the baseline."""
+    groups: dict[str, list[Crossover]] = {}
+    for c in result.crossovers:
+        groups.setdefault(group_title(c.scenario, c.placement, c.wait, c.variant), []).append(c)
+    headers = ["mechanism", f"beats {result.baseline} from", "undecided (≈ crossing)", "margin there",
+               "changes of winner", "sizes", "repetitions (method)"]
+    return [Table(f"Crossovers against {result.baseline}: {title}", headers,
+                  [[c.challenger, describe(c), undecided(c), format_margin(c.margin), str(len(c.crossings)),
+                    str(c.sizes_compared), f"{c.repetitions} ({c.method})"] for c in found])
+            for title, found in groups.items()]
+
+
+def fastest_tables(result: ThresholdResult) -> list[Table]:
+    """One table per group: the size ranges over which each mechanism is the fastest."""
+    tables = []
+    for key, group in result.fastest.groupby(["scenario", "placement", "wait", "variant"], sort=True):
+        rows = [[r.mechanism, format_size(r.from_size), format_size(r.to_size) + (" (largest)" if r.to_largest else ""),
+                 str(r.sizes), f"{r.separated} of {r.sizes}", r.metric] for r in group.itertuples()]
+        tables.append(Table(f"Fastest mechanism by size: {group_title(*key)}",
+                            ["mechanism", "fastest from", "to", "sizes", "separated from the runner-up", "metric"],
+                            rows))
+    return tables
+
+
+def settings_table(result: ThresholdResult) -> Table:
+    """The recommended runtime settings with their evidence."""
+    rows = [[s.library, f"`{s.parameter}`", f"`{s.value}`", s.meaning, s.evidence,
+             f"{s.placement or 'any'} / {s.wait or 'any'}"] for s in result.settings]
+    return Table("Recommended settings (ping-pong crossovers against shm)",
+                 ["library", "parameter", "value", "what it does", "measured", "placement / wait"], rows,
+                 "Values are message payload sizes in bytes. A setting is as good as the crossover behind it: "
+                 "see the undecided interval and the repetitions in the crossover table.")
+
+
+def unavailable_table(result: ThresholdResult) -> Table:
+    """Failed and skipped benchmarks, one line per mechanism and reason."""
+    bad = result.unavailable
+    listing = bad.groupby(["status", "scenario", "mechanism", "message"], sort=True)["size"].agg(
+        lambda sizes: ", ".join(format_size(int(s)) for s in sorted(sizes.dropna().unique())))
+    rows = [[status, scenario, mechanism, sizes, message] for (status, scenario, mechanism, message), sizes
+            in listing.items()]
+    return Table("Not measured: failed and skipped", ["status", "scenario", "mechanism", "sizes", "reason"], rows,
+                 row_classes=[r[0] for r in rows])
+
+
+def markdown(result: ThresholdResult) -> str:
+    """The whole thresholds report as Markdown."""
+    lines = ["# ipcatlas thresholds", ""]
+    if result.fewest_repetitions <= 1:
+        lines += [f"Warning: some benchmarks have a single repetition, so the tables compare medians ({SINGLE}) "
+                  "and cannot say where two mechanisms are too close to tell apart. Rerun with "
+                  "`--benchmark_repetitions=5` or more.", ""]
+    if not result.crossovers:
+        lines += [f"No crossover: {result.baseline} and another mechanism were never both measured ok in one "
+                  "group.", ""]
+    tables = [*crossover_tables(result), *fastest_tables(result), settings_table(result), unavailable_table(result)]
+    return "\n".join(lines) + to_markdown(tables)
+
+
+def to_json(result: ThresholdResult, inputs: Sequence[Path]) -> dict[str, object]:
+    """The thresholds as JSON for tools."""
+    return {
+        "inputs": [str(path) for path in inputs],
+        "baseline": result.baseline,
+        "alpha": result.alpha,
+        "fewest_repetitions": result.fewest_repetitions,
+        "crossovers": to_records(result.crossovers),
+        "pairs": to_records(result.pairs),
+        "fastest": json_safe(result.fastest.to_dict(orient="records")),
+        "settings": recommend.to_records(result.settings),
+        "not_measured": json_safe(result.unavailable[result.unavailable["status"].isin([FAILED, SKIPPED])]
+                                  .drop(columns=["files"], errors="ignore").to_dict(orient="records")),
+    }
