@@ -1,14 +1,16 @@
-"""Latency and bandwidth figures, one per (scenario, placement, wait).
+"""The figures: latency, bandwidth and tail against message size, and scaling against ranks.
 
-Uses matplotlib's Agg canvas directly (no pyplot), so figures render without a
-display and no global figure state leaks between calls. Failed and skipped
-cells are never drawn: they are listed in a footnote on the figure.
+One figure per (scenario, placement, wait) and kind, written as PNG and SVG.
+Uses matplotlib's Agg canvas directly (no pyplot), so figures render without
+a display and no global figure state leaks between calls. Failed and skipped
+cells are never drawn: lines break there and a footnote says why. Imported
+peers (mechanisms named "peer:...") are drawn dashed in dark tones.
 """
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,17 +19,23 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.patches import Patch
-from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter, NullLocator
+from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, NullFormatter, NullLocator
 
 from .cells import BANDWIDTH, ok_cells, time_metric
-from .thresholds import CROSSOVER, Crossover
+from .load import OK
+from .thresholds import CROSSOVER, PEER_PREFIX, REFERENCES, Crossover
 from .units import format_ns, format_size
 
 MAX_FOOTNOTE_LINES = 8
 MESSAGE_CHARS = 90
 MAX_TICKS = 12
-_VARIANT_STYLES = ("-", "--", "-.")
+TAIL = "tail_ratio"  # p99_ns / p50_ns of one repetition
+SCALING_SCENARIOS = ("alltoall", "manytoone", "onetomany")
+MAX_SCALING_SIZES = 3
+_VARIANT_STYLES = ("-", "--", "-.", ":")
+_PEER_COLORS = ("#222222", "#8c564b", "#555555", "#7f7f00")
+
+Color = tuple[float, ...] | str
 
 
 @dataclass(frozen=True, order=True)
@@ -44,7 +52,7 @@ class FigureGroup:
                         for part in (self.scenario, self.placement, self.wait))
 
     def select(self, table: pd.DataFrame) -> pd.DataFrame:
-        """The rows of a cells or problems table that belong to this figure."""
+        """The rows of a cells, rows or problems table that belong to this figure."""
         return table[(table["scenario"] == self.scenario) & (table["placement"] == self.placement)
                      & (table["wait"] == self.wait)]
 
@@ -53,46 +61,196 @@ class FigureGroup:
 class DrawnFigure:
     """What a figure shows, so tests and the report need not read pixels."""
 
-    path: Path
+    path: Path  # the PNG; the SVG is next to it
+    kind: str  # latency, bandwidth, tail or scaling
     lines: list[str]  # legend labels of the plotted series
     gaps: dict[str, list[int]]  # per line, the sizes where it breaks (failed or skipped there)
     markers: list[str]  # labels of the crossover lines
     footnote: list[str]  # the "not plotted" lines
 
+    @property
+    def svg(self) -> Path:
+        return self.path.with_suffix(".svg")
+
+
+@dataclass(frozen=True)
+class PlotData:
+    """Everything the figures are drawn from."""
+
+    rows: pd.DataFrame  # one row per repetition (load_results, plus peers); TAIL added by prepare()
+    cells: pd.DataFrame  # one row per benchmark (cells.summarize of rows); TAIL added by prepare()
+    problems: pd.DataFrame  # failed and skipped (cells.problems)
+    crossovers: list[Crossover]
+    colors: dict[str, Color]
+
+
+@dataclass(frozen=True)
+class Kind:
+    """How one kind of size figure reads its data and labels its axes."""
+
+    name: str
+    metric: str
+    ylabel: str
+    title: str
+    note: str
+    scale: float = 1.0
+
+
+def prepare(rows: pd.DataFrame, cells: pd.DataFrame, problems: pd.DataFrame,
+            found: Sequence[Crossover]) -> PlotData:
+    """Add the tail ratio (p99/p50 per repetition, median per cell) and pick colours."""
+    rows = rows.copy()
+    cells = cells.copy()
+    if {"p50_ns", "p99_ns"} <= set(rows.columns):
+        rows[TAIL] = rows["p99_ns"] / rows["p50_ns"].where(rows["p50_ns"] > 0)
+        cells[TAIL] = cells["name"].map(rows[rows["status"] == OK].groupby("name")[TAIL].median())
+    return PlotData(rows, cells, problems, list(found), mechanism_colors(cells))
+
+
+def draw_figures(data: PlotData, out: Path) -> list[DrawnFigure]:
+    """Every figure the data supports, written into `out` as PNG and SVG."""
+    drawn = []
+    for group in figure_groups(data.cells):
+        for kind in size_kinds(data, group):
+            figure = plot_sizes(data, group, kind, out / f"{kind.name}-{group.slug()}.png")
+            if figure is not None:
+                drawn.append(figure)
+    for group, variant in scaling_groups(data.cells):
+        name = f"scaling-{group.slug()}" + (f"-{_slug(variant)}" if variant else "")
+        figure = plot_scaling(data, group, variant, out / f"{name}.png")
+        if figure is not None:
+            drawn.append(figure)
+    return drawn
+
 
 def figure_groups(cells: pd.DataFrame) -> list[FigureGroup]:
-    """Groups with at least one ok cell, sorted; a group with nothing to draw gets no figure."""
-    keys = ok_cells(cells)[["scenario", "placement", "wait"]].drop_duplicates()
+    """Groups with at least one ok cell of an ipcatlas mechanism, sorted."""
+    ours = ok_cells(cells)
+    ours = ours[~ours["mechanism"].str.startswith(PEER_PREFIX)]
+    keys = ours[["scenario", "placement", "wait"]].drop_duplicates()
     return sorted(FigureGroup(*row) for row in keys.itertuples(index=False))
 
 
-def mechanism_colors(cells: pd.DataFrame) -> dict[str, tuple[float, ...]]:
-    """One color per mechanism for the whole report, so a mechanism looks the same in every figure."""
-    palette = matplotlib.colormaps["tab20"]
-    order = [*range(0, 20, 2), *range(1, 20, 2)]  # the ten strong colors first
-    return {m: palette(order[i % 20]) for i, m in enumerate(sorted(set(cells["mechanism"])))}
+def size_kinds(data: PlotData, group: FigureGroup) -> list[Kind]:
+    """Latency (the scenario's time), bandwidth and tail figures for one group."""
+    metric = time_metric(ok_cells(group.select(data.cells)))
+    kinds = []
+    if metric is not None:
+        what = "one-way latency" if metric == "one_way_ns" else metric
+        line = "mean one-way time (half a round trip)" if metric == "one_way_ns" else metric
+        kinds.append(Kind("latency", metric, f"{what} (log scale)", f"{group.scenario}: {what} vs message size",
+                          f"Lines: {line}, median over repetitions. Bands: min to max over repetitions."))
+    kinds.append(Kind("bandwidth", BANDWIDTH, "bandwidth (GB/s, SI: 10^9 bytes/s, log scale)",
+                      f"{group.scenario}: bandwidth vs message size",
+                      "Lines: bytes_per_second (pingpong: size / one-way time; others: all ranks' bytes / time), "
+                      "median over repetitions. Bands: min to max over repetitions.", 1e-9))
+    kinds.append(Kind("tail", TAIL, "p99 / p50 of per-message times (log scale)",
+                      f"{group.scenario}: tail latency (p99 / p50) vs message size",
+                      "Lines: p99 over p50 of the per-message one-way times of a repetition, median over "
+                      "repetitions; 1 = no tail. Bands: min to max over repetitions."))
+    return kinds
 
 
-def plot_latency(cells: pd.DataFrame, problems: pd.DataFrame, found: Sequence[Crossover], group: FigureGroup,
-                 path: Path, colors: dict[str, tuple[float, ...]]) -> DrawnFigure | None:
-    """Time vs size (log2 x, log y), p50-p99 band per line; None when the group has no time metric."""
-    metric = time_metric(ok_cells(group.select(cells)))
-    if metric is None:
+def plot_sizes(data: PlotData, group: FigureGroup, kind: Kind, path: Path) -> DrawnFigure | None:
+    """One line per (mechanism, variant) against message size (log2 x, log y); None without data."""
+    present = ok_cells(group.select(data.cells))
+    present = present[present[kind.metric].notna()] if kind.metric in present else present.iloc[0:0]
+    is_peer = present["mechanism"].str.startswith(PEER_PREFIX)
+    if is_peer.all():
         return None
-    what = "one-way latency" if metric == "one_way_ns" else metric
-    line = "the mean one-way time (half a round trip)" if metric == "one_way_ns" else metric
-    note = f"Lines: {line}, median over repetitions. Bands, where recorded: p50 to p99 of per-message times."
-    return _plot(cells, problems, found, group, path, colors, metric,
-                 (f"{what} (log scale)", f"{group.scenario}: {what} vs message size", note))
+    multi_variant = present.loc[~is_peer, "variant"].nunique() > 1
+    # Peers are overlaid on every variant of their scenario (inputs.overlay_peers): draw each once.
+    first_variant = present[is_peer].groupby("mechanism")["variant"].transform("first").reindex(present.index)
+    present = present[~is_peer | (present["variant"] == first_variant)]
+    not_plotted = footnote_lines(data.problems, group)
+    figure, axes = _new_figure(kind.note, not_plotted)
+    spread = repetition_spread(data.rows, kind.metric)
+    lines, gaps = _draw_size_lines(axes, present, group.select(data.problems), spread, kind, data.colors,
+                                   multi_variant)
+    markers = _draw_crossovers(axes, data.crossovers, group, data.colors, multi_variant)
+    _style_size_axes(axes, present, kind, f"{kind.title}\nplacement {group.placement or 'any'}, "
+                                          f"wait {group.wait or 'any'}")
+    _save(figure, path)
+    return DrawnFigure(path, kind.name, lines, gaps, markers, not_plotted)
 
 
-def plot_bandwidth(cells: pd.DataFrame, problems: pd.DataFrame, found: Sequence[Crossover], group: FigureGroup,
-                   path: Path, colors: dict[str, tuple[float, ...]]) -> DrawnFigure | None:
-    """bytes_per_second in GB/s vs size (log2 x, log y); None when the group has no bandwidth."""
-    note = ("Lines: bytes_per_second (pingpong: message size / one-way time), median over repetitions; "
-            "1 GB/s = 10^9 bytes/s.")
-    return _plot(cells, problems, found, group, path, colors, BANDWIDTH,
-                 ("bandwidth (GB/s, SI: 10^9 bytes/s)", f"{group.scenario}: bandwidth vs message size", note))
+def scaling_groups(cells: pd.DataFrame) -> list[tuple[FigureGroup, str]]:
+    """(group, variant without ranks) of the multi-rank scenarios measured at two or more rank counts."""
+    ours = ok_cells(cells)
+    ours = ours[ours["scenario"].isin(SCALING_SCENARIOS) & ours["ranks"].notna()]
+    found = []
+    for key, rows in ours.groupby(["scenario", "placement", "wait"], sort=True):
+        others = rows["variant"].map(_without_ranks)
+        for variant in sorted(set(others)):
+            if rows.loc[others == variant, "ranks"].nunique() >= 2:
+                found.append((FigureGroup(*key), variant))
+    return found
+
+
+def plot_scaling(data: PlotData, group: FigureGroup, variant: str, path: Path) -> DrawnFigure | None:
+    """Aggregate bandwidth against ranks: one colour per mechanism, one line style per size."""
+    cells = ok_cells(group.select(data.cells))
+    cells = cells[(cells["variant"].map(_without_ranks) == variant) & cells[BANDWIDTH].notna()]
+    if cells.empty:
+        return None
+    sizes = pick_sizes(sorted(int(s) for s in cells["size"].unique()))
+    note = ("Lines: bytes_per_second of all ranks together (every rank's bytes / round time), median over "
+            "repetitions; one colour per mechanism, one line style per message size. Bands: min to max "
+            "over repetitions.")
+    not_plotted = footnote_lines(data.problems, group)
+    figure, axes = _new_figure(note, not_plotted)
+    spread = repetition_spread(data.rows, BANDWIDTH)
+    lines = []
+    for (mechanism, size), series in cells[cells["size"].isin(sizes)].groupby(["mechanism", "size"], sort=True):
+        series = series.sort_values("ranks")
+        label = f"{mechanism} {format_size(int(size))}"
+        style = _VARIANT_STYLES[sizes.index(int(size)) % len(_VARIANT_STYLES)]
+        x = series["ranks"].astype(float)
+        axes.plot(x, series[BANDWIDTH] * 1e-9, style, marker="o", markersize=3, color=data.colors[mechanism],
+                  label=label)
+        low, high = _band(series, spread)
+        axes.fill_between(x, low * 1e-9, high * 1e-9, color=data.colors[mechanism], alpha=0.15, linewidth=0)
+        lines.append(label)
+    ranks = sorted(int(r) for r in cells["ranks"].unique())
+    axes.xaxis.set_major_locator(FixedLocator(ranks))
+    axes.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    axes.set_xlabel("ranks (processes)")
+    _log_y(axes, cells[BANDWIDTH] * 1e-9, lambda gbps: f"{gbps:g}")
+    axes.set_ylabel("aggregate bandwidth (GB/s, SI, log scale)")
+    axes.set_title(f"{group.scenario}: aggregate bandwidth vs ranks{' (' + variant + ')' if variant else ''}\n"
+                   f"placement {group.placement or 'any'}, wait {group.wait or 'any'}", fontsize=10)
+    axes.grid(True, which="major", alpha=0.3)
+    axes.legend(fontsize=7, loc="best")
+    _save(figure, path)
+    return DrawnFigure(path, "scaling", lines, {}, [], not_plotted)
+
+
+def pick_sizes(sizes: Sequence[int]) -> list[int]:
+    """Up to MAX_SCALING_SIZES sizes: the smallest, a middle one and the largest."""
+    if len(sizes) <= MAX_SCALING_SIZES:
+        return list(sizes)
+    return [sizes[0], sizes[len(sizes) // 2], sizes[-1]]
+
+
+def repetition_spread(rows: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """Per benchmark name, the min and max of `metric` over its ok repetitions."""
+    if metric not in rows:
+        return pd.DataFrame(columns=["low", "high"])
+    ok = rows[(rows["status"] == OK) & rows[metric].notna()]
+    return ok.groupby("name")[metric].agg(low="min", high="max")
+
+
+def mechanism_colors(cells: pd.DataFrame) -> dict[str, Color]:
+    """One colour per mechanism for the whole report, so a mechanism looks the same in every figure;
+    peers get dark tones of their own."""
+    palette = matplotlib.colormaps["tab20"]
+    order = [*range(0, 20, 2), *range(1, 20, 2)]  # the ten strong colours first
+    names = sorted(set(cells["mechanism"]))
+    ours = [m for m in names if not m.startswith(PEER_PREFIX)]
+    peers = [m for m in names if m.startswith(PEER_PREFIX)]
+    colors: dict[str, Color] = {m: palette(order[i % 20]) for i, m in enumerate(ours)}
+    colors.update({m: _PEER_COLORS[i % len(_PEER_COLORS)] for i, m in enumerate(peers)})
+    return colors
 
 
 def footnote_lines(problems: pd.DataFrame, group: FigureGroup) -> list[str]:
@@ -118,62 +276,6 @@ def size_ticks(smallest: int, largest: int) -> list[int]:
     return [2 ** e for e in range(low, high + 1, step)]
 
 
-def _plot(cells: pd.DataFrame, problems: pd.DataFrame, found: Sequence[Crossover], group: FigureGroup,
-          path: Path, colors: dict[str, tuple[float, ...]], metric: str,
-          texts: tuple[str, str, str]) -> DrawnFigure | None:
-    ylabel, title, note = texts
-    data = ok_cells(group.select(cells))
-    data = data[data[metric].notna()] if metric in data else data.iloc[0:0]
-    if data.empty:
-        return None
-    not_plotted = footnote_lines(problems, group)
-    footnote = [note] + (["Not plotted:"] + not_plotted if not_plotted else [])
-    height = 5.0 + 0.13 * len(footnote)  # inches; each footnote line is about 0.13 in
-    figure = Figure(figsize=(9, height))
-    FigureCanvasAgg(figure)
-    axes = figure.add_subplot()
-    multi_variant = data["variant"].nunique() > 1
-    lines, gaps = _draw_series(axes, data, group.select(problems), metric, colors, multi_variant)
-    markers = _draw_crossovers(axes, found, group, colors, multi_variant)
-    _style_axes(axes, data, metric, ylabel,
-                f"{title}\nplacement {group.placement or 'any'}, wait {group.wait or 'any'}")
-    figure.text(0.01, 0.1 / height, "\n".join(footnote), fontsize=7, va="bottom", ha="left")
-    figure.subplots_adjust(left=0.09, right=0.97, top=1 - 0.5 / height, bottom=(0.75 + 0.13 * len(footnote)) / height)
-    figure.savefig(path, dpi=110)
-    return DrawnFigure(path, lines, gaps, markers, not_plotted)
-
-
-def _draw_series(axes: Axes, data: pd.DataFrame, problems: pd.DataFrame, metric: str,
-                 colors: dict[str, tuple[float, ...]], multi_variant: bool) -> tuple[list[str], dict[str, list[int]]]:
-    """One line per (mechanism, variant); broken where that series failed or was skipped,
-    so no line passes over a size that has no valid measurement. Returns labels and gaps."""
-    scale = 1e-9 if metric == BANDWIDTH else 1.0
-    variants = sorted(set(data["variant"]))
-    labels = []
-    gaps: dict[str, list[int]] = {}
-    banded = False
-    for (mechanism, variant), rows in data.groupby(["mechanism", "variant"], sort=True):
-        label = f"{mechanism} {variant}" if multi_variant and variant else mechanism
-        bad = problems[(problems["mechanism"] == mechanism) & (problems["variant"] == variant)]
-        series = with_gaps(rows, set(bad["size"].dropna().astype(int)))
-        style = _VARIANT_STYLES[variants.index(variant) % len(_VARIANT_STYLES)]
-        axes.plot(series.index, series[metric] * scale, style, marker="o", markersize=3,
-                  color=colors[mechanism], label=label)
-        labels.append(label)
-        broken = [int(size) for size in series.index[series[metric].isna()]]
-        if broken:
-            gaps[label] = broken
-        if metric != BANDWIDTH and {"p50_ns", "p99_ns"} <= set(series.columns) and series["p50_ns"].notna().any():
-            axes.fill_between(series.index, series["p50_ns"], series["p99_ns"],
-                              color=colors[mechanism], alpha=0.18, linewidth=0)
-            banded = True
-    handles, _ = axes.get_legend_handles_labels()
-    if banded:
-        handles.append(Patch(facecolor="grey", alpha=0.3, label="shaded: p50-p99 per message"))
-    axes.legend(handles=handles, fontsize=8, loc="best")
-    return labels, gaps
-
-
 def with_gaps(rows: pd.DataFrame, gaps: set[int]) -> pd.DataFrame:
     """Rows indexed by size (as float, for the log axis) with NaN rows at the gap sizes."""
     by_size = rows.set_index(rows["size"].astype(int))
@@ -183,43 +285,110 @@ def with_gaps(rows: pd.DataFrame, gaps: set[int]) -> pd.DataFrame:
     return series
 
 
+def _draw_size_lines(axes: Axes, data: pd.DataFrame, problems: pd.DataFrame, spread: pd.DataFrame, kind: Kind,
+                     colors: dict[str, Color], multi_variant: bool) -> tuple[list[str], dict[str, list[int]]]:
+    """One line per (mechanism, variant), broken where that series failed or was skipped, so no
+    line passes over a size without a valid measurement; a min-max band around it."""
+    variants = sorted(set(data["variant"]))
+    labels = []
+    gaps: dict[str, list[int]] = {}
+    for (mechanism, variant), rows in data.groupby(["mechanism", "variant"], sort=True):
+        peer = mechanism.startswith(PEER_PREFIX)
+        label = f"{mechanism} {variant}" if multi_variant and variant and not peer else mechanism
+        bad = problems[(problems["mechanism"] == mechanism) & (problems["variant"] == variant)]
+        series = with_gaps(rows, set(bad["size"].dropna().astype(int)))
+        style = "--" if peer else _VARIANT_STYLES[variants.index(variant) % len(_VARIANT_STYLES)]
+        axes.plot(series.index, series[kind.metric] * kind.scale, style, marker="x" if peer else "o",
+                  markersize=3, color=colors[mechanism], label=label)
+        low, high = _band(series, spread)
+        axes.fill_between(series.index, low * kind.scale, high * kind.scale, color=colors[mechanism],
+                          alpha=0.18, linewidth=0)
+        labels.append(label)
+        broken = [int(size) for size in series.index[series[kind.metric].isna()]]
+        if broken:
+            gaps[label] = broken
+    axes.legend(fontsize=8, loc="best")
+    return labels, gaps
+
+
+def _band(series: pd.DataFrame, spread: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """The min and max over repetitions for each point of a series (NaN where unknown)."""
+    names = series["name"]
+    return (names.map(spread["low"]).astype(float), names.map(spread["high"]).astype(float))
+
+
 def _draw_crossovers(axes: Axes, found: Sequence[Crossover], group: FigureGroup,
-                     colors: dict[str, tuple[float, ...]], multi_variant: bool) -> list[str]:
+                     colors: dict[str, Color], multi_variant: bool) -> list[str]:
+    """A dotted vertical line where a mechanism beats the baseline for good, and a shaded
+    span over the sizes the repetitions could not decide."""
     labels = []
     for c in found:
         if c.kind != CROSSOVER or c.size is None or (c.scenario, c.placement, c.wait) != (
-                group.scenario, group.placement, group.wait):
+                group.scenario, group.placement, group.wait) or c.challenger.startswith(PEER_PREFIX) \
+                or c.challenger in REFERENCES:
             continue
-        label = f"{c.faster} beats {c.slower} from {format_size(c.size)}"
+        label = f"{c.challenger} beats {c.baseline} from {format_size(c.size)}"
         label += f" ({c.variant})" if multi_variant and c.variant else ""
-        axes.axvline(c.size, linestyle=":", linewidth=1.2, color=colors.get(c.faster, "black"))
-        axes.text(c.size, 0.98, label, transform=axes.get_xaxis_transform(), rotation=90,
-                  va="top", ha="right", fontsize=7,
-                  bbox={"facecolor": "white", "alpha": 0.7, "edgecolor": "none", "pad": 1})
+        color = colors.get(c.challenger, "black")
+        axes.axvline(c.size, linestyle=":", linewidth=1.2, color=color)
+        if c.low is not None and c.low < c.size:
+            axes.axvspan(c.low, c.size, color=color, alpha=0.07, linewidth=0)
+        axes.text(c.size, 0.98, label, transform=axes.get_xaxis_transform(), rotation=90, va="top", ha="right",
+                  fontsize=7, bbox={"facecolor": "white", "alpha": 0.7, "edgecolor": "none", "pad": 1})
         labels.append(label)
     return labels
 
 
-def _style_axes(axes: Axes, data: pd.DataFrame, metric: str, ylabel: str, title: str) -> None:
+def _style_size_axes(axes: Axes, data: pd.DataFrame, kind: Kind, title: str) -> None:
     smallest, largest = int(data["size"].min()), int(data["size"].max())
     axes.set_xscale("log", base=2)
     ticks = size_ticks(smallest, largest)
     axes.set_xticks(ticks, [format_size(t) for t in ticks])
     axes.xaxis.set_minor_locator(NullLocator())
     axes.set_xlim(smallest / 1.3, largest * 1.3)
-    # Log y for both: zerocopy and the slow mechanisms differ by orders of magnitude.
-    # Plain labels ("1 µs", "0.5"): the default 10^n labels need mathtext, which
-    # warns with Debian's pyparsing, and read worse.
-    axes.set_yscale("log")
-    few_decades = data[metric].max() / data[metric].min() < 1000
-    axes.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0) if few_decades else (1.0,)))
-    label = format_ns if metric != BANDWIDTH else (lambda gbps: f"{gbps:g}")
-    axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: label(value)))
-    axes.yaxis.set_minor_formatter(NullFormatter())
+    label: Callable[[float], str] = format_ns if kind.metric.endswith("_ns") else (lambda value: f"{value:g}")
+    _log_y(axes, data[kind.metric] * kind.scale, label)
     axes.set_xlabel("message size (bytes, log2 scale; K = 2^10, M = 2^20)")
-    axes.set_ylabel(ylabel)
+    axes.set_ylabel(kind.ylabel)
     axes.set_title(title, fontsize=10)
     axes.grid(True, which="major", alpha=0.3)
+
+
+def _log_y(axes: Axes, values: pd.Series, label: Callable[[float], str]) -> None:
+    """Log y with plain labels ("1 µs", "0.5"): the default 10^n labels need mathtext,
+    which warns with Debian's pyparsing, and read worse."""
+    axes.set_yscale("log")
+    positive = values[values > 0]
+    few_decades = positive.empty or positive.max() / positive.min() < 1000
+    axes.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0) if few_decades else (1.0,)))
+    axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: label(value)))
+    axes.yaxis.set_minor_formatter(NullFormatter())
+
+
+def _new_figure(note: str, not_plotted: list[str]) -> tuple[Figure, Axes]:
+    """A figure with room below the axes for the note and the not-plotted footnote."""
+    footnote = [note] + (["Not plotted:"] + not_plotted if not_plotted else [])
+    height = 5.0 + 0.13 * len(footnote)  # inches; each footnote line is about 0.13 in
+    figure = Figure(figsize=(9, height))
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    figure.text(0.01, 0.1 / height, "\n".join(footnote), fontsize=7, va="bottom", ha="left")
+    figure.subplots_adjust(left=0.09, right=0.97, top=1 - 0.5 / height, bottom=(0.75 + 0.13 * len(footnote)) / height)
+    return figure, axes
+
+
+def _save(figure: Figure, path: Path) -> None:
+    """PNG for pages and mail, SVG for papers and zooming."""
+    figure.savefig(path, dpi=110)
+    figure.savefig(path.with_suffix(".svg"))
+
+
+def _without_ranks(variant: str) -> str:
+    return "/".join(part for part in variant.split("/") if part and not part.startswith("ranks:"))
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.]+", "_", text)
 
 
 def _sizes_text(sizes: pd.Series) -> str:

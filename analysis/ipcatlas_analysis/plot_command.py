@@ -1,0 +1,78 @@
+"""`ipcatlas plot RUN.json... -o DIR`: the figures, as PNG and SVG."""
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from .cells import problems, summarize
+from .inputs import add_input_arguments, read_inputs
+from .load import FAILED
+from .plots import DrawnFigure, PlotData, draw_figures, prepare
+from .thresholds import crossovers
+
+SUMMARY = "figures of latency, bandwidth and tail against message size, and of bandwidth against ranks"
+
+EPILOG = """\
+figures (each as .png and .svg, one per scenario, placement and wait policy):
+  latency-SCENARIO-PLACEMENT-WAIT     the scenario's time (pingpong: one-way latency = half a
+                                      round trip) vs message size, log-log
+  bandwidth-SCENARIO-PLACEMENT-WAIT   bytes_per_second in GB/s (10^9 bytes/s) vs message size
+  tail-SCENARIO-PLACEMENT-WAIT        p99 / p50 of per-message times vs size (pingpong)
+  scaling-SCENARIO-PLACEMENT-WAIT     alltoall, manytoone, onetomany run at 2+ rank counts:
+                                      aggregate bandwidth vs ranks, a line style per size
+Lines are medians over repetitions and bands the min-max over repetitions (run ipcatlas with
+--benchmark_repetitions=5 to see them). Dotted verticals mark where a mechanism beats --baseline
+for good, with the undecided interval shaded (see `ipcatlas thresholds --help`). Failed and
+skipped benchmarks are never drawn: lines break there and a footnote gives the reason. Peers
+given with --peer are dashed dark lines on the figures of their scenario.
+
+examples:
+  ipcatlas plot results/local/run.json -o results/local/plots
+  ipcatlas plot run.json --peer OpenMPI=np.out --peer ucx_tag_lat=perftest.csv -o plots
+
+exit status: 0 done; 1 done, but a benchmark in the input failed; 2 bad input
+"""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of `ipcatlas plot`."""
+    parser.epilog = EPILOG
+    add_input_arguments(parser)
+    parser.add_argument("-o", "--out", type=Path, required=True, metavar="DIR",
+                        help="directory for the figures (created if missing)")
+    parser.add_argument("--baseline", default="shm", metavar="MECHANISM",
+                        help="mark where other mechanisms beat this one (default: %(default)s)")
+    parser.add_argument("--alpha", type=float, default=0.05, help="as in `ipcatlas thresholds` (default: %(default)s)")
+
+
+def plot_data(rows: pd.DataFrame, baseline: str, alpha: float) -> PlotData:
+    """Cells, problems and crossovers from the rows, ready to draw."""
+    return prepare(rows, summarize(rows), problems(rows), crossovers(rows, baseline, alpha))
+
+
+def run(args: argparse.Namespace) -> int:
+    """Draw every figure into --out and list them."""
+    data = plot_data(read_inputs(args.results, args.peer).rows, args.baseline, args.alpha)
+    args.out.mkdir(parents=True, exist_ok=True)
+    drawn = draw_figures(data, args.out)
+    print_figures(drawn, args.out)
+    return exit_status(data.problems, "plot")
+
+
+def print_figures(drawn: Sequence[DrawnFigure], out: Path) -> None:
+    print(f"wrote {len(drawn)} figures (PNG and SVG) to {out}:")
+    for figure in drawn:
+        print(f"  {figure.path.name}  ({figure.kind}: {', '.join(figure.lines)})")
+
+
+def exit_status(bad: pd.DataFrame, command: str) -> int:
+    """1 with a line on stderr when a benchmark failed (skips are a property of the machine)."""
+    failed = int((bad["status"] == FAILED).sum()) if not bad.empty else 0
+    if failed:
+        print(f"ipcatlas {command}: {failed} benchmark(s) failed; they are not drawn and are listed in the "
+              "footnotes", file=sys.stderr)
+    return 1 if failed else 0
