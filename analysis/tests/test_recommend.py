@@ -1,0 +1,71 @@
+"""recommend.py: the settings follow the measured crossovers, and say when there is no evidence."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+from conftest import row
+
+from ipcatlas_analysis.load import load_results
+from ipcatlas_analysis.recommend import Setting, bandwidth_plateau
+from ipcatlas_analysis.thresholds_command import compute
+
+
+def settings_of(rows: pd.DataFrame) -> dict[str, Setting]:
+    return {s.parameter.split(" ")[0]: s for s in compute(rows).settings}
+
+
+def made(make_result: Callable[..., Path], times: dict[str, list[float]],
+         sizes: tuple[int, ...] = (1024, 4096, 16384, 65536)) -> pd.DataFrame:
+    rows = [row(f"pingpong/{m}/size:{s}/ranks:2/placement:l3/wait:spin", one_way_ns=t, bytes_per_second=s / t * 1e9)
+            for m, values in times.items() for s, t in zip(sizes, values)]
+    return load_results([make_result(rows)])
+
+
+def test_a_cma_crossover_sets_every_library(inputs: Path) -> None:
+    found = settings_of(load_results([inputs / "pingpong_4mech.json"]))
+    assert found["btl_sm_eager_limit"].value == "8192"  # the largest measured size shm still takes
+    assert found["smsc"].value == "cma"
+    assert found["MPIR_CVAR_CH4_IPC_CMA_P2P_THRESHOLD"].value == "16384"
+    assert found["UCX_RNDV_THRESH"].value == "intra:16384"
+    assert "UCX_RNDV_SCHEME" not in found  # cma-write was not measured: no evidence either way
+    assert found["FI_SHM_DISABLE_CMA"].value == "unset (CMA on)"
+    assert "between 4K and 16K" in found["FI_SHM_DISABLE_CMA"].meaning
+    assert found["MPIR_CVAR_CH4_IPC_CMA_P2P_THRESHOLD"].evidence.startswith("cma-read vs shm: 16K, undecided 8K–16K")
+    assert {s.placement for s in found.values()} == {"l3"}
+
+
+def test_no_single_copy_win_turns_cma_off(make_result: Callable[..., Path]) -> None:
+    found = settings_of(made(make_result, {"shm": [1, 2, 3, 4], "cma-read": [5, 6, 7, 8]}))
+    assert found["smsc"].value.startswith("^cma")
+    assert found["MPIR_CVAR_CH4_CMA_ENABLE"].value == "0"
+    assert found["UCX_TLS"].value == "^cma"
+    assert found["FI_SHM_DISABLE_CMA"].value == "1"
+    assert "btl_sm_eager_limit" not in found
+
+
+def test_a_skipped_cma_gives_its_reason(make_result: Callable[..., Path]) -> None:
+    rows = [row(f"pingpong/shm/size:{s}/placement:l3/wait:spin", one_way_ns=t) for s, t in ((64, 1), (128, 2))]
+    rows += [{"name": f"pingpong/cma-read/size:{s}/placement:l3/wait:spin", "ipcatlas_status": "skipped",
+              "error_occurred": True, "skip_message": "EPERM: Yama ptrace_scope=1 ...",
+              "error_message": "skipped: EPERM"} for s in (64, 128)]
+    found = settings_of(load_results([make_result(rows)]))
+    assert found["MPIR_CVAR_CH4_CMA_ENABLE"].evidence == "cma-read could not run here: EPERM: Yama ptrace_scope=1 ..."
+
+
+def test_a_faster_push_picks_put_zcopy(make_result: Callable[..., Path]) -> None:
+    found = settings_of(made(make_result, {"shm": [1, 2, 8, 30], "cma-read": [9, 9, 6, 20],
+                                           "cma-write": [9, 9, 5, 10]}))
+    assert found["UCX_RNDV_SCHEME"].value == "put_zcopy"
+    assert found["UCX_RNDV_THRESH"].value == "intra:16384"
+    pull_first = settings_of(made(make_result, {"shm": [1, 2, 8, 30], "cma-read": [9, 9, 5, 10],
+                                                "cma-write": [9, 9, 6, 20]}))
+    assert pull_first["UCX_RNDV_SCHEME"].value == "get_zcopy"
+
+
+def test_bandwidth_plateau(make_result: Callable[..., Path]) -> None:
+    # bytes/s = size / time: 1 GB/s at 1K, 2 at 4K, 3.9 at 16K, 4 at 64K -> 16K reaches 90 % of 4.
+    rows = made(make_result, {"shm": [1024, 2048, 16384 / 3.9, 16384]})
+    assert bandwidth_plateau(rows, "l3", "spin") == 16384
+    assert settings_of(rows)["btl_sm_max_send_size"].value == "16384"
