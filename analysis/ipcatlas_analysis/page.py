@@ -76,8 +76,8 @@ def doctor_warnings(context: dict[str, Any]) -> list[dict[str, str]] | None:
     try:
         parsed = json.loads(raw) if isinstance(raw, str) else raw
     except json.JSONDecodeError:
-        return [{"check": DOCTOR_KEY, "detail": str(raw)}]
-    return [w if isinstance(w, dict) else {"detail": str(w)} for w in parsed] if isinstance(parsed, list) else None
+        return [{"title": DOCTOR_KEY, "value": str(raw)}]
+    return [w if isinstance(w, dict) else {"value": str(w)} for w in parsed] if isinstance(parsed, list) else None
 
 
 def doctor_section(contexts: dict[str, dict[str, Any]]) -> list[str]:
@@ -90,8 +90,9 @@ def doctor_section(contexts: dict[str, dict[str, Any]]) -> list[str]:
         elif not warnings:
             parts.append(f"<p>{html.escape(name)}: none; every check passed.</p>")
         else:
-            rows = [[str(w.get(k, "")) for k in ("check", "verdict", "detail", "hint")] for w in warnings]
-            parts.append(to_html(Table(name, ["check", "verdict", "detail", "hint"], rows,
+            # The fields of `ipcatlas doctor --json` (harness/doctor.cpp: fact_json).
+            rows = [[str(w.get(k, "")) for k in ("title", "verdict", "value", "hint")] for w in warnings]
+            parts.append(to_html(Table(name, ["check", "verdict", "finding", "hint"], rows,
                                        row_classes=["warn"] * len(rows)), level=4))
     return parts
 

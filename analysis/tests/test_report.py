@@ -42,11 +42,12 @@ def test_clean_run_writes_everything_and_exits_0(inputs: Path, tmp_path: Path) -
 
 
 def test_the_page_shows_doctor_warnings(inputs: Path, tmp_path: Path) -> None:
-    warning = {"check": "governor", "verdict": "warn", "detail": "powersave", "hint": "cpupower frequency-set -g performance"}
+    warning = {"key": "governor", "title": "CPU frequency governor", "value": "powersave", "verdict": "warn",
+               "hint": "cpupower frequency-set -g performance"}
     path = with_context(inputs / "pingpong_4mech.json", tmp_path / "run.json", doctor_warnings=json.dumps([warning]))
     assert main(["report", str(path), "-o", str(tmp_path / "r")]) == 0
     page = (tmp_path / "r" / "report.html").read_text()
-    assert '<tr class="warn"><td>governor</td><td>warn</td><td>powersave</td>' in page
+    assert '<tr class="warn"><td>CPU frequency governor</td><td>warn</td><td>powersave</td>' in page
     clean = with_context(inputs / "pingpong_4mech.json", tmp_path / "clean.json", doctor_warnings="[]")
     assert main(["report", str(clean), "-o", str(tmp_path / "c")]) == 0
     assert "none; every check passed" in (tmp_path / "c" / "report.html").read_text()
@@ -127,3 +128,14 @@ def test_module_help_lists_every_command() -> None:
         help_text = subprocess.run([sys.executable, "-m", "ipcatlas_analysis", command, "--help"], cwd=ANALYSIS_DIR,
                                    capture_output=True, text=True, check=True).stdout
         assert all(word in help_text for word in words), (command, help_text)
+
+
+def test_the_page_renders_offline_in_chromium(inputs: Path, tmp_path: Path) -> None:
+    from browser import render_in_chromium  # noqa: PLC0415  (skips or fails by itself without chromium)
+    out = tmp_path / "report"
+    assert main(["report", str(inputs / "skipped_failed.json"), str(inputs / "stream_small.json"), "-o", str(out)]) == 1
+    page = render_in_chromium(out / "report.html", tmp_path / "browser")
+    figures = len(json.loads((out / "summary.json").read_text())["figures"])
+    assert figures >= 4 and page.images == figures
+    assert page.images_loaded == page.images, "an inlined figure did not load"
+    assert page.errors == [] and not page.blank and page.text_chars > 2000
