@@ -1,192 +1,409 @@
-"""ipcatlas-compare: is CONTENDER slower than BASELINE, beyond noise?
+"""`ipcatlas compare BASE.json NEW.json`: which benchmarks got faster or slower, beyond noise.
 
-Usage: python -m ipcatlas_analysis.compare BASELINE.json CONTENDER.json [--alpha 0.05] [--threshold 0.05]
-
-IPC timings are skewed and have outliers, so the test is Mann-Whitney U on the
-repetitions (no normality assumed) and the size of a change is the relative
-change of the medians. A change must be both significant (p < alpha) and
-larger than the threshold to count: a tiny but consistent drift is not a
-regression worth failing CI for.
+Modelled on Google Benchmark's tools/compare.py: per benchmark the relative
+change of the median and a two-sided Mann-Whitney U test over the repetitions
+(IPC timings are skewed and have outliers, so no normality is assumed), a
+geometric-mean row over everything measured on both sides, and a CI gate
+(--fail-on-regression PCT) that trips only on significant slowdowns larger
+than PCT. history.py calls compare_tables() and slower_than() too, so a
+"regression" means the same thing in both commands.
 """
 from __future__ import annotations
 
 import argparse
+import json
 import math
-import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from scipy.stats import mannwhitneyu
 
 from .cells import BANDWIDTH, time_metric
-from .load import FAILED, SKIPPED, ResultFileError, load_results
-from .units import format_ns
+from .cli import EXIT_FINDING, EXIT_OK
+from .load import FAILED, MEDIAN_AGGREGATE, OK, SKIPPED, load_results
+from .units import format_ns, json_safe
 
-MIN_REPETITIONS = 2
-TOO_FEW = "too few repetitions (need --benchmark_repetitions>=2; 9 recommended)"
-REGRESSION = "regression"
-IMPROVEMENT = "improvement"
-SAME = "same"
-EXIT_OK = 0
-EXIT_REGRESSION = 1
-EXIT_BAD_INPUT = 2
+SUMMARY = "compare two result files benchmark by benchmark: U test, geomean, CI regression gate"
+
+FASTER = "faster"
+SLOWER = "slower"
+UNCHANGED = "unchanged"
+UNTESTED = "untested"  # measured on both sides, but too few repetitions for the U test to decide
+NOT_COMPARED = "not compared"  # failed or skipped on a side, or no value of the metric
+ONLY_BASE = "only in BASE"
+ONLY_NEW = "only in NEW"
+TESTED = (FASTER, SLOWER, UNCHANGED)
+DEFAULT_ALPHA = 0.05
+RECOMMENDED_REPETITIONS = 9  # what Google Benchmark's compare.py calls optimal for the U test
+GEOMEAN_NAME = "OVERALL_GEOMEAN"
 
 
 @dataclass(frozen=True)
 class Comparison:
-    """The verdict on one benchmark name; numbers are None when it was not compared."""
+    """The verdict on one benchmark name; numbers are None where it was not measured on both sides."""
 
     name: str
     verdict: str
     metric: str = ""
-    n_baseline: int = 0
-    n_contender: int = 0
-    median_baseline: float | None = None
-    median_contender: float | None = None
-    change: float | None = None  # (contender - baseline) / baseline of the medians
+    n_base: int = 0
+    n_new: int = 0
+    median_base: float | None = None
+    median_new: float | None = None
+    change: float | None = None  # (new - base) / base of the medians of the metric itself
     p_value: float | None = None
     note: str = ""
 
+    @property
+    def higher_is_better(self) -> bool:
+        return is_higher_better(self.metric)
 
-def mann_whitney_p(baseline: Sequence[float], contender: Sequence[float]) -> float:
+    @property
+    def measured(self) -> bool:
+        """Whether both sides have a median, so the row has a change and counts in the geomean."""
+        return self.median_base is not None and self.median_new is not None and self.change is not None
+
+    @property
+    def slowdown(self) -> float | None:
+        """How much worse NEW is, as a fraction: time up, or bandwidth down (negative when better)."""
+        if self.change is None:
+            return None
+        return -self.change if self.higher_is_better else self.change
+
+    @property
+    def time_ratio(self) -> float | None:
+        """NEW/BASE as a time: bandwidth is inverted (same bytes, so time ~ 1/bandwidth)."""
+        if not self.measured or not self.median_base or not self.median_new:
+            return None
+        ratio = self.median_new / self.median_base
+        return 1 / ratio if self.higher_is_better else ratio
+
+
+@dataclass(frozen=True)
+class Geomean:
+    """Geometric mean of the NEW/BASE time ratios: the OVERALL_GEOMEAN row."""
+
+    time_ratio: float
+    count: int
+
+
+def is_higher_better(metric: str) -> bool:
+    """Bandwidth metrics improve upwards; every other metric is a time (`_ns`)."""
+    return metric.endswith(BANDWIDTH)
+
+
+def mann_whitney_p(base: Sequence[float], new: Sequence[float]) -> float:
     """Two-sided Mann-Whitney U p-value; 1.0 when every value is equal (no evidence
     of a difference, where scipy's normal approximation would divide by zero)."""
-    if len(set(baseline) | set(contender)) == 1:
+    if len(set(base) | set(new)) == 1:
         return 1.0
-    return float(mannwhitneyu(baseline, contender, alternative="two-sided").pvalue)
+    return float(mannwhitneyu(base, new, alternative="two-sided").pvalue)
 
 
-def smallest_p(n_baseline: int, n_contender: int) -> float:
+def smallest_p(n_base: int, n_new: int) -> float:
     """The smallest two-sided p the exact test can give for these sample sizes:
     below alpha only with enough repetitions (4 + 4 for 0.05)."""
-    return 2 / math.comb(n_baseline + n_contender, n_baseline)
+    return 2 / math.comb(n_base + n_new, n_base)
 
 
-def verdict(change: float, p_value: float, lower_is_better: bool, alpha: float, threshold: float) -> str:
-    """regression, improvement or same: significant AND larger than the threshold."""
-    worse = change > threshold if lower_is_better else change < -threshold
-    better = change < -threshold if lower_is_better else change > threshold
-    if p_value < alpha and worse:
-        return REGRESSION
-    if p_value < alpha and better:
-        return IMPROVEMENT
-    return SAME
+def repetitions_needed(alpha: float) -> int:
+    """The smallest n for which n + n repetitions can reach p < alpha."""
+    n = 1
+    while smallest_p(n, n) >= alpha:
+        n += 1
+    return n
 
 
-def compare_name(name: str, baseline: pd.DataFrame, contender: pd.DataFrame, alpha: float,
-                 threshold: float) -> Comparison:
-    """Compare one benchmark's rows from the two files."""
-    for side, rows in (("baseline", baseline), ("contender", contender)):
-        for status in (FAILED, SKIPPED):
-            if (rows["status"] == status).any():
-                return Comparison(name, f"not compared: {status} in {side}")
-    metric = time_metric(pd.concat([baseline, contender])) or BANDWIDTH
-    base = baseline[metric].dropna() if metric in baseline else pd.Series(dtype=float)
-    cont = contender[metric].dropna() if metric in contender else pd.Series(dtype=float)
-    if len(base) < MIN_REPETITIONS or len(cont) < MIN_REPETITIONS:
-        return Comparison(name, TOO_FEW, metric, len(base), len(cont))
-    median_base, median_cont = float(base.median()), float(cont.median())
-    change = (median_cont - median_base) / median_base
-    p_value = mann_whitney_p(list(base), list(cont))
-    result = verdict(change, p_value, metric != BANDWIDTH, alpha, threshold)
-    note = ""
-    if smallest_p(len(base), len(cont)) >= alpha:
-        note = f"p cannot go below {alpha:g} with {len(base)}+{len(cont)} repetitions"
-    return Comparison(name, result, metric, len(base), len(cont), median_base, median_cont, change, p_value, note)
+def too_few_note(n_base: int, n_new: int, alpha: float, aggregates_only: bool = False) -> str:
+    """Why a row has no U-test verdict, and how to get one."""
+    need = repetitions_needed(alpha)
+    if aggregates_only:
+        return (f"too few repetitions for the U test: only the median aggregate was written "
+                f"(--benchmark_report_aggregates_only); rerun without it and with "
+                f"--benchmark_repetitions={RECOMMENDED_REPETITIONS}")
+    return (f"too few repetitions for the U test ({n_base}+{n_new}; need >= {need}+{need} for p < {alpha:g}): "
+            f"rerun with --benchmark_repetitions={RECOMMENDED_REPETITIONS}")
 
 
-def compare_tables(baseline: pd.DataFrame, contender: pd.DataFrame, alpha: float = 0.05,
-                   threshold: float = 0.05) -> list[Comparison]:
-    """Compare every benchmark name of two load_results() tables, sorted by name."""
+def verdict(change: float, p_value: float, higher_is_better: bool, alpha: float, threshold_pct: float = 0.0) -> str:
+    """faster, slower or unchanged: a change counts only if p < alpha and it is larger than the noise floor."""
+    worse_by = -change if higher_is_better else change
+    if p_value >= alpha or abs(worse_by) * 100 <= threshold_pct:
+        return UNCHANGED
+    return SLOWER if worse_by > 0 else FASTER
+
+
+def slower_than(comparison: Comparison, pct: float, alpha: float) -> bool:
+    """The regression test shared by compare's gate and history: the U test decided
+    (enough repetitions), p < alpha, and NEW is worse by more than pct percent."""
+    slowdown = comparison.slowdown
+    return (comparison.verdict in TESTED and comparison.p_value is not None and comparison.p_value < alpha
+            and slowdown is not None and slowdown * 100 > pct)
+
+
+def compare_benchmark(name: str, base: pd.DataFrame, new: pd.DataFrame, alpha: float = DEFAULT_ALPHA,
+                      threshold_pct: float = 0.0, metric: str | None = None) -> Comparison:
+    """Compare one benchmark's repetition rows from the two sides.
+
+    metric None picks the benchmark's time (cells.time_metric) or, for
+    bandwidth-only benchmarks, bytes_per_second.
+    """
+    reason = _failure_reason(base, "BASE") or _failure_reason(new, "NEW")
+    if reason:
+        return Comparison(name, NOT_COMPARED, note=reason)
+    metric = metric or time_metric(pd.concat([base, new])) or BANDWIDTH
+    base_values, new_values = _values(base, metric), _values(new, metric)
+    if not base_values or not new_values:
+        side = "BASE" if not base_values else "NEW"
+        return Comparison(name, NOT_COMPARED, metric, len(base_values), len(new_values), note=f"no {metric} in {side}")
+    median_base, median_new = float(pd.Series(base_values).median()), float(pd.Series(new_values).median())
+    if median_base <= 0:
+        return Comparison(name, NOT_COMPARED, metric, len(base_values), len(new_values),
+                          note=f"BASE median of {metric} is {median_base:g}: no relative change")
+    change = (median_new - median_base) / median_base
+    p_value = mann_whitney_p(base_values, new_values)
+    numbers = (metric, len(base_values), len(new_values), median_base, median_new, change, p_value)
+    if smallest_p(len(base_values), len(new_values)) >= alpha:
+        aggregates_only = (base["source"] == MEDIAN_AGGREGATE).any() or (new["source"] == MEDIAN_AGGREGATE).any()
+        note = too_few_note(len(base_values), len(new_values), alpha, bool(aggregates_only))
+        return Comparison(name, UNTESTED, *numbers, note=note)
+    return Comparison(name, verdict(change, p_value, is_higher_better(metric), alpha, threshold_pct), *numbers)
+
+
+def compare_tables(base_rows: pd.DataFrame, new_rows: pd.DataFrame, alpha: float = DEFAULT_ALPHA,
+                   threshold_pct: float = 0.0, metric: str | None = None) -> list[Comparison]:
+    """Compare every benchmark name of two load_results() tables (one row per repetition).
+
+    Names on one side only are listed as "only in BASE"/"only in NEW". Sorted
+    scenario, mechanism, variant, placement, wait, then size as a number.
+    """
     comparisons = []
-    for name in sorted(set(baseline["name"]) | set(contender["name"])):
-        base, cont = baseline[baseline["name"] == name], contender[contender["name"] == name]
-        if base.empty or cont.empty:
-            comparisons.append(Comparison(name, f"not compared: only in {'contender' if base.empty else 'baseline'}"))
+    for name in _ordered_names(base_rows, new_rows):
+        base, new = base_rows[base_rows["name"] == name], new_rows[new_rows["name"] == name]
+        if base.empty or new.empty:
+            comparisons.append(Comparison(name, ONLY_NEW if base.empty else ONLY_BASE))
         else:
-            comparisons.append(compare_name(name, base, cont, alpha, threshold))
+            comparisons.append(compare_benchmark(name, base, new, alpha, threshold_pct, metric))
     return comparisons
 
 
-def format_table(comparisons: Sequence[Comparison]) -> str:
-    """A fixed-width text table, one line per benchmark, the verdict last."""
-    header = ("benchmark", "reps", "baseline -> contender", "change", "p", "verdict")
-    rows = [header] + [_row(c) for c in comparisons]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header) - 1)]
-    return "\n".join("  ".join([*(cell.ljust(w) for cell, w in zip(row, widths)), row[-1]]) for row in rows)
+def geomean(comparisons: Sequence[Comparison]) -> Geomean | None:
+    """Geometric mean of NEW/BASE time ratios over the benchmarks measured on both
+    sides (tested or not, as Google Benchmark's OVERALL_GEOMEAN); None if there are none."""
+    ratios = [c.time_ratio for c in comparisons if c.time_ratio is not None and c.time_ratio > 0]
+    if not ratios:
+        return None
+    return Geomean(math.exp(sum(math.log(r) for r in ratios) / len(ratios)), len(ratios))
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The command line; --help documents every option and exit status."""
-    parser = argparse.ArgumentParser(
-        prog="ipcatlas-compare", formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="Compare two ipcatlas result files benchmark by benchmark: a two-sided Mann-Whitney U\n"
-                    "test on the repetitions of one_way_ns (or of bytes_per_second, where higher is better,\n"
-                    "for benchmarks without a time) and the relative change of the medians. Both files need\n"
-                    "repetitions: run `ipcatlas run` with --benchmark_repetitions=9. Prints one line per\n"
-                    "benchmark name found in either file.",
-        epilog="verdicts:\n"
-               "  regression   p < alpha and the contender is worse by more than the threshold\n"
-               "  improvement  p < alpha and the contender is better by more than the threshold\n"
-               "  same         otherwise\n"
-               f"  {TOO_FEW}\n"
-               "  not compared: failed/skipped in a file, or the name is only in one file\n\n"
-               "exit status:\n  0  no regression\n  1  at least one regression (for CI gating)\n"
-               "  2  bad input: missing, unreadable or non-Google-Benchmark file, or a bad option value")
-    parser.add_argument("baseline", type=Path, metavar="BASELINE.json", help="the reference result file")
-    parser.add_argument("contender", type=Path, metavar="CONTENDER.json", help="the result file under test")
-    parser.add_argument("--alpha", type=_fraction, default=0.05,
-                        help="significance level: a change counts only if p < ALPHA (default: %(default)s)")
-    parser.add_argument("--threshold", type=_fraction, default=0.05,
-                        help="smallest relative change of the medians that counts, 0.05 = 5%% "
-                             "(default: %(default)s)")
-    return parser
+def gate(comparisons: Sequence[Comparison], pct: float, alpha: float, threshold_pct: float = 0.0) -> list[Comparison]:
+    """The benchmarks that trip --fail-on-regression PCT: verdict slower and worse by more than PCT."""
+    return [c for c in comparisons if slower_than(c, max(pct, threshold_pct), alpha)]
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI; returns the exit status."""
-    args = build_parser().parse_args(argv)
-    try:
-        baseline, contender = load_results([args.baseline]), load_results([args.contender])
-    except ResultFileError as error:
-        print(f"ipcatlas-compare: error: {error}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    comparisons = compare_tables(baseline, contender, args.alpha, args.threshold)
-    print(format_table(comparisons))
-    counts = {v: sum(c.verdict == v for c in comparisons) for v in (REGRESSION, IMPROVEMENT, SAME)}
+def format_table(comparisons: Sequence[Comparison], overall: Geomean | None) -> str:
+    """Fixed-width table of the benchmarks measured on both sides, then the geomean row."""
+    header = ("benchmark", "metric", "reps", "BASE", "NEW", "change", "p", "verdict")
+    rows = [header] + [_row(c) for c in comparisons if c.measured]
+    footer = []
+    if overall is not None:
+        footer = [(GEOMEAN_NAME, "time NEW/BASE", str(overall.count), "", f"x{overall.time_ratio:.4f}",
+                   f"{overall.time_ratio - 1:+.1%}", "", "")]
+    widths = [max(len(row[i]) for row in rows + footer) for i in range(len(header) - 1)]
+    lines = ["  ".join([*(cell.ljust(w) for cell, w in zip(row, widths)), row[-1]]).rstrip() for row in rows + footer]
+    if footer:  # the geomean is a summary, not one more benchmark: set it apart
+        lines.insert(len(rows), "-" * (sum(widths) + 2 * len(widths) + len(header[-1])))
+    return "\n".join(lines)
+
+
+def format_not_compared(comparisons: Sequence[Comparison]) -> str:
+    """The section for benchmarks with no change: one side only, failed, skipped."""
+    missing = [c for c in comparisons if not c.measured]
+    if not missing:
+        return ""
+    width = max(len(c.name) for c in missing)
+    lines = [f"{c.name.ljust(width)}  {c.verdict}{': ' + c.note if c.note else ''}" for c in missing]
+    return f"Not compared ({len(missing)}):\n" + "\n".join("  " + line for line in lines)
+
+
+def format_counts(comparisons: Sequence[Comparison], alpha: float, threshold_pct: float) -> str:
+    """One line: how many benchmarks got each verdict."""
+    counts = {v: sum(c.verdict == v for c in comparisons) for v in (SLOWER, FASTER, UNCHANGED, UNTESTED)}
     others = len(comparisons) - sum(counts.values())
-    print(f"\n{counts[REGRESSION]} regressions, {counts[IMPROVEMENT]} improvements, {counts[SAME]} same, "
-          f"{others} not compared (alpha {args.alpha:g}, threshold {args.threshold:.0%})")
-    return EXIT_REGRESSION if counts[REGRESSION] else EXIT_OK
+    floor = f", noise floor {threshold_pct:g}%" if threshold_pct else ""
+    return (f"{counts[SLOWER]} slower, {counts[FASTER]} faster, {counts[UNCHANGED]} unchanged, "
+            f"{counts[UNTESTED]} untested (too few repetitions), {others} not compared (alpha {alpha:g}{floor})")
+
+
+def format_gate(tripped: Sequence[Comparison], pct: float, alpha: float) -> str:
+    """What --fail-on-regression decided, naming the benchmarks that tripped it."""
+    rule = f"slower by more than {pct:g}% with p < {alpha:g}"
+    if not tripped:
+        return f"gate --fail-on-regression {pct:g}: passed (no benchmark {rule})"
+    lines = [f"  {c.name}: {c.metric} {format_value(c.median_base, c.metric)} -> "
+             f"{format_value(c.median_new, c.metric)} ({c.change:+.1%}, p {c.p_value:.2g})" for c in tripped]
+    return f"gate --fail-on-regression {pct:g}: FAILED, {len(tripped)} benchmark(s) {rule}:\n" + "\n".join(lines)
+
+
+def comparison_record(comparison: Comparison) -> dict[str, Any]:
+    """A Comparison as a JSON-ready dict, with its derived time ratio."""
+    record = asdict(comparison)
+    record["time_ratio"] = comparison.time_ratio
+    return record
+
+
+def to_json(base: Path, new: Path, comparisons: Sequence[Comparison], overall: Geomean | None, alpha: float,
+            threshold_pct: float, fail_pct: float | None, tripped: Sequence[Comparison]) -> dict[str, Any]:
+    """The --json document: every row, the geomean and what the gate decided."""
+    document = {
+        "base": str(base), "new": str(new), "alpha": alpha, "threshold_pct": threshold_pct,
+        "benchmarks": [comparison_record(c) for c in comparisons],
+        "geomean": asdict(overall) if overall else None,
+        "gate": {"fail_on_regression_pct": fail_pct, "passed": None if fail_pct is None else not tripped,
+                 "tripped": [c.name for c in tripped]},
+    }
+    return dict(json_safe(document))
+
+
+_EPILOG = f"""\
+columns (one row per benchmark measured on both sides):
+  metric   the value compared: the scenario's time (one_way_ns for pingpong, else
+           its per-round `_ns` time); bytes_per_second for bandwidth-only benchmarks,
+           where higher is better
+  reps     repetitions used, BASE+NEW (ok iteration rows of the benchmark)
+  BASE NEW median of the metric over the repetitions
+  change   (NEW - BASE) / BASE of the medians; for bandwidth, negative is worse
+  p        two-sided Mann-Whitney U test p-value over the repetitions
+  verdict  see below; untested rows say why and how to fix it
+  {GEOMEAN_NAME}: geometric mean of the NEW/BASE time ratios over those rows
+           (bandwidth ratios inverted, since time ~ 1/bandwidth), x1.2 = 20% slower
+
+verdicts:
+  {SLOWER}/{FASTER}  p < ALPHA and the change is larger than --threshold
+  {UNCHANGED}       otherwise (no significant difference)
+  {UNTESTED}        too few repetitions: with n+n repetitions p cannot go below ALPHA
+                  (need >= {repetitions_needed(DEFAULT_ALPHA)}+{repetitions_needed(DEFAULT_ALPHA)} for 0.05); \
+the change is shown, the U test is not
+  listed under "Not compared": {ONLY_BASE}, {ONLY_NEW}, or {NOT_COMPARED} (failed or
+  skipped on a side, with its message)
+
+exit status:
+  0  compared (whatever the verdicts, unless --fail-on-regression is given)
+  1  --fail-on-regression PCT: at least one benchmark is slower by more than PCT %
+     with p < ALPHA (listed after the table)
+  2  bad input: missing, unreadable or non-ipcatlas file, a bad option, or --json
+     not writable; one line names the problem
+
+example (CI gate; both runs with repetitions):
+  ipcatlas run --benchmark_repetitions={RECOMMENDED_REPETITIONS} --out base.json    # on the base commit
+  ipcatlas run --benchmark_repetitions={RECOMMENDED_REPETITIONS} --out new.json     # on the change
+  ipcatlas compare base.json new.json --fail-on-regression 5 --json compare.json
+"""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of `ipcatlas compare`; the epilog explains columns, verdicts and exit statuses."""
+    parser.epilog = _EPILOG
+    parser.add_argument("base", type=Path, metavar="BASE.json", help="the reference result file")
+    parser.add_argument("new", type=Path, metavar="NEW.json", help="the result file under test")
+    parser.add_argument("--alpha", type=parse_alpha, default=DEFAULT_ALPHA, metavar="A",
+                        help="significance level: a change counts only if the U test gives p < A "
+                             "(default: %(default)s)")
+    parser.add_argument("--threshold", type=parse_percent, default=0.0, metavar="PCT",
+                        help="noise floor for the verdict column: significant changes of at most PCT %% "
+                             "stay unchanged (default: %(default)s)")
+    parser.add_argument("--fail-on-regression", type=parse_percent, default=None, metavar="PCT",
+                        help="CI gate: exit 1 if a benchmark is slower by more than PCT %% (5 = 5 %%: time up, "
+                             "or bandwidth down, by > 5 %%) with p < A; without it the exit status is 0")
+    parser.add_argument("--json", type=Path, default=None, metavar="FILE",
+                        help="also write the rows, the geomean and the gate result to FILE as JSON")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Compare, print the table, optionally write JSON; ResultFileError goes up to cli.main (exit 2)."""
+    base_rows, new_rows = load_results([args.base]), load_results([args.new])
+    comparisons = compare_tables(base_rows, new_rows, args.alpha, args.threshold)
+    overall = geomean(comparisons)
+    fail_pct: float | None = args.fail_on_regression
+    tripped = [] if fail_pct is None else gate(comparisons, fail_pct, args.alpha, args.threshold)
+    if args.json is not None:
+        document = to_json(args.base, args.new, comparisons, overall, args.alpha, args.threshold, fail_pct, tripped)
+        args.json.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    sections = [f"BASE {args.base}\nNEW  {args.new}", format_table(comparisons, overall),
+                format_not_compared(comparisons), format_counts(comparisons, args.alpha, args.threshold)]
+    if fail_pct is not None:
+        sections.append(format_gate(tripped, fail_pct, args.alpha))
+    print("\n\n".join(section for section in sections if section))
+    return EXIT_FINDING if tripped else EXIT_OK
+
+
+def _failure_reason(rows: pd.DataFrame, side: str) -> str:
+    """"failed in BASE: message" when any repetition failed or was skipped (see cells.cell_status)."""
+    for status in (FAILED, SKIPPED):
+        bad = rows[rows["status"] == status]
+        if not bad.empty:
+            messages = [m for m in bad["message"] if m]
+            return f"{status} in {side}" + (f": {messages[0]}" if messages else "")
+    return ""
+
+
+def _values(rows: pd.DataFrame, metric: str) -> list[float]:
+    if metric not in rows:
+        return []
+    return [float(v) for v in rows.loc[rows["status"] == OK, metric].dropna()]
+
+
+def _ordered_names(base_rows: pd.DataFrame, new_rows: pd.DataFrame) -> list[str]:
+    """Names read mechanism by mechanism with sizes in numeric order (4K after 64, not before)."""
+    keys: dict[str, tuple[Any, ...]] = {}
+    for table in (base_rows, new_rows):
+        for row in table.drop_duplicates("name").itertuples(index=False):
+            size = getattr(row, "size", None)
+            keys.setdefault(row.name, (row.scenario, row.mechanism, row.variant, str(getattr(row, "placement", "")),
+                                       str(getattr(row, "wait", "")), -1 if pd.isna(size) else int(size), row.name))
+    return sorted(keys, key=lambda name: keys[name])
 
 
 def _row(c: Comparison) -> tuple[str, ...]:
-    reps = f"{c.n_baseline}/{c.n_contender}" if c.metric else ""
-    if c.change is None or c.p_value is None:
-        return (c.name, reps, "", "", "", c.verdict)
-    values = f"{_value(c.median_baseline, c.metric)} -> {_value(c.median_contender, c.metric)}"
-    verdict_text = f"{c.verdict} ({c.note})" if c.note else c.verdict
-    return (c.name, reps, values, f"{c.change:+.1%}", f"{c.p_value:.2g}", verdict_text)
+    p_text = "" if c.p_value is None else f"{c.p_value:.2g}"
+    verdict_text = f"{c.verdict}: {c.note}" if c.note else c.verdict
+    change = "" if c.change is None else f"{c.change:+.1%}"
+    return (c.name, c.metric, f"{c.n_base}+{c.n_new}", format_value(c.median_base, c.metric),
+            format_value(c.median_new, c.metric), change, p_text, verdict_text)
 
 
-def _value(value: float | None, metric: str) -> str:
+def format_value(value: float | None, metric: str) -> str:
+    """A median for the table: times as ns/µs/ms, bandwidth in GB/s (10^9 bytes/s)."""
     if value is None:
         return ""
-    return f"{value / 1e9:.4g} GB/s" if metric == BANDWIDTH else format_ns(value)
+    if is_higher_better(metric):
+        return f"{value / 1e9:.4g} GB/s"
+    return format_ns(value) if metric.endswith("_ns") else f"{value:.4g}"
 
 
-def _fraction(text: str) -> float:
-    """argparse type for --alpha and --threshold: a number in [0, 1)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0 <= value < 1:
-        raise argparse.ArgumentTypeError(f"{text} is not in [0, 1)")
+def parse_alpha(text: str) -> float:
+    """argparse type for --alpha: a probability strictly between 0 and 1."""
+    value = _number(text)
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"{text} is not between 0 and 1")
     return value
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+def parse_percent(text: str) -> float:
+    """argparse type for percentages: 5 means 5 %, not 500 %."""
+    value = _number(text)
+    if not 0 <= value < 1000:
+        raise argparse.ArgumentTypeError(f"{text} is not a percentage in [0, 1000)")
+    return value
+
+
+def _number(text: str) -> float:
+    try:
+        value = float(text.removesuffix("%"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if math.isnan(value):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number")
+    return value
