@@ -31,7 +31,7 @@ from dataclasses import asdict, dataclass
 import pandas as pd
 
 from .load import OK, SKIPPED
-from .thresholds import ALWAYS, CROSSOVER, Crossover, describe, format_margin, undecided
+from .thresholds import ALWAYS, CROSSOVER, NEVER, Crossover, describe, format_margin, undecided
 from .units import format_size, json_safe
 
 BASELINE = "shm"
@@ -132,7 +132,7 @@ def ucx(e: Evidence) -> list[Setting]:
     push_first = single_copy_wins(e.push_over_pull) or not single_copy_wins(e.pull)
     best = e.push if push_first else e.pull
     assert best is not None
-    scheme = "put_zcopy" if push_first else "get_zcopy"
+    scheme = rendezvous_scheme(e.push_over_pull)
     settings = [
         _setting(e, "UCX", "UCX_RNDV_THRESH", f"intra:{switch_size(best)}",
                  "intra-node messages of this size and above use rendezvous (zero copy through cma)",
@@ -142,9 +142,16 @@ def ucx(e: Evidence) -> list[Setting]:
     ]
     if e.push_over_pull is not None:  # needs both cma-read and cma-write measured
         settings.append(_setting(e, "UCX", "UCX_RNDV_SCHEME", scheme,
-                                 "get_zcopy: the receiver reads (cma-read); put_zcopy: the sender writes (cma-write)",
-                                 evidence_text(e.push_over_pull)))
+                                 "get_zcopy: the receiver reads (cma-read); put_zcopy: the sender writes "
+                                 "(cma-write); auto: UCX chooses", evidence_text(e.push_over_pull)))
     return settings
+
+
+def rendezvous_scheme(push_over_pull: Crossover | None) -> str:
+    """put_zcopy where cma-write wins for good, get_zcopy where cma-read does, else auto."""
+    if single_copy_wins(push_over_pull):
+        return "put_zcopy"
+    return "get_zcopy" if push_over_pull is not None and push_over_pull.kind == NEVER else "auto"
 
 
 def libfabric(e: Evidence) -> list[Setting]:

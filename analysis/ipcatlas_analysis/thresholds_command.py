@@ -156,7 +156,7 @@ def markdown(result: ThresholdResult) -> str:
         lines += [f"No crossover: {result.baseline} and another mechanism were never both measured ok in one "
                   "group.", ""]
     tables = [*crossover_tables(result), *fastest_tables(result), settings_table(result), unavailable_table(result)]
-    return "\n".join(lines) + to_markdown(tables)
+    return "\n".join(lines) + "\n" + to_markdown(tables)
 
 
 def to_json(result: ThresholdResult, inputs: Sequence[Path]) -> dict[str, object]:

@@ -62,6 +62,9 @@ def test_a_faster_push_picks_put_zcopy(make_result: Callable[..., Path]) -> None
     pull_first = settings_of(made(make_result, {"shm": [1, 2, 8, 30], "cma-read": [9, 9, 5, 10],
                                                 "cma-write": [9, 9, 6, 20]}))
     assert pull_first["UCX_RNDV_SCHEME"].value == "get_zcopy"
+    tie = settings_of(made(make_result, {"shm": [1, 2, 8, 30], "cma-read": [9, 9, 5, 10],
+                                         "cma-write": [9, 9, 5, 10]}))
+    assert tie["UCX_RNDV_SCHEME"].value == "auto"
 
 
 def test_bandwidth_plateau(make_result: Callable[..., Path]) -> None:
