@@ -53,7 +53,7 @@ def overlay_peers(rows: pd.DataFrame, peer_rows: pd.DataFrame) -> pd.DataFrame:
     copies = []
     groups = rows[["scenario", "placement", "wait", "variant"]].drop_duplicates()
     for group in groups.itertuples(index=False):
-        mine = peer_rows[peer_rows["scenario"] == group.scenario]
+        mine = peer_rows[(peer_rows["scenario"] == group.scenario) & _same_direction(peer_rows, group.variant)]
         if mine.empty:
             continue
         copy = mine.assign(placement=group.placement, wait=group.wait, variant=group.variant)
@@ -63,6 +63,16 @@ def overlay_peers(rows: pd.DataFrame, peer_rows: pd.DataFrame) -> pd.DataFrame:
         return rows
     merged = pd.concat([rows, *copies], ignore_index=True)
     return merged.astype({"size": "Int64"})
+
+
+def _same_direction(peer_rows: pd.DataFrame, variant: str) -> pd.Series:
+    """Peer rows whose "dir" (uni or bi, streams only) matches the variant's, or that have none:
+    osu_bibw belongs next to `stream --bidirectional`, not next to one-way streams."""
+    ours = dict(part.partition(":")[::2] for part in variant.split("/") if part).get("dir", "")
+    if "dir" not in peer_rows:
+        return pd.Series(True, index=peer_rows.index)
+    theirs = peer_rows["dir"].fillna("").astype(str)
+    return (theirs == "") | (theirs == ours)
 
 
 def _peer_name(row: Any, variant: str) -> str:
