@@ -220,7 +220,7 @@ def plot_scaling(data: PlotData, group: FigureGroup, variant: str, path: Path) -
     axes.set_title(f"{group.scenario}: aggregate bandwidth vs ranks{' (' + variant + ')' if variant else ''}\n"
                    f"placement {group.placement or 'any'}, wait {group.wait or 'any'}", fontsize=10)
     axes.grid(True, which="major", alpha=0.3)
-    axes.legend(fontsize=7, loc="best")
+    _legend(axes)
     _save(figure, path)
     return DrawnFigure(path, "scaling", lines, {}, [], not_plotted)
 
@@ -307,7 +307,7 @@ def _draw_size_lines(axes: Axes, data: pd.DataFrame, problems: pd.DataFrame, spr
         broken = [int(size) for size in series.index[series[kind.metric].isna()]]
         if broken:
             gaps[label] = broken
-    axes.legend(fontsize=8, loc="best")
+    _legend(axes)
     return labels, gaps
 
 
@@ -369,12 +369,17 @@ def _new_figure(note: str, not_plotted: list[str]) -> tuple[Figure, Axes]:
     """A figure with room below the axes for the note and the not-plotted footnote."""
     footnote = [note] + (["Not plotted:"] + not_plotted if not_plotted else [])
     height = 5.0 + 0.13 * len(footnote)  # inches; each footnote line is about 0.13 in
-    figure = Figure(figsize=(9, height))
+    figure = Figure(figsize=(11, height))
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
     figure.text(0.01, 0.1 / height, "\n".join(footnote), fontsize=7, va="bottom", ha="left")
-    figure.subplots_adjust(left=0.09, right=0.97, top=1 - 0.5 / height, bottom=(0.75 + 0.13 * len(footnote)) / height)
+    figure.subplots_adjust(left=0.08, right=0.78, top=1 - 0.5 / height, bottom=(0.75 + 0.13 * len(footnote)) / height)
     return figure, axes
+
+
+def _legend(axes: Axes) -> None:
+    """Outside the axes, on the right: a dozen mechanisms would hide the lines."""
+    axes.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
 
 
 def _save(figure: Figure, path: Path) -> None:
