@@ -30,8 +30,9 @@ from dataclasses import asdict, dataclass
 
 import pandas as pd
 
+from .crossings import A
 from .load import OK, SKIPPED
-from .thresholds import ALWAYS, CROSSOVER, NEVER, Crossover, describe, format_margin, undecided
+from .thresholds import ALWAYS, CROSSOVER, NEVER, Crossover, describe, format_margin, undecided, win_window
 from .units import format_size, json_safe
 
 BASELINE = "shm"
@@ -69,14 +70,33 @@ class Evidence:
 
 
 def single_copy_wins(c: Crossover | None) -> bool:
-    """Whether the single-copy mechanism beats shm for good from some measured size."""
-    return c is not None and c.kind in (CROSSOVER, ALWAYS) and c.size is not None
+    """Whether the single-copy mechanism beats shm from some measured size: for good, or over a
+    range after which shm wins again (runtimes have no upper limit for single copy, so the
+    switch still pays below that range's end; the evidence says what it costs above)."""
+    return c is not None and ((c.kind in (CROSSOVER, ALWAYS) and c.size is not None) or win_window(c) is not None)
 
 
 def switch_size(c: Crossover) -> int:
-    """The size from which to switch: the crossover's upper end (or the first win for "always")."""
+    """The size from which to switch: the crossover's upper end, the first win for "always",
+    or the start of the range it wins."""
+    window = win_window(c)
+    if window is not None:
+        return window[0]
     assert c.size is not None
     return c.size
+
+
+def eager_limit(c: Crossover) -> int:
+    """The largest measured size below the switch ("up to this size" parameters)."""
+    window = win_window(c)
+    below = window_below(c) if window is not None else c.below
+    return below if below is not None else max(1, switch_size(c) - 1)
+
+
+def window_below(c: Crossover) -> int | None:
+    """For a win window, the low end of the crossing into it (the last size shm won before it)."""
+    wins = [x for x in c.crossings if x.after == A]
+    return wins[-1].low if wins else None
 
 
 def evidence_text(c: Crossover | None) -> str:
@@ -84,6 +104,9 @@ def evidence_text(c: Crossover | None) -> str:
     if c is None:
         return "not measured"
     detail = f"{c.challenger} vs {c.baseline}: {describe(c)}"
+    if win_window(c) is not None:
+        detail += ("; no runtime has an upper limit for single copy, so messages above that range "
+                   "pay for the switch")
     if c.kind == CROSSOVER:
         detail += f", undecided {undecided(c)}, {format_margin(c.margin)} at {format_size(c.size or 0)}"
     return f"{detail}; {c.repetitions} repetition(s), {c.method}"
@@ -94,7 +117,7 @@ def open_mpi(e: Evidence) -> list[Setting]:
     settings = []
     if single_copy_wins(e.pull):
         assert e.pull is not None
-        limit = e.pull.below if e.pull.below is not None else max(1, switch_size(e.pull) - 1)
+        limit = eager_limit(e.pull)
         settings.append(_setting(e, "Open MPI", "btl_sm_eager_limit (4.x: btl_vader_eager_limit)", str(limit),
                                  "messages up to this size are copied through shared memory eagerly; larger ones "
                                  "go through the single-copy path (ob1 RGET with smsc/cma)", evidence_text(e.pull)))
@@ -129,10 +152,11 @@ def ucx(e: Evidence) -> list[Setting]:
     if not single_copy_wins(e.pull) and not single_copy_wins(e.push):
         return [_setting(e, "UCX", "UCX_TLS", "^cma", "leave cma out; intra-node rendezvous then copies "
                          "through shared memory", e.cma_unavailable or evidence_text(e.pull))]
-    push_first = single_copy_wins(e.push_over_pull) or not single_copy_wins(e.pull)
+    threshold = min(switch_size(c) for c in (e.pull, e.push) if c is not None and single_copy_wins(c))
+    scheme = rendezvous_scheme(e.push_over_pull, threshold)
+    push_first = scheme == "put_zcopy" or not single_copy_wins(e.pull)
     best = e.push if push_first else e.pull
     assert best is not None
-    scheme = rendezvous_scheme(e.push_over_pull)
     settings = [
         _setting(e, "UCX", "UCX_RNDV_THRESH", f"intra:{switch_size(best)}",
                  "intra-node messages of this size and above use rendezvous (zero copy through cma)",
@@ -147,11 +171,15 @@ def ucx(e: Evidence) -> list[Setting]:
     return settings
 
 
-def rendezvous_scheme(push_over_pull: Crossover | None) -> str:
-    """put_zcopy where cma-write wins for good, get_zcopy where cma-read does, else auto."""
-    if single_copy_wins(push_over_pull):
+def rendezvous_scheme(push_over_pull: Crossover | None, threshold: int) -> str:
+    """put_zcopy where cma-write beats cma-read from the rendezvous threshold on, get_zcopy
+    where cma-read is never beaten for good, else auto (the two trade places inside the
+    rendezvous range, or cannot be told apart)."""
+    if push_over_pull is None:
+        return "auto"
+    if push_over_pull.kind in (CROSSOVER, ALWAYS) and switch_size(push_over_pull) <= threshold:
         return "put_zcopy"
-    return "get_zcopy" if push_over_pull is not None and push_over_pull.kind == NEVER else "auto"
+    return "get_zcopy" if push_over_pull.kind == NEVER and win_window(push_over_pull) is None else "auto"
 
 
 def libfabric(e: Evidence) -> list[Setting]:

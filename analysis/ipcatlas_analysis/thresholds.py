@@ -207,10 +207,20 @@ def describe(c: Crossover) -> str:
     """"16K", "always (from 1)", "never", ...: the 'beats from' cell of a table."""
     if c.kind in (CROSSOVER, ALWAYS) and c.size is not None:
         return format_size(c.size) if c.kind == CROSSOVER else f"always (from {format_size(c.size)})"
-    if c.kind == NEVER and any(x.after == A for x in c.crossings):
-        wins = [x for x in c.crossings if x.after == A]
-        return f"never for good (wins from {format_size(wins[-1].high)}, loses again)"
+    window = win_window(c)
+    if window is not None:
+        start, end, resume = window
+        return f"only {format_size(start)}–{format_size(end)} ({c.baseline} again from {format_size(resume)})"
     return c.kind
+
+
+def win_window(c: Crossover) -> tuple[int, int, int] | None:
+    """For a challenger that wins a middle range of sizes and then loses again ("never" for
+    good): (first size it wins, last size it wins, first size the baseline wins again)."""
+    if c.kind != NEVER or len(c.crossings) < 2 or c.crossings[-1].after != B:
+        return None
+    won, lost = c.crossings[-2], c.crossings[-1]
+    return (won.high, lost.low, lost.high) if won.after == A else None
 
 
 def undecided(c: Crossover) -> str:

@@ -72,3 +72,14 @@ def test_bandwidth_plateau(make_result: Callable[..., Path]) -> None:
     rows = made(make_result, {"shm": [1024, 2048, 16384 / 3.9, 16384]})
     assert bandwidth_plateau(rows, "l3", "spin") == 16384
     assert settings_of(rows)["btl_sm_max_send_size"].value == "16384"
+
+
+def test_a_win_in_the_middle_still_switches_and_says_what_it_costs(make_result: Callable[..., Path]) -> None:
+    # cma-read wins at 4K and 16K only; shm is faster again at 64K (a huge cache keeps double copies cheap).
+    found = settings_of(made(make_result, {"shm": [1, 9, 20, 30], "cma-read": [5, 6, 10, 40]}))
+    assert found["MPIR_CVAR_CH4_IPC_CMA_P2P_THRESHOLD"].value == "4096"
+    assert found["btl_sm_eager_limit"].value == "1024"
+    assert found["UCX_RNDV_THRESH"].value == "intra:4096"
+    evidence = found["MPIR_CVAR_CH4_IPC_CMA_P2P_THRESHOLD"].evidence
+    assert evidence.startswith("cma-read vs shm: only 4K–16K (shm again from 64K)")
+    assert "messages above that range pay for the switch" in evidence

@@ -78,7 +78,7 @@ def test_never_for_good_says_where_it_won(make_result: Callable[..., Path]) -> N
             for m, s, t in [("shm", 1, 5), ("shm", 2, 5), ("shm", 4, 5), ("vmsplice", 1, 9), ("vmsplice", 2, 1),
                             ("vmsplice", 4, 9)]]
     (found,) = crossovers(load_results([make_result(rows)]))
-    assert found.kind == "never" and describe(found) == "never for good (wins from 2, loses again)"
+    assert found.kind == "never" and describe(found) == "only 2–2 (shm again from 4)"
 
 
 def test_bandwidth_only_results_compare_higher_is_better(make_result: Callable[..., Path]) -> None:
