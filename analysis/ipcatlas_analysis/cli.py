@@ -19,7 +19,9 @@ import sys
 from collections.abc import Sequence
 from types import ModuleType
 
-from .load import ResultFileError
+import pandas as pd
+
+from .load import FAILED, ResultFileError
 
 EXIT_OK = 0
 EXIT_FINDING = 1
@@ -33,6 +35,15 @@ COMMANDS = {
     "history": "history",
     "report": "report",
 }
+
+
+def exit_for_failures(problems: pd.DataFrame, command: str, consequence: str) -> int:
+    """EXIT_FINDING, with one line on stderr, when the input holds a failed benchmark
+    (skips are a property of the machine, not a finding); else EXIT_OK."""
+    failed = int((problems["status"] == FAILED).sum()) if not problems.empty else 0
+    if failed:
+        print(f"ipcatlas {command}: {failed} benchmark(s) failed; {consequence}", file=sys.stderr)
+    return EXIT_FINDING if failed else EXIT_OK
 
 
 def command_module(name: str) -> ModuleType:

@@ -2,18 +2,18 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
 
 from .cells import problems, summarize
+from .cli import exit_for_failures
 from .inputs import add_input_arguments, read_inputs
-from .load import FAILED
 from .plots import DrawnFigure, PlotData, draw_figures, prepare
 from .thresholds import crossovers
 
+NOT_DRAWN = "they are not drawn and are listed in the footnotes"
 SUMMARY = "figures of latency, bandwidth and tail against message size, and of bandwidth against ranks"
 
 EPILOG = """\
@@ -60,19 +60,10 @@ def run(args: argparse.Namespace) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     drawn = draw_figures(data, args.out)
     print_figures(drawn, args.out)
-    return exit_status(data.problems, "plot")
+    return exit_for_failures(data.problems, "plot", NOT_DRAWN)
 
 
 def print_figures(drawn: Sequence[DrawnFigure], out: Path) -> None:
     print(f"wrote {len(drawn)} figures (PNG and SVG) to {out}:")
     for figure in drawn:
         print(f"  {figure.path.name}  ({figure.kind}: {', '.join(figure.lines)})")
-
-
-def exit_status(bad: pd.DataFrame, command: str) -> int:
-    """1 with a line on stderr when a benchmark failed (skips are a property of the machine)."""
-    failed = int((bad["status"] == FAILED).sum()) if not bad.empty else 0
-    if failed:
-        print(f"ipcatlas {command}: {failed} benchmark(s) failed; they are not drawn and are listed in the "
-              "footnotes", file=sys.stderr)
-    return 1 if failed else 0

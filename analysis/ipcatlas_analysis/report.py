@@ -7,11 +7,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .cells import status_counts
+from .cells import status_counts, summarize
+from .cli import exit_for_failures
 from .inputs import add_input_arguments, read_inputs
 from .page import PageData, render_page
-from .plot_command import exit_status, plot_data
-from .plots import DrawnFigure, draw_figures
+from .plot_command import NOT_DRAWN
+from .plots import DrawnFigure, draw_figures, prepare
 from .thresholds import PEER_PREFIX
 from .thresholds_command import (ThresholdResult, compute, crossover_tables, fastest_tables, markdown,
                                  settings_table, to_json, unavailable_table)
@@ -62,15 +63,15 @@ def run(args: argparse.Namespace) -> int:
     print(f"wrote report.html, {len(report.figures)} figures (PNG and SVG), thresholds.md, thresholds.json and "
           f"summary.json to {args.out}")
     print(f"benchmarks: {counts['ok']} ok, {counts['failed']} failed, {counts['skipped']} skipped")
-    return exit_status(report.thresholds.unavailable, "report")
+    return exit_for_failures(report.thresholds.unavailable, "report", NOT_DRAWN)
 
 
 def write_report(results: Sequence[Path], out: Path, peers: Sequence[str] = (), baseline: str = "shm",
                  alpha: float = 0.05) -> Report:
     """Write every output into `out`. Raises ResultFileError for a bad input file."""
     inputs = read_inputs(results, peers)
-    data = plot_data(inputs.rows, baseline, alpha)
     thresholds = compute(inputs.rows, baseline, alpha)
+    data = prepare(inputs.rows, summarize(inputs.rows), thresholds.unavailable, thresholds.crossovers)
     out.mkdir(parents=True, exist_ok=True)
     figures = draw_figures(data, out)
     counts = status_counts(data.cells[~data.cells["mechanism"].str.startswith(PEER_PREFIX)])

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,9 +11,9 @@ import pandas as pd
 
 from . import recommend
 from .cells import problems
+from .cli import exit_for_failures
 from .crossings import MIN_U_TEST, SINGLE
 from .inputs import add_input_arguments, read_inputs
-from .load import FAILED, SKIPPED
 from .tables import Table, to_markdown
 from .thresholds import (Crossover, all_pairs, crossovers, describe, fastest_ranges, format_margin, group_title,
                          to_records, undecided)
@@ -82,10 +81,7 @@ def run(args: argparse.Namespace) -> int:
         args.markdown.write_text(text + "\n", encoding="utf-8")
     if args.json:
         args.json.write_text(json.dumps(to_json(result, args.results), indent=2) + "\n", encoding="utf-8")
-    failed = int((result.unavailable["status"] == FAILED).sum())
-    if failed:
-        print(f"ipcatlas thresholds: {failed} benchmark(s) failed; they are left out (see above)", file=sys.stderr)
-    return 1 if failed else 0
+    return exit_for_failures(result.unavailable, "thresholds", "they are left out (see above)")
 
 
 def compute(rows: pd.DataFrame, baseline: str = "shm", alpha: float = 0.05) -> ThresholdResult:
@@ -170,6 +166,5 @@ def to_json(result: ThresholdResult, inputs: Sequence[Path]) -> dict[str, object
         "pairs": to_records(result.pairs),
         "fastest": json_safe(result.fastest.to_dict(orient="records")),
         "settings": recommend.to_records(result.settings),
-        "not_measured": json_safe(result.unavailable[result.unavailable["status"].isin([FAILED, SKIPPED])]
-                                  .drop(columns=["files"], errors="ignore").to_dict(orient="records")),
+        "not_measured": json_safe(result.unavailable.drop(columns=["files"]).to_dict(orient="records")),
     }
