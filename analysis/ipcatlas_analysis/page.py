@@ -65,7 +65,7 @@ def machine_table(contexts: dict[str, dict[str, Any]]) -> str:
     """The fields that describe the machine and the run, one column per input file."""
     rows = [[label, *(_text(context.get(key, "")) for context in contexts.values())]
             for key, label in MACHINE_FIELDS if any(key in c for c in contexts.values())]
-    return to_html(Table("", ["", *contexts], rows)).removeprefix("<h3></h3>\n")
+    return to_html(Table("", ["", *contexts], rows))
 
 
 def doctor_warnings(context: dict[str, Any]) -> list[dict[str, str]] | None:
@@ -115,7 +115,7 @@ def full_context(contexts: dict[str, dict[str, Any]]) -> str:
     """Every context field of every file, folded away."""
     keys = list(dict.fromkeys(key for context in contexts.values() for key in context if key != DOCTOR_KEY))
     rows = [[key, *(_text(context.get(key, "")) for context in contexts.values())] for key in keys]
-    table = to_html(Table("", ["field", *contexts], rows)).removeprefix("<h3></h3>\n")
+    table = to_html(Table("", ["field", *contexts], rows))
     return f"<details><summary>{len(keys)} fields</summary>\n{table}\n</details>"
 
 

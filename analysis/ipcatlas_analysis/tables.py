@@ -35,7 +35,7 @@ def to_markdown(tables: Sequence[Table], level: int = 2) -> str:
 def to_html(table: Table, level: int = 3) -> str:
     """An escaped HTML table with its heading and note; `code` spans become <code>."""
     head = "".join(f"<th>{html.escape(h)}</th>" for h in table.headers)
-    parts = [f"<h{level}>{html.escape(table.title)}</h{level}>"]
+    parts = [f"<h{level}>{html.escape(table.title)}</h{level}>"] if table.title else []
     if table.rows:
         parts.append(f"<table><tr>{head}</tr>")
         for i, row in enumerate(table.rows):
