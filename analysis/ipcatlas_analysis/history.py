@@ -32,7 +32,7 @@ from .compare import (DEFAULT_ALPHA, UNTESTED, Comparison, compare_tables, forma
                       parse_alpha, parse_percent, repetitions_needed, slower_than)
 from .load import OK, ResultFileError, load_context, load_results, metric_columns
 from .plots import Color, FigureGroup, mechanism_colors, pick_sizes
-from .units import format_ns, format_size, json_safe
+from .units import format_ns, format_size, json_safe, parse_size
 
 SUMMARY = "graph benchmarks over a series of runs (by date or commit) and flag run-to-run regressions"
 
@@ -44,7 +44,6 @@ HISTORY_JSON = "history.json"
 SHORT_COMMIT = 7
 MIN_RUNS = 2
 LOG_SPAN = 10  # a subplot whose values span more than this factor gets a log y axis
-_SIZE_SUFFIXES = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
 _POINT_KEYS = ["name", "scenario", "mechanism", "variant", "placement", "wait", "size"]
 
 
@@ -273,16 +272,6 @@ def _regression(c: Comparison, points: pd.DataFrame, runs: Sequence[Run], i: int
 
 
 # --- figures ------------------------------------------------------------------------------------------------
-
-def parse_size(text: str) -> int:
-    """"64K" -> 65536: K, M and G are powers of two, as in `ipcatlas run --sizes`."""
-    text = text.strip().upper()
-    factor = _SIZE_SUFFIXES.get(text[-1:], 1)
-    digits = text[:-1] if text[-1:] in _SIZE_SUFFIXES else text
-    if not digits.isdigit():
-        raise ValueError(f"{text!r} is not a size like 8, 64K or 1M")
-    return int(digits) * factor
-
 
 def select_sizes(present: Sequence[int], requested: Sequence[int] | None) -> list[int]:
     """The requested sizes this figure has, or by default the smallest, a middle and the largest."""

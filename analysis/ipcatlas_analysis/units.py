@@ -21,6 +21,18 @@ def format_size(size: int) -> str:
     return str(size)
 
 
+def parse_size(text: str) -> int:
+    """"64K" -> 65536: the inverse of format_size, K, M and G being powers of two as in
+    `ipcatlas run --sizes`. Raises ValueError for anything else."""
+    text = text.strip().upper()
+    factors = dict(_BINARY_SUFFIXES)
+    factor = factors.get(text[-1:], 1)
+    digits = text[:-1] if text[-1:] in factors else text
+    if not digits.isdigit():
+        raise ValueError(f"{text!r} is not a size like 8, 64K or 1M")
+    return int(digits) * factor
+
+
 def format_ns(value: float) -> str:
     """A duration for axis labels: "250 ns", "1.5 µs", "20 ms"."""
     for unit, factor in (("s", 1e9), ("ms", 1e6), ("µs", 1e3)):

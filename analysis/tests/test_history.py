@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 
 from ipcatlas_analysis import cli
-from ipcatlas_analysis.history import parse_size, select_sizes, write_history
+from ipcatlas_analysis.history import select_sizes, write_history
+from ipcatlas_analysis.units import parse_size
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 SHM_4K = "pingpong/shm/size:4096/ranks:2/placement:l3/wait:spin"
