@@ -457,9 +457,15 @@ RankPlacement place_ranks(const Topology& topology, int ranks, const std::vector
   return make_placement(topology, default_pus(topology, ranks));
 }
 
-void export_topology_xml(const Topology& topology, const std::string& path) {
-  if (hwloc_topology_export_xml(topology.handle(), path.c_str(), 0) != 0)
-    throw SysError("hwloc_topology_export_xml to '" + path + "'", errno);
+std::string topology_xml(const Topology& topology) {
+  char* buffer = nullptr;
+  int length = 0;
+  if (hwloc_topology_export_xmlbuffer(topology.handle(), &buffer, &length, 0) != 0)
+    throw SysError("hwloc_topology_export_xmlbuffer", errno);
+  // length counts the terminating NUL.
+  std::string xml(buffer, static_cast<std::size_t>(length > 0 ? length - 1 : 0));
+  hwloc_free_xmlbuffer(topology.handle(), buffer);
+  return xml;
 }
 
 std::string describe_placements(const Topology& topology, int ranks) {
