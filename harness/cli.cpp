@@ -7,6 +7,7 @@
 
 #include "harness/analysis_command.hpp"
 #include "harness/error.hpp"
+#include "harness/launcher.hpp"
 #include "harness/sizes.hpp"
 
 namespace ipcatlas {
@@ -28,21 +29,12 @@ Examples:
   ipcatlas run --scenario alltoall --ranks 8 --mechanisms shm,cma-read,cma-write --sizes 64K,1M
   ipcatlas run --scenario stream --window 64 --bidirectional --placement all --membind local)";
 
-std::vector<std::string> split_commas(const std::string& text) {
-  std::vector<std::string> items;
-  std::size_t start = 0;
-  while (start <= text.size()) {
-    const std::size_t comma = std::min(text.find(',', start), text.size());
-    items.push_back(text.substr(start, comma - start));
-    start = comma + 1;
-  }
-  return items;
-}
-
 // Options of `run` that need checking beyond what CLI11 does.
 struct RawRun {
   std::string mechanisms, sizes = kDefaultSizes, cpus, wait = "spin", fault, membind;
+  bool mechanisms_given = false, cpus_given = false;
   std::vector<std::string> size_caps;
+  int buffer_offset = 0;
 };
 
 // "ptrace=1M" -> {"ptrace", 1048576}
@@ -50,39 +42,66 @@ std::pair<std::string, std::size_t> parse_size_cap(const std::string& text) {
   const std::size_t eq = text.find('=');
   if (eq == std::string::npos || eq == 0)
     throw UsageError("invalid --size-cap '" + text + "' (expected MECHANISM=SIZE, e.g. ptrace=1M)");
-  return {text.substr(0, eq), parse_size(text.substr(eq + 1))};
+  const std::size_t cap = parse_size(text.substr(eq + 1));
+  if (cap == 0)
+    throw UsageError("invalid --size-cap '" + text + "': the cap must be at least 1 byte (up to " +
+                     format_size(kMaxMessageBytes) + ")");
+  return {text.substr(0, eq), cap};
+}
+
+std::map<std::string, std::size_t> parse_size_caps(const std::vector<std::string>& texts) {
+  std::map<std::string, std::size_t> caps;
+  for (const std::string& text : texts) {
+    const auto [id, cap] = parse_size_cap(text);
+    if (!caps.emplace(id, cap).second)
+      throw UsageError("--size-cap " + id + " given twice ('" + id + "=" + format_size(caps[id]) + "' and '" + text +
+                       "'): give it once");
+  }
+  return caps;
+}
+
+// An option given with an empty value ("--out ''") is a mistake, never a default.
+void refuse_empty_values(const CLI::App& app) {
+  for (const CLI::Option* option : app.get_options()) {
+    if (option->count() == 0) continue;
+    for (const std::string& value : option->results())
+      if (value.empty()) throw UsageError(option->get_name() + ": empty value");
+  }
 }
 
 void finish_run(Command& cmd, const RawRun& raw, const std::vector<std::string>& extras) {
   RunOptions& run = cmd.run;
-  if (!raw.mechanisms.empty()) {
-    run.mechanisms = split_commas(raw.mechanisms);
+  if (raw.mechanisms_given) {
+    run.mechanisms = split(raw.mechanisms, ',');
     for (const auto& m : run.mechanisms)
       if (m.empty()) throw UsageError("empty item in --mechanisms '" + raw.mechanisms + "'");
   }
   run.sizes = parse_size_list(raw.sizes);
-  if (!raw.cpus.empty()) run.cpus = parse_cpu_list(raw.cpus);
+  if (raw.cpus_given) run.cpus = parse_cpu_list(raw.cpus);
   run.wait = parse_wait_policy(raw.wait);
   if (!raw.membind.empty()) run.membind = parse_membind(raw.membind);
-  if (run.ranks < 0 || run.ranks == 1) throw UsageError(strfmt("--ranks %d: a scenario needs at least 2 ranks", run.ranks));
-  if (run.window < 1) throw UsageError(strfmt("--window %d: the window must be at least 1 message", run.window));
   if (!raw.fault.empty()) run.fault = parse_fault(raw.fault);
-  for (const std::string& cap : raw.size_caps) run.size_caps.insert(parse_size_cap(cap));
-  if (run.watchdog_seconds <= 0) throw UsageError("--watchdog must be positive");
-  if (run.buffer_offset >= 4096) throw UsageError("--buffer-offset must be below 4096");
+  run.size_caps = parse_size_caps(raw.size_caps);
+  // Written so that NaN fails too.
+  if (!(run.watchdog_seconds >= 0.1 && run.watchdog_seconds <= kMaxWatchdogSeconds))
+    throw UsageError(strfmt("--watchdog %g: expected seconds from 0.1 to %g", run.watchdog_seconds,
+                            kMaxWatchdogSeconds));
+  run.buffer_offset = static_cast<std::size_t>(raw.buffer_offset);
+  std::vector<std::string> benchmark_args;
   for (const std::string& extra : extras) {
     if (extra.rfind("--benchmark_", 0) != 0) throw UsageError("unknown option or argument '" + extra + "'");
-    if (extra.rfind("--benchmark_out", 0) == 0)
-      throw UsageError("'" + extra + "': use --out FILE (ipcatlas writes Google Benchmark JSON there)");
-    run.benchmark_flags.push_back(extra);
+    benchmark_args.push_back(extra);
   }
+  run.benchmark = parse_benchmark_flags(benchmark_args);
+  if (run.benchmark.list_tests && !run.out.empty())
+    throw UsageError("--benchmark_list_tests only lists the benchmark names and measures nothing: drop --out");
 }
 
 }  // namespace
 
 std::vector<int> parse_cpu_list(const std::string& text) {
   std::vector<int> cpus;
-  for (const std::string& item : split_commas(text)) {
+  for (const std::string& item : split(text, ',')) {
     int cpu = -1;
     const auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), cpu);
     if (item.empty() || ec != std::errc{} || end != item.data() + item.size() || cpu < 0)
@@ -104,7 +123,9 @@ Command parse_command_line(const std::vector<std::string>& args) {
   list->add_flag("--placements", cmd.list.placements, "List the named placements (smt, l2, l3, numa, socket) and their PUs");
   list->add_option("--topology", cmd.list.topology, "With --placements: read the topology from an hwloc XML file")
       ->check(CLI::ExistingFile);
-  list->add_option("--ranks", cmd.list.ranks, "With --placements: for this many ranks")->default_val(2);
+  list->add_option("--ranks", cmd.list.ranks, "With --placements: for this many ranks (2 to 64)")
+      ->default_val(2)
+      ->check(CLI::Range(2, kMaxRanks));
 
   CLI::App* doctor = app.add_subcommand("doctor", "Report what on this machine changes results, with a verdict and a hint");
   doctor->add_flag("--json", cmd.doctor.json, "Print JSON instead of a table");
@@ -113,7 +134,8 @@ Command parse_command_line(const std::vector<std::string>& args) {
 
   CLI::App* run = app.add_subcommand("run", "Run a benchmark matrix and report it through Google Benchmark");
   RawRun raw;
-  run->add_option("--mechanisms", raw.mechanisms, "Comma-separated mechanism ids (default: all; see 'ipcatlas list')");
+  CLI::Option* mechanisms =
+      run->add_option("--mechanisms", raw.mechanisms, "Comma-separated mechanism ids (default: all; see 'ipcatlas list')");
   run->add_option("--scenario", cmd.run.scenario,
                   "Communication pattern: pingpong, stream, alltoall, manytoone or onetomany (see 'ipcatlas list')")
       ->default_val("pingpong");
@@ -121,8 +143,10 @@ Command parse_command_line(const std::vector<std::string>& args) {
                   "Message sizes: a list (1,64,4K,1M) and/or ranges MIN:MAX (MIN, the powers of two between, MAX); "
                   "K/M/G are 2^10/2^20/2^30")
       ->default_val(kDefaultSizes);
-  run->add_option("--ranks", cmd.run.ranks, "Ranks (alltoall, manytoone, onetomany; default 4; pingpong and stream use 2)");
-  run->add_option("--cpus", raw.cpus,
+  run->add_option("--ranks", cmd.run.ranks,
+                  "Ranks, 2 to 64 (alltoall, manytoone, onetomany; default 4; pingpong and stream use 2)")
+      ->check(CLI::Range(2, kMaxRanks));
+  CLI::Option* cpus = run->add_option("--cpus", raw.cpus,
                   "OS PU numbers, one per rank; fewer PUs than ranks oversubscribes them (default: from --placement, "
                   "else spread with hwloc)");
   run->add_option("--placement", cmd.run.placement,
@@ -131,7 +155,9 @@ Command parse_command_line(const std::vector<std::string>& args) {
   run->add_option("--membind", raw.membind,
                   "Where buffers and shared memory go: local (each rank's NUMA node), remote (the nearest other "
                   "node), or a node number");
-  run->add_option("--window", cmd.run.window, "stream: messages in flight per window")->default_val(64);
+  run->add_option("--window", cmd.run.window, "stream: messages in flight per window (1 to 4096)")
+      ->default_val(64)
+      ->check(CLI::Range(1, kMaxWindow));
   run->add_flag("--bidirectional", cmd.run.bidirectional, "stream: both ranks send at once (osu_bibw)");
   CLI::Option* wait = run->add_option(
       "--wait", raw.wait,
@@ -139,12 +165,13 @@ Command parse_command_line(const std::vector<std::string>& args) {
       "oversubscribed");
   run->add_option("--out", cmd.run.out, "Write Google Benchmark JSON to FILE (written when the run completes)");
   run->add_option("--watchdog", cmd.run.watchdog_seconds,
-                  "Seconds a batch may run beyond its expected time before its ranks are declared hung")
+                  "Seconds (0.1 to 3600) a batch may run beyond its expected time before its ranks are declared hung")
       ->default_val(20.0);
  run->add_option("--size-cap", raw.size_caps,
                   "MECHANISM=SIZE: measure MECHANISM up to SIZE (ptrace is capped at 64K unless raised); repeatable");
-  run->add_option("--buffer-offset", cmd.run.buffer_offset, "Bytes to add to page alignment of every buffer (0-4095)")
-      ->default_val(0);
+  run->add_option("--buffer-offset", raw.buffer_offset, "Bytes to add to page alignment of every buffer (0 to 4095)")
+      ->default_val(0)
+      ->check(CLI::Range(0, 4095));
   run->add_option("--inject-fault", raw.fault, "Testing the harness: make rank 1 corrupt, die or hang from batch 1 on")
       ->group("Testing");
   run->allow_extras();
@@ -196,13 +223,18 @@ Command parse_command_line(const std::vector<std::string>& args) {
   }
 
   if (list->parsed()) cmd.kind = Command::Kind::list;
+  if (list->parsed()) refuse_empty_values(*list);
   if (doctor->parsed()) {
+    refuse_empty_values(*doctor);
     cmd.kind = Command::Kind::doctor;
     if (!doctor_cpus.empty()) cmd.doctor.cpus = parse_cpu_list(doctor_cpus);
   }
   if (run->parsed()) {
     cmd.kind = Command::Kind::run;
+    refuse_empty_values(*run);
     cmd.run.wait_given = wait->count() > 0;
+    raw.mechanisms_given = mechanisms->count() > 0;
+    raw.cpus_given = cpus->count() > 0;
     finish_run(cmd, raw, run->remaining());
   }
   for (CLI::App* sub : analysis)

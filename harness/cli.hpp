@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "harness/benchmark_flags.hpp"
 #include "harness/fault_injection.hpp"
 #include "harness/memory_binding.hpp"
 #include "harness/wait.hpp"
@@ -38,7 +39,7 @@ struct RunOptions {
   std::vector<std::size_t> sizes;
   std::vector<int> cpus;  // empty: from --placement or the default placement
   int ranks = 0;          // 0: the scenario's default
-  int window = 64;        // stream
+  int window = 64;        // stream: 1 to kMaxWindow
   bool bidirectional = false;  // stream
   std::string placement;  // a named placement, "all", or empty
   MemoryPolicy membind;
@@ -49,7 +50,7 @@ struct RunOptions {
   std::size_t buffer_offset = 0;
   FaultPlan fault;
   std::map<std::string, std::size_t> size_caps;  // --size-cap ID=SIZE: overrides a mechanism's default cap
-  std::vector<std::string> benchmark_flags;  // --benchmark_* passed to Google Benchmark
+  BenchmarkFlags benchmark;  // --benchmark_*, checked; some are applied by ipcatlas itself
 };
 
 // An analysis command, run by Python: its name and every argument after it, verbatim.
@@ -69,6 +70,9 @@ struct Command {
 };
 
 inline constexpr const char* kDefaultSizes = "1:4M";
+// A window beyond this keeps one iteration busy for longer than any watchdog.
+inline constexpr int kMaxWindow = 4096;
+inline constexpr double kMaxWatchdogSeconds = 3600;
 
 // `args` excludes the program name. Throws UsageError.
 Command parse_command_line(const std::vector<std::string>& args);

@@ -51,10 +51,60 @@ TEST(Cli, EqualsSyntaxWorksToo) {
   EXPECT_EQ(c.run.wait, WaitPolicy::adaptive);
 }
 
-TEST(Cli, BenchmarkFlagsPassThrough) {
-  const Command c = parse({"run", "--benchmark_repetitions=3", "--benchmark_filter=shm", "--benchmark_format=json"});
-  EXPECT_EQ(c.run.benchmark_flags,
-            (std::vector<std::string>{"--benchmark_repetitions=3", "--benchmark_filter=shm", "--benchmark_format=json"}));
+TEST(Cli, BenchmarkFlagsAreCheckedAndRepetitionsKeptByIpcatlas) {
+  const Command c = parse({"run", "--benchmark_repetitions=3", "--benchmark_filter=shm", "--benchmark_format=json",
+                           "--benchmark_report_aggregates_only=true", "--benchmark_min_time=0.01"});
+  EXPECT_EQ(c.run.benchmark.passthrough,
+            (std::vector<std::string>{"--benchmark_filter=shm", "--benchmark_format=json", "--benchmark_min_time=0.01"}));
+  EXPECT_EQ(c.run.benchmark.repetitions, 3);
+  EXPECT_TRUE(c.run.benchmark.report_aggregates_only);
+  EXPECT_EQ(c.run.benchmark.filter, "shm");
+  EXPECT_EQ(c.run.benchmark.format, "json");
+  EXPECT_TRUE(parse({"run", "--benchmark_list_tests"}).run.benchmark.list_tests);
+  EXPECT_FALSE(parse({"run", "--benchmark_list_tests=no"}).run.benchmark.list_tests);
+}
+
+// Google Benchmark would print its usage and exit 0, crash, or read nonsense as true.
+TEST(Cli, BadBenchmarkFlagsNameTheValueAndTheRange) {
+  expect_usage_error({"run", "--benchmark_repetitions=-1"}, "'-1' in '--benchmark_repetitions=-1' (expected a whole number from 1 to 1000)");
+  expect_usage_error({"run", "--benchmark_repetitions=0"}, "from 1 to 1000");
+  expect_usage_error({"run", "--benchmark_repetitions=1e3"}, "'1e3'");
+  expect_usage_error({"run", "--benchmark_format=xml"}, "one of console, json, csv");
+  expect_usage_error({"run", "--benchmark_min_time=nan"}, "'nan'");
+  expect_usage_error({"run", "--benchmark_min_time=inf"}, "'inf'");
+  expect_usage_error({"run", "--benchmark_min_time=0"}, "above 0");
+  expect_usage_error({"run", "--benchmark_list_tests=abc"}, "true or false");
+  expect_usage_error({"run", "--benchmark_filter=("}, "regular expression");
+  expect_usage_error({"run", "--benchmark_filter"}, "needs a value");
+  expect_usage_error({"run", "--benchmark_context=novalue"}, "KEY=VALUE");
+  expect_usage_error({"run", "--benchmark_time_unit=ms"}, "in ns");
+  expect_usage_error({"run", "--benchmark_out_format=csv"}, "always Google Benchmark JSON");
+  expect_usage_error({"run", "--benchmark_frobnicate=1"}, "unknown Google Benchmark flag");
+  expect_usage_error({"run", "--benchmark_list_tests=true", "--out", "x.json"}, "drop --out");
+}
+
+TEST(Cli, NumbersOutsideTheirRangeAreRefused) {
+  expect_usage_error({"run", "--watchdog", "nan"}, "--watchdog nan: expected seconds from 0.1 to 3600");
+  expect_usage_error({"run", "--watchdog", "inf"}, "--watchdog inf");
+  expect_usage_error({"run", "--watchdog", "-1"}, "--watchdog");
+  expect_usage_error({"run", "--window", "2147483647"}, "2147483647");
+  expect_usage_error({"run", "--window", "0"}, "--window");
+  expect_usage_error({"run", "--ranks", "0"}, "--ranks");
+  expect_usage_error({"run", "--ranks", "100000000"}, "100000000");
+  expect_usage_error({"list", "--placements", "--ranks", "100000000"}, "100000000");
+  expect_usage_error({"list", "--placements", "--ranks", "-1"}, "-1");
+  expect_usage_error({"run", "--buffer-offset", "-1"}, "-1");
+  expect_usage_error({"run", "--buffer-offset", "4096"}, "4096");
+  expect_usage_error({"run", "--size-cap", "ptrace=0"}, "at least 1 byte");
+  expect_usage_error({"run", "--size-cap", "ptrace=1M", "--size-cap", "ptrace=4K"}, "given twice");
+}
+
+TEST(Cli, EmptyValuesAreRefused) {
+  for (const char* option : {"--out", "--cpus", "--ranks", "--mechanisms", "--sizes", "--placement", "--membind",
+                             "--inject-fault", "--scenario", "--wait", "--watchdog", "--size-cap"})
+    expect_usage_error({"run", option, ""}, option);
+  expect_usage_error({"doctor", "--cpus", ""}, "--cpus");
+  expect_usage_error({"list", "--topology", ""}, "--topology");
 }
 
 TEST(Cli, BadInputNamesTheBadValue) {

@@ -1,5 +1,6 @@
 #include "harness/text.hpp"
 
+#include <algorithm>
 #include <cstdarg>
 #include <cstdio>
 
@@ -34,6 +35,17 @@ std::string join(const std::vector<std::string>& values, const std::string& sepa
     out.append(values[i]);
   }
   return out;
+}
+
+std::vector<std::string> split(const std::string& text, char separator) {
+  std::vector<std::string> items;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    const std::size_t end = std::min(text.find(separator, start), text.size());
+    items.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return items;
 }
 
 }  // namespace ipcatlas

@@ -13,4 +13,7 @@ std::string strfmt(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
 std::string join(const std::vector<int>& values, const std::string& separator = ",");
 std::string join(const std::vector<std::string>& values, const std::string& separator = ", ");
 
+// "a,,b" -> {"a", "", "b"}: every item, empty ones too, so callers can name them.
+std::vector<std::string> split(const std::string& text, char separator);
+
 }  // namespace ipcatlas
