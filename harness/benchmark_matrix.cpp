@@ -30,6 +30,19 @@ ScenarioSession& session_for(const MatrixCell& cell, const Topology& topology) {
   return *g_live.session;
 }
 
+// Google Benchmark requires every repetition of a benchmark to report the
+// same iteration count: its statistics abort the whole run otherwise. An
+// error raised before the timing loop reports 0 iterations, one raised inside
+// it the count the repetition was given. So a measurement that fails, fails
+// inside the loop, and its repetition is reported as failed while the others
+// stand (the aggregates are computed over the successful ones).
+void fail_measurement(benchmark::State& state, const std::string& why) {
+  for (auto _ : state) {
+    state.SkipWithError(why.c_str());
+    break;
+  }
+}
+
 void run_cell(benchmark::State& state, const MatrixCell& cell, const Topology& topology) {
   if (!cell.skip_reason.empty()) {
     state.SkipWithError(("skipped: " + cell.skip_reason).c_str());
@@ -40,7 +53,7 @@ void run_cell(benchmark::State& state, const MatrixCell& cell, const Topology& t
     m = session_for(cell, topology).run_batch(static_cast<std::uint64_t>(state.max_iterations));
   } catch (const std::exception& e) {
     end_live_session();
-    state.SkipWithError(e.what());
+    fail_measurement(state, e.what());
     return;
   }
   // The ranks measured the batch; Google Benchmark gets their time per iteration.
@@ -169,13 +182,13 @@ Matrix build_matrix(const RunOptions& options, const Topology& topology) {
   return matrix;
 }
 
-void register_matrix(const Matrix& matrix, const Topology& topology) {
-  for (const MatrixCell& cell : matrix.cells) {
-    benchmark::RegisterBenchmark(cell.name.c_str(),
-                                 [&cell, &topology](benchmark::State& state) { run_cell(state, cell, topology); })
-        ->UseManualTime()
-        ->Unit(benchmark::kNanosecond);
-  }
+void register_matrix(const Matrix& matrix, const Topology& topology, int repetitions) {
+  for (const MatrixCell& cell : matrix.cells)
+    for (int r = 0; r < repetitions; ++r)
+      benchmark::RegisterBenchmark(cell.name.c_str(),
+                                   [&cell, &topology](benchmark::State& state) { run_cell(state, cell, topology); })
+          ->UseManualTime()
+          ->Unit(benchmark::kNanosecond);
 }
 
 void end_live_session() {

@@ -45,8 +45,9 @@ Matrix build_matrix(const RunOptions& options, const Topology& topology);
 // SCENARIO/MECHANISM/size:S/ranks:N[/window:W/dir:uni|bi]/placement:P/wait:W[/membind:M]
 std::string benchmark_name(const Scenario& scenario, const CellSpec& cell, const std::string& placement);
 
-// Registers every cell with Google Benchmark. `matrix` must outlive the run.
-void register_matrix(const Matrix& matrix, const Topology& topology);
+// Registers every cell with Google Benchmark, `repetitions` times in a row
+// under one name (see repetitions.hpp). `matrix` must outlive the run.
+void register_matrix(const Matrix& matrix, const Topology& topology, int repetitions);
 
 // Stops the ranks of the cell that ran last. Call after RunSpecifiedBenchmarks.
 void end_live_session();

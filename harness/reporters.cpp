@@ -103,7 +103,9 @@ void ProgressReporter::print_run(const Run& run) {
   out << "\n";
 }
 
-TeeReporter::TeeReporter(benchmark::BenchmarkReporter& display) : display_(display) {
+TeeReporter::TeeReporter(benchmark::BenchmarkReporter& display, RepetitionOutput output)
+    : display_(display), output_(output), repetitions_(output.count) {
+  if (output_.count < 2) output_.report_aggregates_only = output_.display_aggregates_only = false;
   json_.SetOutputStream(&json_text_);
   json_.SetErrorStream(&json_text_);
 }
@@ -114,13 +116,23 @@ bool TeeReporter::ReportContext(const Context& context) {
 }
 
 void TeeReporter::ReportRuns(const std::vector<Run>& runs) {
-  json_.ReportRuns(runs);
-  display_.ReportRuns(runs);
-  if (is_aggregates_only(runs)) return;
+  for (const Run& run : runs) report_repetition(run);
+}
+
+void TeeReporter::report_repetition(const Run& run) {
+  const std::vector<Run> numbered{repetitions_.number(run)};
+  if (!output_.report_aggregates_only) json_.ReportRuns(numbered);
+  if (!output_.report_aggregates_only && !output_.display_aggregates_only) display_.ReportRuns(numbered);
+  const std::optional<Repetitions::Completed> done = repetitions_.take_completed(run.run_name.str());
+  if (!done) return;
+  if (!done->aggregates.empty()) {
+    json_.ReportRuns(done->aggregates);
+    display_.ReportRuns(done->aggregates);
+  }
   // One benchmark, all its repetitions: it failed if any repetition failed.
   RunStatus worst = RunStatus::ok;
-  for (const Run& run : runs) {
-    const RunStatus s = status_of(run);
+  for (const Run& r : done->repetitions) {
+    const RunStatus s = status_of(r);
     if (s == RunStatus::failed || (s == RunStatus::skipped && worst == RunStatus::ok)) worst = s;
   }
   tally_.add(worst);

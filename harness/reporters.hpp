@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "harness/machine_facts.hpp"
+#include "harness/repetitions.hpp"
 
 namespace ipcatlas {
 
@@ -47,11 +48,20 @@ class ProgressReporter final : public benchmark::BenchmarkReporter {
   std::vector<Fact> warnings_;
 };
 
+// What --benchmark_repetitions and the *_aggregates_only flags ask for.
+struct RepetitionOutput {
+  int count = 1;
+  bool report_aggregates_only = false;   // neither the JSON nor the console shows single repetitions
+  bool display_aggregates_only = false;  // the console does not
+};
+
 // Sends everything to the display reporter and to a JSONReporter writing
-// into memory; counts the outcome of every benchmark.
+// into memory, each repetition numbered and each benchmark's aggregates
+// after its last repetition (see repetitions.hpp); counts the outcome of
+// every benchmark.
 class TeeReporter final : public benchmark::BenchmarkReporter {
  public:
-  explicit TeeReporter(benchmark::BenchmarkReporter& display);
+  TeeReporter(benchmark::BenchmarkReporter& display, RepetitionOutput output);
   bool ReportContext(const Context& context) override;
   void ReportRuns(const std::vector<Run>& runs) override;
   void Finalize() override;
@@ -60,7 +70,10 @@ class TeeReporter final : public benchmark::BenchmarkReporter {
   std::string json() const { return json_text_.str(); }
 
  private:
+  void report_repetition(const Run& run);
   benchmark::BenchmarkReporter& display_;
+  RepetitionOutput output_;
+  Repetitions repetitions_;
   benchmark::JSONReporter json_;
   std::ostringstream json_text_;
   RunTally tally_;
