@@ -10,7 +10,8 @@
 namespace ipcatlas {
 
 // Installs SIGINT/SIGTERM/SIGHUP handlers that SIGKILL every tracked child,
-// print one line, and re-raise the signal. Idempotent.
+// print one line, and re-raise the signal. A signal the process inherited as
+// ignored (nohup) stays ignored. Idempotent.
 void install_interrupt_handlers();
 
 void track_child(pid_t pid);

@@ -2,8 +2,8 @@
 
 #include <benchmark/benchmark.h>
 
+#include <csignal>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <regex.h>
@@ -13,6 +13,7 @@
 #include "harness/doctor.hpp"
 #include "harness/placement.hpp"
 #include "harness/error.hpp"
+#include "harness/output_file.hpp"
 #include "harness/reporters.hpp"
 #include "harness/sizes.hpp"
 #include "harness/topology.hpp"
@@ -27,20 +28,11 @@ namespace {
 
 constexpr const char* kDefaultMinTime = "--benchmark_min_time=0.1";
 
-// The value of a --benchmark_NAME=VALUE flag, the last one winning as in Google Benchmark.
-std::string benchmark_flag(const std::vector<std::string>& flags, const std::string& name) {
-  std::string value;
-  const std::string prefix = "--benchmark_" + name + "=";
-  for (const std::string& f : flags)
-    if (f.rfind(prefix, 0) == 0) value = f.substr(prefix.size());
-  return value;
-}
-
 // How many benchmarks --benchmark_filter lets through (for the progress
 // counter), matched as Google Benchmark does: POSIX extended regex, and a
 // leading '-' negates.
 int count_selected(const Matrix& matrix, const std::string& filter) {
-  if (filter.empty() || filter == "all") return static_cast<int>(matrix.cells.size());
+  if (filter.empty() || filter == "all" || filter == ".") return static_cast<int>(matrix.cells.size());
   const bool negative = filter[0] == '-';
   regex_t re;
   if (regcomp(&re, (negative ? filter.substr(1) : filter).c_str(), REG_EXTENDED | REG_NOSUB) != 0)
@@ -51,33 +43,10 @@ int count_selected(const Matrix& matrix, const std::string& filter) {
   return n;
 }
 
-// Fails before the run, not after it, when --out cannot be written.
-void check_output_path(const std::string& path) {
-  if (path.empty()) return;
-  const std::filesystem::path p(path);
-  std::error_code ec;
-  if (p.has_parent_path()) std::filesystem::create_directories(p.parent_path(), ec);
-  const std::string probe = path + ".tmp";
-  std::ofstream test(probe);
-  if (!test) throw UsageError("cannot write --out file '" + path + "': " + errno_name(errno));
-  test.close();
-  std::filesystem::remove(probe, ec);
-}
-
 // results/x.json -> results/x.topology.xml: the machine's topology, beside its results.
 std::string topology_path_for(const std::string& out) {
   const std::filesystem::path p(out);
   return (p.parent_path() / (p.stem().string() + ".topology.xml")).string();
-}
-
-void write_output(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp);
-    out << text;
-    if (!out) throw SysError("writing " + tmp, errno);
-  }
-  std::filesystem::rename(tmp, path);
 }
 
 // One fact per mechanism that cannot run here (its probe's cause and fix), and
@@ -134,14 +103,14 @@ void add_context(const Matrix& matrix, const RunOptions& options, const Topology
 // Google Benchmark's argv: our defaults first so that the user's flags override them.
 std::vector<std::string> benchmark_argv(const RunOptions& options) {
   std::vector<std::string> args{"ipcatlas", kDefaultMinTime};
-  args.insert(args.end(), options.benchmark_flags.begin(), options.benchmark_flags.end());
+  args.insert(args.end(), options.benchmark.passthrough.begin(), options.benchmark.passthrough.end());
   return args;
 }
 
 std::unique_ptr<benchmark::BenchmarkReporter> make_display(const RunOptions& options, int total,
                                                            const std::vector<Fact>& facts) {
-  const std::string format = benchmark_flag(options.benchmark_flags, "format");
-  if (format.empty() || format == "console") {
+  const std::string& format = options.benchmark.format;
+  if (format == "console") {
     std::vector<Fact> warnings;
     for (const Fact& f : facts)
       if (f.verdict == Fact::Verdict::warn) warnings.push_back(f);
@@ -150,9 +119,8 @@ std::unique_ptr<benchmark::BenchmarkReporter> make_display(const RunOptions& opt
   if (format == "json") return std::make_unique<benchmark::JSONReporter>();
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
-  if (format == "csv") return std::make_unique<benchmark::CSVReporter>();
+  return std::make_unique<benchmark::CSVReporter>();  // parse_benchmark_flags allows nothing else
 #pragma GCC diagnostic pop
-  throw UsageError("invalid --benchmark_format '" + format + "' (expected console, json or csv)");
 }
 
 }  // namespace
@@ -233,38 +201,84 @@ int run_doctor_command(const DoctorOptions& options) {
   return print_doctor_report(std::cout, facts, options.json);
 }
 
-int run_run_command(const RunOptions& options) {
-  const Topology topology = Topology::load_this_machine();
-  const Matrix matrix = build_matrix(options, topology);
-  check_output_path(options.out);
+namespace {
 
-  std::vector<std::string> args = benchmark_argv(options);
+// Google Benchmark takes its flags through argv; they were checked already.
+// It keeps a pointer to argv[0] (the context's "executable"), so the strings
+// live as long as the program.
+void initialize_benchmark(const RunOptions& options) {
+  static std::vector<std::string> args;
+  args = benchmark_argv(options);
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());
   int argc = static_cast<int>(argv.size());
   benchmark::Initialize(&argc, argv.data());
-  if (benchmark::ReportUnrecognizedArguments(argc, argv.data())) return 2;
+  if (benchmark::ReportUnrecognizedArguments(argc, argv.data()))
+    throw UsageError("Google Benchmark did not recognise a flag");
+}
+
+void print_run_notes(const Matrix& matrix, const RunOptions& options) {
   for (const auto& [id, cap] : matrix.size_caps)
     std::cerr << "ipcatlas: " << id << " is measured up to " << format_size(cap) << " (--size-cap " << id
               << "=SIZE changes it)\n";
   if (matrix.oversubscribed)
     std::cerr << "ipcatlas: oversubscribed: " << matrix.ranks << " ranks share fewer PUs; waits are "
               << to_string(matrix.wait) << (options.wait_given ? "" : " (--wait changes it)") << "\n";
+}
+
+// Everything that can be refused is refused before the first benchmark.
+int selected_benchmarks(const Matrix& matrix, const RunOptions& options) {
+  if (!options.out.empty()) {
+    check_output_target("--out", options.out);
+    check_output_target("--out (its topology file)", topology_path_for(options.out));
+  }
+  const int selected = count_selected(matrix, options.benchmark.filter);
+  if (selected == 0)
+    throw UsageError(strfmt("--benchmark_filter='%s' matches none of the %zu benchmarks (names look like %s)",
+                            options.benchmark.filter.c_str(), matrix.cells.size(),
+                            matrix.cells.empty() ? "-" : matrix.cells.front().name.c_str()));
+  return selected * options.benchmark.repetitions;
+}
+
+// With --out, results must outlive the console: a reader that went away
+// (`| head -1`) makes writes fail with EPIPE instead of killing the run, the
+// console goes quiet and the JSON is still written. A file-size limit
+// becomes an EFBIG naming the file, not a death by SIGXFSZ.
+void protect_results_from_signals(const RunOptions& options) {
+  if (options.out.empty()) return;
+  std::signal(SIGPIPE, SIG_IGN);
+  std::signal(SIGXFSZ, SIG_IGN);
+}
+
+}  // namespace
+
+int run_run_command(const RunOptions& options) {
+  const Topology topology = Topology::load_this_machine();
+  const Matrix matrix = build_matrix(options, topology);
+  const int total = selected_benchmarks(matrix, options);
+  protect_results_from_signals(options);
+  initialize_benchmark(options);
+  register_matrix(matrix, topology, options.benchmark.repetitions);
+  if (options.benchmark.list_tests) {
+    benchmark::RunSpecifiedBenchmarks();  // prints the names and runs nothing
+    benchmark::Shutdown();
+    return 0;
+  }
+  print_run_notes(matrix, options);
 
   const std::vector<Fact> facts = machine_facts();
   add_context(matrix, options, topology, facts);
-  register_matrix(matrix, topology);
-  const int total = count_selected(matrix, benchmark_flag(options.benchmark_flags, "filter"));
   std::unique_ptr<benchmark::BenchmarkReporter> display = make_display(options, total, facts);
-  TeeReporter tee(*display);
+  TeeReporter tee(*display, RepetitionOutput{options.benchmark.repetitions, options.benchmark.report_aggregates_only,
+                                             options.benchmark.display_aggregates_only});
   benchmark::RunSpecifiedBenchmarks(&tee);
   end_live_session();
   benchmark::Shutdown();
 
   const RunTally& t = tee.tally();
   if (!options.out.empty()) {
-    write_output(options.out, annotate_json(tee.json()));
-    export_topology_xml(topology, topology_path_for(options.out));
+    write_output_file(options.out, annotate_json(tee.json()));
+    write_output_file(topology_path_for(options.out), topology_xml(topology));
   }
   std::cerr << strfmt("ipcatlas: %d measured, %d failed, %d skipped", t.ok, t.failed, t.skipped)
             << (options.out.empty() ? "" : "; results in " + options.out) << "\n";

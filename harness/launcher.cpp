@@ -253,6 +253,7 @@ void RankGroup::rank_main(int rank, const Topology& topology, RankProgramFactory
     signal(SIGINT, SIG_IGN);
     signal(SIGHUP, SIG_IGN);
     signal(SIGTERM, SIG_DFL);
+    signal(SIGPIPE, SIG_DFL);  // the driver may ignore it (see run_run_command)
 
     const int cpu = plan_.cpus[static_cast<std::size_t>(rank)];
     pin_this_process(topology, cpu);
