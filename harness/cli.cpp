@@ -13,11 +13,13 @@
 namespace ipcatlas {
 namespace {
 
-constexpr const char* kRunFooter = R"(Google Benchmark flags pass through, for example:
-  --benchmark_repetitions=9      repeat every benchmark (enables mean/median/stddev)
+constexpr const char* kRunFooter = R"(Google Benchmark flags are checked, then applied, for example:
+  --benchmark_repetitions=9      repeat every benchmark, 1 to 1000 times; ipcatlas adds
+                                 mean/median/stddev/cv over the successful repetitions
   --benchmark_min_time=0.5       seconds each benchmark runs (ipcatlas default: 0.1)
   --benchmark_filter=REGEX       only benchmarks whose name matches, e.g. 'shm|pipe'
   --benchmark_format=json        console output as JSON (or csv) instead of the table
+  --benchmark_list_tests         print the benchmark names and run nothing
 
 Benchmark names: SCENARIO/MECHANISM/size:BYTES/ranks:N/placement:CLASS/wait:POLICY
 Exit status: 0 all measured or skipped, 1 some benchmark failed, 2 bad input.
@@ -163,7 +165,9 @@ Command parse_command_line(const std::vector<std::string>& args) {
       "--wait", raw.wait,
       "How ranks wait: spin (poll), block (futex), or adaptive (spin, then block); default spin, block when "
       "oversubscribed");
-  run->add_option("--out", cmd.run.out, "Write Google Benchmark JSON to FILE (written when the run completes)");
+  run->add_option("--out", cmd.run.out,
+                  "Write Google Benchmark JSON to FILE when the run completes (checked before it starts; only a "
+                  "regular file is ever replaced)");
   run->add_option("--watchdog", cmd.run.watchdog_seconds,
                   "Seconds (0.1 to 3600) a batch may run beyond its expected time before its ranks are declared hung")
       ->default_val(20.0);

@@ -144,7 +144,7 @@ def test_dead_and_hung_ranks_fail_their_benchmark_and_the_run_goes_on(
     (["--placement", "socket"], "placement 'socket' does not exist on this machine"),
     (["--membind", "7"], "NUMA node 7 does not exist"),
     (["--membind", "far"], "'far'"),
-    (["--window", "0", "--scenario", "stream"], "--window 0"),
+    (["--window", "0", "--scenario", "stream"], "--window: Value 0 not in range 1 to 4096"),
     (["--wait", "maybe"], "'maybe'"),
     (["--scenario", "broadcast"], "unknown scenario 'broadcast'"),
     (["--benchmark_bogus=1"], "unknown Google Benchmark flag"),

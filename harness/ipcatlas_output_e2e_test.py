@@ -152,6 +152,7 @@ def test_a_closed_console_still_writes_the_results(tmp_path: Path) -> None:
     proc.stdout.readline()
     proc.stdout.close()  # as `head -1` does
     stderr = proc.stderr.read().decode()
+    proc.stderr.close()
     proc.wait(timeout=120)
     assert proc.returncode == 0, stderr
     assert len(json.loads(out.read_text())["benchmarks"]) == 6

@@ -70,7 +70,19 @@ void ProgressReporter::ReportRuns(const std::vector<Run>& runs) {
   GetOutputStream().flush();
 }
 
+// "pingpong/knem/size:64/..." -> "pingpong/knem": the benchmarks one skip reason usually covers.
+std::string scenario_and_mechanism(const std::string& name) {
+  const std::size_t first = name.find('/');
+  return name.substr(0, first == std::string::npos ? first : name.find('/', first + 1));
+}
+
+bool ProgressReporter::skip_already_shown(const Run& run) {
+  if (status_of(run) != RunStatus::skipped) return false;
+  return !skips_shown_.emplace(scenario_and_mechanism(run.benchmark_name()), run.error_message).second;
+}
+
 void ProgressReporter::print_run(const Run& run) {
+  if (skip_already_shown(run)) return;
   std::ostream& out = GetOutputStream();
   const int width = static_cast<int>(std::to_string(total_).size());
   const std::string name = strip_time_type(run.benchmark_name());
@@ -81,7 +93,9 @@ void ProgressReporter::print_run(const Run& run) {
     return;
   }
   switch (status_of(run)) {
-    case RunStatus::skipped: out << "SKIPPED " << run.error_message.substr(std::string(kSkipPrefix).size()) << "\n"; return;
+    case RunStatus::skipped:
+      out << "SKIPPED " << run.error_message.substr(std::string(kSkipPrefix).size()) << "\n";
+      return;
     case RunStatus::failed: out << "FAILED  " << run.error_message << "\n"; return;
     case RunStatus::ok: break;
   }

@@ -2,7 +2,9 @@
 //
 // The console shows one line per benchmark as it completes, with a [k/N]
 // progress counter, the one-way latency, its distribution and the bandwidth;
-// failed and skipped benchmarks show their reason. (--benchmark_format=json
+// failed and skipped benchmarks show their reason; a reason that skips a
+// mechanism at every size is shown once, not once per size and repetition
+// (the JSON keeps every entry). (--benchmark_format=json
 // or csv swaps this for Google Benchmark's own reporters.)
 //
 // The JSON file is written by Google Benchmark's JSONReporter into memory,
@@ -13,8 +15,10 @@
 
 #include <benchmark/benchmark.h>
 
+#include <set>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "harness/machine_facts.hpp"
@@ -43,9 +47,11 @@ class ProgressReporter final : public benchmark::BenchmarkReporter {
 
  private:
   void print_run(const Run& run);
+  bool skip_already_shown(const Run& run);
   int total_;
   int done_ = 0;
   std::vector<Fact> warnings_;
+  std::set<std::pair<std::string, std::string>> skips_shown_;  // (scenario/mechanism, reason)
 };
 
 // What --benchmark_repetitions and the *_aggregates_only flags ask for.
