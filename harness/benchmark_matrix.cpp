@@ -2,6 +2,7 @@
 
 #include <benchmark/benchmark.h>
 
+#include <chrono>
 #include <memory>
 
 #include "harness/error.hpp"
@@ -20,6 +21,20 @@ struct LiveSession {
   std::unique_ptr<ScenarioSession> session;
 };
 LiveSession g_live;
+
+std::vector<ScheduledRun> g_schedule;
+std::vector<RunRecord> g_records;
+const ScheduledRun* g_last_started = nullptr;
+
+// Google Benchmark calls a run's function once per calibration round: the
+// first call starts the run.
+void record_start(const ScheduledRun& run, const MatrixCell& cell) {
+  if (g_last_started == &run) return;
+  g_last_started = &run;
+  const auto now = std::chrono::system_clock::now().time_since_epoch();
+  g_records.push_back(RunRecord{cell.name, run.repetition, run.block, run.position,
+                                std::chrono::duration<double>(now).count()});
+}
 
 ScenarioSession& session_for(const MatrixCell& cell, const Topology& topology) {
   if (g_live.cell != &cell) {
@@ -43,7 +58,8 @@ void fail_measurement(benchmark::State& state, const std::string& why) {
   }
 }
 
-void run_cell(benchmark::State& state, const MatrixCell& cell, const Topology& topology) {
+void run_cell(benchmark::State& state, const MatrixCell& cell, const ScheduledRun& run, const Topology& topology) {
+  record_start(run, cell);
   if (!cell.skip_reason.empty()) {
     state.SkipWithError(("skipped: " + cell.skip_reason).c_str());
     return;
@@ -174,6 +190,7 @@ Matrix build_matrix(const RunOptions& options, const Topology& topology) {
         cell.spec.buffer_offset = options.buffer_offset;
         cell.spec.fault = options.fault;
         cell.name = benchmark_name(*scenario, cell.spec, placement.placement);
+        cell.block_key = std::string(scenario->id) + cell.name.substr(cell.name.find('/', scenario->id.size() + 1));
         cell.skip_reason = skip_reason(*mechanism, availability, *scenario, cell.spec, membind_problem, cap);
         matrix.cells.push_back(std::move(cell));
       }
@@ -182,14 +199,23 @@ Matrix build_matrix(const RunOptions& options, const Topology& topology) {
   return matrix;
 }
 
-void register_matrix(const Matrix& matrix, const Topology& topology, int repetitions) {
-  for (const MatrixCell& cell : matrix.cells)
-    for (int r = 0; r < repetitions; ++r)
-      benchmark::RegisterBenchmark(cell.name.c_str(),
-                                   [&cell, &topology](benchmark::State& state) { run_cell(state, cell, topology); })
-          ->UseManualTime()
-          ->Unit(benchmark::kNanosecond);
+void register_matrix(const Matrix& matrix, const Topology& topology, const std::vector<ScheduledRun>& schedule) {
+  g_schedule = schedule;
+  for (const ScheduledRun& run : g_schedule) {
+    const MatrixCell& cell = matrix.cells.at(run.cell);
+    benchmark::RegisterBenchmark(cell.name.c_str(), [&cell, &run, &topology](benchmark::State& state) {
+      run_cell(state, cell, run, topology);
+    })->UseManualTime()->Unit(benchmark::kNanosecond);
+  }
 }
+
+std::vector<std::string> block_keys(const Matrix& matrix) {
+  std::vector<std::string> keys;
+  for (const MatrixCell& cell : matrix.cells) keys.push_back(cell.block_key);
+  return keys;
+}
+
+const std::vector<RunRecord>& run_records() { return g_records; }
 
 void end_live_session() {
   g_live.session.reset();

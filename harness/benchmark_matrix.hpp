@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "harness/cli.hpp"
+#include "harness/run_order.hpp"
 #include "harness/topology.hpp"
 #include "scenarios/scenario.hpp"
 
@@ -26,6 +27,7 @@ struct MatrixCell {
   CellSpec spec;
   std::string name;         // pingpong/shm/size:4096/ranks:2/placement:l3/wait:spin
   std::string skip_reason;  // non-empty: reported as skipped with this reason
+  std::string block_key;    // the name without its mechanism: the cells of one block share it
 };
 
 struct Matrix {
@@ -45,9 +47,16 @@ Matrix build_matrix(const RunOptions& options, const Topology& topology);
 // SCENARIO/MECHANISM/size:S/ranks:N[/window:W/dir:uni|bi]/placement:P/wait:W[/membind:M]
 std::string benchmark_name(const Scenario& scenario, const CellSpec& cell, const std::string& placement);
 
-// Registers every cell with Google Benchmark, `repetitions` times in a row
-// under one name (see repetitions.hpp). `matrix` must outlive the run.
-void register_matrix(const Matrix& matrix, const Topology& topology, int repetitions);
+// Registers every run of `schedule` with Google Benchmark, in its order;
+// the repetitions of a cell share its name (see repetitions.hpp). `matrix`
+// must outlive the run.
+void register_matrix(const Matrix& matrix, const Topology& topology, const std::vector<ScheduledRun>& schedule);
+
+// The block keys of the matrix's cells, for schedule_runs.
+std::vector<std::string> block_keys(const Matrix& matrix);
+
+// Every run started so far, in order.
+const std::vector<RunRecord>& run_records();
 
 // Stops the ranks of the cell that ran last. Call after RunSpecifiedBenchmarks.
 void end_live_session();

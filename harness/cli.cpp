@@ -33,7 +33,7 @@ Examples:
 
 // Options of `run` that need checking beyond what CLI11 does.
 struct RawRun {
-  std::string mechanisms, sizes = kDefaultSizes, cpus, wait = "spin", fault, membind;
+  std::string mechanisms, sizes = kDefaultSizes, cpus, wait = "spin", fault, membind, order = "blocked";
   bool mechanisms_given = false, cpus_given = false;
   std::vector<std::string> size_caps;
   int buffer_offset = 0;
@@ -84,6 +84,7 @@ void finish_run(Command& cmd, const RawRun& raw, const std::vector<std::string>&
   if (!raw.membind.empty()) run.membind = parse_membind(raw.membind);
   if (!raw.fault.empty()) run.fault = parse_fault(raw.fault);
   run.size_caps = parse_size_caps(raw.size_caps);
+  run.order = parse_run_order(raw.order);
   // Written so that NaN fails too.
   if (!(run.watchdog_seconds >= 0.1 && run.watchdog_seconds <= kMaxWatchdogSeconds))
     throw UsageError(strfmt("--watchdog %g: expected seconds from 0.1 to %g", run.watchdog_seconds,
@@ -176,6 +177,12 @@ Command parse_command_line(const std::vector<std::string>& args) {
   run->add_option("--buffer-offset", raw.buffer_offset, "Bytes to add to page alignment of every buffer (0 to 4095)")
       ->default_val(0)
       ->check(CLI::Range(0, 4095));
+  run->add_option("--order", raw.order,
+                  "With repetitions: blocked (each repetition runs every size's mechanisms back to back in a fresh "
+                  "random order), interleaved (all runs in one random order) or sequential (each benchmark's "
+                  "repetitions back to back)")
+      ->default_val("blocked");
+  CLI::Option* seed = run->add_option("--seed", cmd.run.seed, "Seed of the random run order (default: drawn; recorded in the JSON context as order_seed)");
   run->add_option("--inject-fault", raw.fault, "Testing the harness: make rank 1 corrupt, die or hang from batch 1 on")
       ->group("Testing");
   run->allow_extras();
@@ -239,6 +246,7 @@ Command parse_command_line(const std::vector<std::string>& args) {
     cmd.run.wait_given = wait->count() > 0;
     raw.mechanisms_given = mechanisms->count() > 0;
     raw.cpus_given = cpus->count() > 0;
+    cmd.run.seed_given = seed->count() > 0;
     finish_run(cmd, raw, run->remaining());
   }
   for (CLI::App* sub : analysis)

@@ -9,6 +9,7 @@
 // it; main() prints it and exits with status 2.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -17,6 +18,7 @@
 #include "harness/benchmark_flags.hpp"
 #include "harness/fault_injection.hpp"
 #include "harness/memory_binding.hpp"
+#include "harness/run_order.hpp"
 #include "harness/wait.hpp"
 
 namespace ipcatlas {
@@ -50,6 +52,9 @@ struct RunOptions {
   std::size_t buffer_offset = 0;
   FaultPlan fault;
   std::map<std::string, std::size_t> size_caps;  // --size-cap ID=SIZE: overrides a mechanism's default cap
+  RunOrder order = RunOrder::blocked;
+  std::uint64_t seed = 0;  // of the run order
+  bool seed_given = false;
   BenchmarkFlags benchmark;  // --benchmark_*, checked; some are applied by ipcatlas itself
 };
 

@@ -4,6 +4,7 @@
 
 #include <csignal>
 #include <filesystem>
+#include <random>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <regex.h>
@@ -88,7 +89,10 @@ void add_context(const Matrix& matrix, const RunOptions& options, const Topology
   std::vector<std::string> caps;
   for (const auto& [id, cap] : matrix.size_caps) caps.push_back(id + "=" + format_size(cap));
   benchmark::AddCustomContext("size_caps", caps.empty() ? "none" : join(caps));
-  benchmark::AddCustomContext("clock", "CLOCK_MONOTONIC; one iteration is one round trip; one_way_ns is half of it");
+  benchmark::AddCustomContext("clock", "CLOCK_MONOTONIC");
+  const Scenario& scenario = *matrix.cells.front().scenario;
+  benchmark::AddCustomContext("iteration", std::string(scenario.iteration));
+  benchmark::AddCustomContext("primary_metric", std::string(scenario.primary_metric));
   for (const Mechanism* m : matrix.mechanisms)
     if (m->context)
       for (const auto& [key, value] : m->context()) benchmark::AddCustomContext(key, value);
@@ -161,6 +165,7 @@ int run_list_command(const ListOptions& options) {
     doc["scenarios"].push_back({{"id", s->id},
                                 {"summary", s->summary},
                                 {"iteration", s->iteration},
+                                {"primary_metric", s->primary_metric},
                                 {"counters", s->counters},
                                 {"ranks", s->ranks},
                                 {"min_ranks", s->min_ranks},
@@ -258,7 +263,9 @@ int run_run_command(const RunOptions& options) {
   const int total = selected_benchmarks(matrix, options);
   protect_results_from_signals(options);
   initialize_benchmark(options);
-  register_matrix(matrix, topology, options.benchmark.repetitions);
+  const std::uint64_t seed = options.seed_given ? options.seed : std::random_device{}();
+  register_matrix(matrix, topology,
+                  schedule_runs(block_keys(matrix), options.benchmark.repetitions, options.order, seed));
   if (options.benchmark.list_tests) {
     benchmark::RunSpecifiedBenchmarks();  // prints the names and runs nothing
     benchmark::Shutdown();
@@ -268,6 +275,9 @@ int run_run_command(const RunOptions& options) {
 
   const std::vector<Fact> facts = machine_facts();
   add_context(matrix, options, topology, facts);
+  benchmark::AddCustomContext("order", to_string(options.order));
+  benchmark::AddCustomContext("order_seed", std::to_string(seed));
+  benchmark::AddCustomContext("repetitions", std::to_string(options.benchmark.repetitions));
   std::unique_ptr<benchmark::BenchmarkReporter> display = make_display(options, total, facts);
   TeeReporter tee(*display, RepetitionOutput{options.benchmark.repetitions, options.benchmark.report_aggregates_only,
                                              options.benchmark.display_aggregates_only});
@@ -277,7 +287,7 @@ int run_run_command(const RunOptions& options) {
 
   const RunTally& t = tee.tally();
   if (!options.out.empty()) {
-    write_output_file(options.out, annotate_json(tee.json()));
+    write_output_file(options.out, annotate_json(tee.json(), run_records()));
     write_output_file(topology_path_for(options.out), topology_xml(topology));
   }
   std::cerr << strfmt("ipcatlas: %d measured, %d failed, %d skipped", t.ok, t.failed, t.skipped)

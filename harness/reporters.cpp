@@ -157,8 +157,9 @@ void TeeReporter::Finalize() {
   display_.Finalize();
 }
 
-std::string annotate_json(const std::string& gbench_json) {
+std::string annotate_json(const std::string& gbench_json, const std::vector<RunRecord>& records) {
   nlohmann::json doc = nlohmann::json::parse(gbench_json);
+  std::size_t next_record = 0;
   for (nlohmann::json& b : doc["benchmarks"]) {
     for (const char* key : {"name", "run_name"})
       if (b.contains(key)) b[key] = strip_time_type(b[key].get<std::string>());
@@ -169,6 +170,13 @@ std::string annotate_json(const std::string& gbench_json) {
     if (skipped) {
       b["skipped"] = true;
       b["skip_message"] = message.substr(std::string(kSkipPrefix).size());
+    }
+    const bool repetition = b.value("run_type", "") == "iteration";
+    if (repetition && next_record < records.size() && records[next_record].name == b.value("run_name", "")) {
+      const RunRecord& r = records[next_record++];
+      b["block"] = r.block;
+      b["block_position"] = r.position;
+      b["start_unix_s"] = r.start_unix_s;
     }
   }
   return doc.dump(2) + "\n";

@@ -23,6 +23,7 @@
 
 #include "harness/machine_facts.hpp"
 #include "harness/repetitions.hpp"
+#include "harness/run_order.hpp"
 
 namespace ipcatlas {
 
@@ -86,11 +87,12 @@ class TeeReporter final : public benchmark::BenchmarkReporter {
 };
 
 // Strips "/manual_time" from names and adds "ipcatlas_status" (ok | failed |
-// skipped) to every benchmark of a
-// Google Benchmark JSON document, and "skipped"/"skip_message" to skipped
+// skipped) to every benchmark of a Google Benchmark JSON document, "block",
+// "block_position" and "start_unix_s" to each repetition from `records`
+// (matched in order and by name), and "skipped"/"skip_message" to skipped
 // ones (the field names Google Benchmark 1.8 uses). error_occurred stays
 // true on skipped entries, so tools that know nothing of ipcatlas never read
 // a figure from them.
-std::string annotate_json(const std::string& gbench_json);
+std::string annotate_json(const std::string& gbench_json, const std::vector<RunRecord>& records);
 
 }  // namespace ipcatlas

@@ -91,6 +91,7 @@ extern const Scenario kAlltoallScenario{
                "the round",
     .iteration = "one round",
     .counters = "round_ns, bytes_per_second (N(N-1) SIZE per round), slowest_rank_ns, fastest_rank_ns, per_message_ns",
+    .primary_metric = "round_ns",
     .ranks = 4,
     .min_ranks = 2,
     .max_ranks = kMaxRanks,

@@ -17,6 +17,7 @@ extern const Scenario kManyToOneScenario{
     .summary = "each of N-1 senders delivers SIZE to rank 0 every round (incast); a barrier ends the round",
     .iteration = "one round",
     .counters = "round_ns, bytes_per_second ((N-1) SIZE per round), slowest_rank_ns, root_ns",
+    .primary_metric = "round_ns",
     .ranks = 4,
     .min_ranks = 2,
     .max_ranks = kMaxRanks,

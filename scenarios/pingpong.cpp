@@ -190,6 +190,7 @@ extern const Scenario kPingPongScenario{
     .summary = "rank 0 sends SIZE bytes to rank 1, which sends them back; latency and bandwidth of one message",
     .iteration = "one round trip",
     .counters = "one_way_ns, bytes_per_second, p50_ns, p99_ns, p999_ns, max_ns, samples, samples_mean_ns",
+    .primary_metric = "one_way_ns",
     .ranks = 2,
     .min_ranks = 2,
     .max_ranks = 2,

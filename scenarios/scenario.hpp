@@ -56,6 +56,9 @@ struct Scenario {
   std::string_view summary;
   std::string_view iteration;  // what one Google Benchmark iteration is
   std::string_view counters;   // what it reports, for `list` and --help
+  // The time counter that answers "how long does it take": compared,
+  // plotted and gated on by the analysis, which reads it from the context.
+  std::string_view primary_metric;
   int ranks;                   // ranks it runs with by default
   int min_ranks, max_ranks;
   std::unique_ptr<ScenarioSession> (*start)(const Topology& topology, const CellSpec& cell);

@@ -76,6 +76,7 @@ extern const Scenario kStreamScenario{
                "--bidirectional: both send at once (osu_bibw)",
     .iteration = "one window",
     .counters = "bytes_per_second, messages_per_second, window_ns",
+    .primary_metric = "window_ns",
     .ranks = 2,
     .min_ranks = 2,
     .max_ranks = 2,
