@@ -2,9 +2,12 @@
 
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
+#include <thread>
 
+#include "harness/canary.hpp"
 #include "harness/error.hpp"
 #include "harness/launcher.hpp"
 #include "harness/memory_binding.hpp"
@@ -23,17 +26,47 @@ struct LiveSession {
 LiveSession g_live;
 
 std::vector<ScheduledRun> g_schedule;
+CanaryPolicy g_canary_policy;
 std::vector<RunRecord> g_records;
 const ScheduledRun* g_last_started = nullptr;
+
+// The median of the canaries measured so far in this run.
+std::optional<double> running_canary_median() {
+  std::vector<double> seen;
+  for (const RunRecord& r : g_records)
+    if (r.canary_ns) seen.push_back(*r.canary_ns);
+  if (seen.size() < 5) return std::nullopt;  // too few to say what is usual
+  std::nth_element(seen.begin(), seen.begin() + static_cast<std::ptrdiff_t>(seen.size() / 2), seen.end());
+  return seen[seen.size() / 2];
+}
+
+bool canary_is_off(double canary, double usual) {
+  return canary > usual * g_canary_policy.factor || canary * g_canary_policy.factor < usual;
+}
+
+// Measures the canary; while it is off from the run's usual state, waits and
+// measures again, up to the policy's retries, then marks the record.
+void measure_canary(RunRecord& record, int pu_a, int pu_b) {
+  record.canary_ns = cache_line_bounce_ns(pu_a, pu_b);
+  const std::optional<double> usual = running_canary_median();
+  if (!record.canary_ns || !usual) return;
+  for (int retry = 0; retry < g_canary_policy.retries && canary_is_off(*record.canary_ns, *usual); ++retry) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    record.canary_ns = cache_line_bounce_ns(pu_a, pu_b).value_or(*record.canary_ns);
+  }
+  record.canary_outlier = canary_is_off(*record.canary_ns, *usual);
+}
 
 // Google Benchmark calls a run's function once per calibration round: the
 // first call starts the run.
 void record_start(const ScheduledRun& run, const MatrixCell& cell) {
   if (g_last_started == &run) return;
   g_last_started = &run;
+  RunRecord record{cell.name, run.repetition, run.block, run.position, 0, {}, false};
+  if (cell.skip_reason.empty() && cell.spec.cpus.size() >= 2) measure_canary(record, cell.spec.cpus[0], cell.spec.cpus[1]);
   const auto now = std::chrono::system_clock::now().time_since_epoch();
-  g_records.push_back(RunRecord{cell.name, run.repetition, run.block, run.position,
-                                std::chrono::duration<double>(now).count()});
+  record.start_unix_s = std::chrono::duration<double>(now).count();
+  g_records.push_back(std::move(record));
 }
 
 ScenarioSession& session_for(const MatrixCell& cell, const Topology& topology) {
@@ -199,8 +232,10 @@ Matrix build_matrix(const RunOptions& options, const Topology& topology) {
   return matrix;
 }
 
-void register_matrix(const Matrix& matrix, const Topology& topology, const std::vector<ScheduledRun>& schedule) {
+void register_matrix(const Matrix& matrix, const Topology& topology, const std::vector<ScheduledRun>& schedule,
+                     CanaryPolicy canary) {
   g_schedule = schedule;
+  g_canary_policy = canary;
   for (const ScheduledRun& run : g_schedule) {
     const MatrixCell& cell = matrix.cells.at(run.cell);
     benchmark::RegisterBenchmark(cell.name.c_str(), [&cell, &run, &topology](benchmark::State& state) {

@@ -50,7 +50,17 @@ std::string benchmark_name(const Scenario& scenario, const CellSpec& cell, const
 // Registers every run of `schedule` with Google Benchmark, in its order;
 // the repetitions of a cell share its name (see repetitions.hpp). `matrix`
 // must outlive the run.
-void register_matrix(const Matrix& matrix, const Topology& topology, const std::vector<ScheduledRun>& schedule);
+// What to do when the drift canary says the host left its usual state
+// (canary.hpp): measure the canary again, up to `retries` times 100 ms
+// apart, while it is off from the run's median so far by more than `factor`;
+// then measure anyway and mark the run (canary_outlier).
+struct CanaryPolicy {
+  int retries = 0;
+  double factor = 2.0;
+};
+
+void register_matrix(const Matrix& matrix, const Topology& topology, const std::vector<ScheduledRun>& schedule,
+                     CanaryPolicy canary);
 
 // The block keys of the matrix's cells, for schedule_runs.
 std::vector<std::string> block_keys(const Matrix& matrix);

@@ -183,6 +183,15 @@ Command parse_command_line(const std::vector<std::string>& args) {
                   "repetitions back to back)")
       ->default_val("blocked");
   CLI::Option* seed = run->add_option("--seed", cmd.run.seed, "Seed of the random run order (default: drawn; recorded in the JSON context as order_seed)");
+  run->add_option("--canary-retries", cmd.run.canary_retries,
+                  "While the drift canary (the bare cache-line bounce, measured before every run) is off from the "
+                  "run's usual state by more than --canary-factor, measure it again up to N times, 100 ms apart, "
+                  "before measuring; then mark the run (0 to 10)")
+      ->default_val(0)
+      ->check(CLI::Range(0, 10));
+  run->add_option("--canary-factor", cmd.run.canary_factor, "How far off the canary may be, as a ratio (1.1 to 10)")
+      ->default_val(2.0)
+      ->check(CLI::Range(1.1, 10.0));
   run->add_option("--inject-fault", raw.fault, "Testing the harness: make rank 1 corrupt, die or hang from batch 1 on")
       ->group("Testing");
   run->allow_extras();

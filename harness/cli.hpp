@@ -55,6 +55,8 @@ struct RunOptions {
   RunOrder order = RunOrder::blocked;
   std::uint64_t seed = 0;  // of the run order
   bool seed_given = false;
+  int canary_retries = 0;       // see CanaryPolicy
+  double canary_factor = 2.0;
   BenchmarkFlags benchmark;  // --benchmark_*, checked; some are applied by ipcatlas itself
 };
 

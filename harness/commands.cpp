@@ -231,6 +231,13 @@ void print_run_notes(const Matrix& matrix, const RunOptions& options) {
               << to_string(matrix.wait) << (options.wait_given ? "" : " (--wait changes it)") << "\n";
 }
 
+std::vector<double> canary_values(const std::vector<RunRecord>& records) {
+  std::vector<double> values;
+  for (const RunRecord& r : records)
+    if (r.canary_ns) values.push_back(*r.canary_ns);
+  return values;
+}
+
 // Everything that can be refused is refused before the first benchmark.
 int selected_benchmarks(const Matrix& matrix, const RunOptions& options) {
   if (!options.out.empty()) {
@@ -265,7 +272,8 @@ int run_run_command(const RunOptions& options) {
   initialize_benchmark(options);
   const std::uint64_t seed = options.seed_given ? options.seed : std::random_device{}();
   register_matrix(matrix, topology,
-                  schedule_runs(block_keys(matrix), options.benchmark.repetitions, options.order, seed));
+                  schedule_runs(block_keys(matrix), options.benchmark.repetitions, options.order, seed),
+                  CanaryPolicy{options.canary_retries, options.canary_factor});
   if (options.benchmark.list_tests) {
     benchmark::RunSpecifiedBenchmarks();  // prints the names and runs nothing
     benchmark::Shutdown();
@@ -286,8 +294,10 @@ int run_run_command(const RunOptions& options) {
   benchmark::Shutdown();
 
   const RunTally& t = tee.tally();
+  const CanarySummary canary = summarize_canaries(canary_values(run_records()));
+  std::cerr << "ipcatlas: " << describe(canary) << "\n";
   if (!options.out.empty()) {
-    write_output_file(options.out, annotate_json(tee.json(), run_records()));
+    write_output_file(options.out, annotate_json(tee.json(), run_records(), canary));
     write_output_file(topology_path_for(options.out), topology_xml(topology));
   }
   std::cerr << strfmt("ipcatlas: %d measured, %d failed, %d skipped", t.ok, t.failed, t.skipped)

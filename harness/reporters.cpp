@@ -157,8 +157,38 @@ void TeeReporter::Finalize() {
   display_.Finalize();
 }
 
-std::string annotate_json(const std::string& gbench_json, const std::vector<RunRecord>& records) {
+namespace {
+
+void add_record(nlohmann::json& entry, const RunRecord& r, const CanarySummary& canary) {
+  entry["block"] = r.block;
+  entry["block_position"] = r.position;
+  entry["start_unix_s"] = r.start_unix_s;
+  if (!r.canary_ns) return;
+  entry["canary_ns"] = *r.canary_ns;
+  entry["canary_outlier"] = r.canary_outlier;
+  if (canary.multimodal) entry["canary_state"] = *r.canary_ns < canary.split_ns ? 0 : 1;
+}
+
+// Context values are strings in Google Benchmark's JSON.
+void add_canary_context(nlohmann::json& context, const CanarySummary& c) {
+  context["canary"] = describe(c);
+  if (c.count == 0) return;
+  context["canary_median_ns"] = strfmt("%.1f", c.median_ns);
+  context["canary_p10_ns"] = strfmt("%.1f", c.p10_ns);
+  context["canary_p90_ns"] = strfmt("%.1f", c.p90_ns);
+  context["canary_states"] = c.multimodal ? "2" : "1";
+  if (!c.multimodal) return;
+  context["canary_split_ns"] = strfmt("%.1f", c.split_ns);
+  context["canary_state_ns"] = strfmt("%.1f,%.1f", c.low_mode_ns, c.high_mode_ns);
+  context["canary_state_runs"] = strfmt("%zu,%zu", c.low_count, c.high_count);
+}
+
+}  // namespace
+
+std::string annotate_json(const std::string& gbench_json, const std::vector<RunRecord>& records,
+                          const CanarySummary& canary) {
   nlohmann::json doc = nlohmann::json::parse(gbench_json);
+  add_canary_context(doc["context"], canary);
   std::size_t next_record = 0;
   for (nlohmann::json& b : doc["benchmarks"]) {
     for (const char* key : {"name", "run_name"})
@@ -173,10 +203,7 @@ std::string annotate_json(const std::string& gbench_json, const std::vector<RunR
     }
     const bool repetition = b.value("run_type", "") == "iteration";
     if (repetition && next_record < records.size() && records[next_record].name == b.value("run_name", "")) {
-      const RunRecord& r = records[next_record++];
-      b["block"] = r.block;
-      b["block_position"] = r.position;
-      b["start_unix_s"] = r.start_unix_s;
+      add_record(b, records[next_record++], canary);
     }
   }
   return doc.dump(2) + "\n";

@@ -21,6 +21,7 @@
 #include <utility>
 #include <vector>
 
+#include "harness/canary.hpp"
 #include "harness/machine_facts.hpp"
 #include "harness/repetitions.hpp"
 #include "harness/run_order.hpp"
@@ -88,11 +89,14 @@ class TeeReporter final : public benchmark::BenchmarkReporter {
 
 // Strips "/manual_time" from names and adds "ipcatlas_status" (ok | failed |
 // skipped) to every benchmark of a Google Benchmark JSON document, "block",
-// "block_position" and "start_unix_s" to each repetition from `records`
-// (matched in order and by name), and "skipped"/"skip_message" to skipped
+// "block_position", "start_unix_s" and the canary ("canary_ns",
+// "canary_outlier", and "canary_state" 0 or 1 when the canary found two
+// states) to each repetition from `records` (matched in order and by name),
+// the canary's summary to the context, and "skipped"/"skip_message" to skipped
 // ones (the field names Google Benchmark 1.8 uses). error_occurred stays
 // true on skipped entries, so tools that know nothing of ipcatlas never read
 // a figure from them.
-std::string annotate_json(const std::string& gbench_json, const std::vector<RunRecord>& records);
+std::string annotate_json(const std::string& gbench_json, const std::vector<RunRecord>& records,
+                          const CanarySummary& canary);
 
 }  // namespace ipcatlas

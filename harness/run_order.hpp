@@ -17,6 +17,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -44,6 +45,8 @@ struct RunRecord {
   std::string name;
   int repetition = 0, block = 0, position = 0;
   double start_unix_s = 0;
+  std::optional<double> canary_ns;  // see canary.hpp; none when the ranks share a PU or the run is skipped
+  bool canary_outlier = false;      // still off by more than the canary factor after every retry
 };
 
 // `block_keys[i]` names cell i's block: cells with equal keys differ only in
