@@ -22,6 +22,7 @@ from types import ModuleType
 import pandas as pd
 
 from .load import FAILED, ResultFileError
+from .safe_output import OutputError
 
 EXIT_OK = 0
 EXIT_FINDING = 1
@@ -32,7 +33,7 @@ COMMANDS = {
     "plot": "plot_command",
     "thresholds": "thresholds_command",
     "compare": "compare",
-    "history": "history",
+    "history": "history_command",
     "report": "report",
 }
 
@@ -74,7 +75,6 @@ def main(argv: Sequence[str] | None = None, prog: str = "ipcatlas") -> int:
     except ResultFileError as error:
         print(f"{prog} {args.command}: error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except OSError as error:
-        where = error.filename or "output"
-        print(f"{prog} {args.command}: error: cannot write {where}: {error.strerror}", file=sys.stderr)
+    except OutputError as error:
+        print(f"{prog} {args.command}: error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import recommend
+from . import options, recommend
 from .cells import problems
 from .cli import exit_for_failures
 from .crossings import MIN_U_TEST, SINGLE
 from .inputs import add_input_arguments, read_inputs
+from .safe_output import check_file_target, write_text
 from .tables import Table, to_markdown
 from .thresholds import (Crossover, all_pairs, crossovers, describe, fastest_ranges, format_margin, group_title,
                          to_records, undecided)
@@ -62,25 +63,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_input_arguments(parser)
     parser.add_argument("--baseline", default="shm", metavar="MECHANISM",
                         help="the mechanism the crossover table compares every other one with (default: %(default)s)")
-    parser.add_argument("--alpha", type=float, default=0.05,
+    parser.add_argument("--alpha", type=options.alpha, default=0.05,
                         help="significance level of the U test that separates two mechanisms at a size "
                              "(default: %(default)s)")
-    parser.add_argument("--markdown", type=Path, metavar="FILE", help="also write the Markdown to FILE")
-    parser.add_argument("--json", type=Path, metavar="FILE",
+    parser.add_argument("--markdown", type=options.path, metavar="FILE", help="also write the Markdown to FILE")
+    parser.add_argument("--json", type=options.path, metavar="FILE",
                         help="also write JSON to FILE: crossovers against the baseline, every pair, fastest "
                              "ranges, settings and the failed/skipped list")
 
 
 def run(args: argparse.Namespace) -> int:
     """Print the Markdown; write the files asked for."""
+    outputs = [path for path in (args.markdown, args.json) if path is not None]
+    for path in outputs:
+        check_file_target(path, args.results)
     inputs = read_inputs(args.results, args.peer)
     result = compute(inputs.rows, args.baseline, args.alpha)
     text = markdown(result)
-    print(text)
+    # Files first: a reader that closes stdout early (`| head`) must not cost them.
     if args.markdown:
-        args.markdown.write_text(text + "\n", encoding="utf-8")
+        write_text(args.markdown, text + "\n")
     if args.json:
-        args.json.write_text(json.dumps(to_json(result, args.results), indent=2) + "\n", encoding="utf-8")
+        write_text(args.json, json.dumps(to_json(result, args.results), indent=2) + "\n")
+    print(text)
     return exit_for_failures(result.unavailable, "thresholds", "they are left out (see above)")
 
 
