@@ -137,11 +137,14 @@ def settings_table(result: ThresholdResult) -> Table:
 
 def unavailable_table(result: ThresholdResult) -> Table:
     """Failed and skipped benchmarks, one line per mechanism and reason."""
-    bad = result.unavailable
-    listing = bad.groupby(["status", "scenario", "mechanism", "message"], sort=True)["size"].agg(
-        lambda sizes: ", ".join(format_size(int(s)) for s in sorted(sizes.dropna().unique())))
-    rows = [[status, scenario, mechanism, sizes, message] for (status, scenario, mechanism, message), sizes
-            in listing.items()]
+    sizes: dict[tuple[str, str, str, str], set[int]] = {}
+    # Plain Python, not groupby().agg(): pandas casts an aggregate that looks like a number
+    # ("64") back to the size column's integer type.
+    for bad in result.unavailable.itertuples(index=False):
+        found = sizes.setdefault((bad.status, bad.scenario, bad.mechanism, bad.message), set())
+        found.update([] if pd.isna(bad.size) else [int(bad.size)])
+    rows = [[status, scenario, mechanism, ", ".join(format_size(s) for s in sorted(found)), message]
+            for (status, scenario, mechanism, message), found in sorted(sizes.items())]
     return Table("Not measured: failed and skipped", ["status", "scenario", "mechanism", "sizes", "reason"], rows,
                  row_classes=[r[0] for r in rows])
 
