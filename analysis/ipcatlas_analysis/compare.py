@@ -296,7 +296,8 @@ exit status:
   1  --fail-on-regression PCT: at least one benchmark is slower by more than PCT %
      with p < ALPHA (listed after the table)
   2  bad input: missing, unreadable or non-ipcatlas file, a bad option, or --json
-     not writable; one line names the problem
+     refused (not a regular file) or not writable; one line names the problem
+  3  internal error (a bug): one line, please report it
 
 example (CI gate; both runs with repetitions):
   ipcatlas run --benchmark_repetitions={RECOMMENDED_REPETITIONS} --out base.json    # on the base commit

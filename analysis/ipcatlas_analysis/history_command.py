@@ -83,7 +83,9 @@ exit status:
   0  written (whatever the regressions, unless --fail-on-regression)
   1  --fail-on-regression and the last run regressed against its predecessor
   2  bad input: fewer than {MIN_RUNS} runs, a missing or non-ipcatlas file, no date or
-     commit to order by, an unknown metric or size, git failing, DIR not writable
+     commit to order by, an unknown metric or size, git failing, an output refused
+     or not writable (DIR is then left as it was)
+  3  internal error (a bug): one line, please report it
 
 example (a CI job keeping one result file per commit in results/):
   ipcatlas run --benchmark_repetitions=9 --benchmark_context=commit=$(git rev-parse HEAD) \\

@@ -36,7 +36,8 @@ examples:
   ipcatlas plot results/local/run.json -o results/local/plots
   ipcatlas plot run.json --peer OpenMPI=np.out --peer ucx_tag_lat=perftest.csv -o plots
 
-exit status: 0 done; 1 done, but a benchmark in the input failed; 2 bad input
+exit status: 0 done; 1 done, but a benchmark in the input failed; 2 bad input, or an output
+refused or not writable (DIR is then left as it was); 3 internal error (a bug)
 """
 
 

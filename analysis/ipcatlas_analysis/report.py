@@ -36,7 +36,8 @@ examples:
   ipcatlas report run.json --peer NPopenmpi=np.out -o report
 
 exit status: 0 done; 1 done, but a benchmark in the input failed (skipped ones do not count);
-2 bad input (a one-line error names the file) or DIR not writable
+2 bad input (a one-line error names the file), or an output refused or not writable (DIR is
+then left as it was: a missing DIR is not created); 3 internal error (a bug)
 """
 
 

@@ -39,7 +39,8 @@ examples:
   ipcatlas thresholds results/local/run.json
   ipcatlas thresholds run.json --peer NPopenmpi=np.out --json thresholds.json --markdown thresholds.md
 
-exit status: 0 done; 1 done, but a benchmark in the input failed; 2 bad input
+exit status: 0 done; 1 done, but a benchmark in the input failed; 2 bad input, or --json or
+--markdown refused (not a regular file) or not writable; 3 internal error (a bug)
 """
 
 
