@@ -20,6 +20,16 @@ namespace fs = std::filesystem;
 
 constexpr const char* kInstallPackages = "apt-get install python3-pandas python3-matplotlib python3-scipy";
 
+// What `python -I -c` runs: the package directory (argv[1]) goes first on sys.path and is
+// removed from argv, so the package sees `COMMAND ARGS...` exactly as the user typed them.
+// -I (isolated) keeps the current directory, PYTHON* variables and the user's site-packages
+// off sys.path: `python -m` would put the current directory first, and a scipy.py left there
+// by another user would run with our privileges.
+constexpr const char* kBootstrap =
+    "import runpy, sys\n"
+    "sys.path.insert(0, sys.argv.pop(1))\n"
+    "runpy.run_module('ipcatlas_analysis', run_name='__main__', alter_sys=True)\n";
+
 // An environment variable, "" when unset; set-but-empty counts as unset.
 std::string env_value(const LaunchContext& context, const std::string& name) {
   const auto it = context.environment.find(name);
@@ -103,7 +113,7 @@ std::vector<char*> c_strings(std::vector<std::string>& strings) {
 // If the check itself cannot run (no pipe, no fork), it reports nothing
 // missing and leaves the exec to say what is wrong.
 std::string missing_modules(const AnalysisLaunch& plan, bool& started) {
-  std::vector<std::string> argv{plan.python, "-c",
+  std::vector<std::string> argv{plan.python, "-I", "-c",
                                 "import importlib.util as u\n"
                                 "print('python-ok:' + ', '.join(m for m in ('pandas', 'matplotlib', 'scipy') "
                                 "if u.find_spec(m) is None))"};
@@ -169,13 +179,11 @@ AnalysisLaunch plan_analysis_launch(const LaunchContext& context, const std::str
   plan.analysis_dir = choose_analysis_dir(context, plan.error);
   if (!plan.error.empty()) return plan;
 
-  plan.argv = {plan.python, "-m", "ipcatlas_analysis", command};
+  plan.argv = {plan.python, "-I", "-c", kBootstrap, plan.analysis_dir, command};
   plan.argv.insert(plan.argv.end(), args.begin(), args.end());
 
+  // PYTHONPATH and the other PYTHON* variables pass through untouched; -I makes Python ignore them.
   std::map<std::string, std::string> environment = context.environment;
-  const std::string pythonpath = env_value(context, "PYTHONPATH");
-  environment["PYTHONPATH"] =
-      pythonpath.empty() ? plan.analysis_dir : std::string(plan.analysis_dir).append(":").append(pythonpath);
   environment["IPCATLAS_PROG"] = "ipcatlas";  // Python's usage lines then say "ipcatlas plot"
   for (const auto& [name, value] : environment)
     plan.environment.push_back(std::string(name).append("=").append(value));

@@ -1,7 +1,11 @@
 // `ipcatlas plot|thresholds|compare|history|report ...`: the analysis half of
 // the tool, written in Python (analysis/ipcatlas_analysis). The binary execs
-// `PYTHON -m ipcatlas_analysis COMMAND ARGS...`, so the Python program's own
-// exit status, signals, stdout and stderr are the command's.
+// `PYTHON -I -c BOOTSTRAP ANALYSIS_DIR COMMAND ARGS...`, which runs the package
+// found in ANALYSIS_DIR as `python -m ipcatlas_analysis COMMAND ARGS...` would,
+// so the Python program's own exit status, signals, stdout and stderr are the
+// command's. The interpreter is isolated (-I): neither the current directory,
+// nor PYTHONPATH or other PYTHON* variables, nor the user's site-packages can
+// put a module in front of the package or of pandas, matplotlib and scipy.
 //
 // Which interpreter and which copy of the package run is decided by
 // plan_analysis_launch(), a pure function of the environment and of what
@@ -32,8 +36,8 @@ struct AnalysisLaunch {
   std::string error;  // non-empty: nothing to run; one line saying what is missing and the fix
   std::string python;        // the interpreter
   std::string analysis_dir;  // the directory holding the ipcatlas_analysis package
-  std::vector<std::string> argv;         // PYTHON -m ipcatlas_analysis COMMAND ARGS...
-  std::vector<std::string> environment;  // KEY=VALUE: the context's, with PYTHONPATH and IPCATLAS_PROG set
+  std::vector<std::string> argv;         // PYTHON -I -c BOOTSTRAP ANALYSIS_DIR COMMAND ARGS...
+  std::vector<std::string> environment;  // KEY=VALUE: the context's, with IPCATLAS_PROG set
 };
 
 // The interpreter is $IPCATLAS_PYTHON, else context.system_python if it is
@@ -46,7 +50,8 @@ AnalysisLaunch plan_analysis_launch(const LaunchContext& context, const std::str
 
 // Runs the plan for this process: on success it does not return (execve);
 // when the interpreter, the package or the interpreter's pandas, matplotlib
-// or scipy is missing, prints one line naming it and the fix and returns 2.
+// or scipy is missing (asked of the interpreter run with -I too), prints one
+// line naming it and the fix and returns 2.
 int run_analysis_command(const std::string& command, const std::vector<std::string>& args);
 
 }  // namespace ipcatlas

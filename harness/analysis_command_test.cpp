@@ -58,9 +58,15 @@ TEST_F(AnalysisLaunchTest, DefaultsToTheSystemPythonAndTheSourceTree) {
   ASSERT_EQ(launch.error, "");
   EXPECT_EQ(launch.python, path("usr/bin/python3"));
   EXPECT_EQ(launch.analysis_dir, path("checkout/analysis"));
-  EXPECT_EQ(launch.argv, (std::vector<std::string>{path("usr/bin/python3"), "-m", "ipcatlas_analysis", "compare",
-                                                   "a.json", "b.json", "--help"}));
-  EXPECT_EQ(env(launch, "PYTHONPATH"), path("checkout/analysis"));
+  ASSERT_EQ(launch.argv.size(), 9u);
+  EXPECT_EQ(launch.argv[0], path("usr/bin/python3"));
+  EXPECT_EQ(launch.argv[1], "-I") << "isolated: no current directory, PYTHON* variables or user site on sys.path";
+  EXPECT_EQ(launch.argv[2], "-c");
+  EXPECT_NE(launch.argv[3].find("sys.path.insert(0, sys.argv.pop(1))"), std::string::npos) << launch.argv[3];
+  EXPECT_NE(launch.argv[3].find("run_module('ipcatlas_analysis'"), std::string::npos) << launch.argv[3];
+  EXPECT_EQ(std::vector<std::string>(launch.argv.begin() + 4, launch.argv.end()),
+            (std::vector<std::string>{path("checkout/analysis"), "compare", "a.json", "b.json", "--help"}));
+  EXPECT_EQ(env(launch, "PYTHONPATH"), "<unset>") << "nothing depends on PYTHONPATH any more";
   EXPECT_EQ(env(launch, "IPCATLAS_PROG"), "ipcatlas");
   EXPECT_EQ(env(launch, "HOME"), "/root") << "the rest of the environment passes through";
 }
@@ -81,6 +87,7 @@ TEST_F(AnalysisLaunchTest, EnvironmentOverridesWinOverEverything) {
   EXPECT_EQ(launch.python, path("opt/venv/bin/python3"));
   EXPECT_EQ(launch.argv.front(), path("opt/venv/bin/python3"));
   EXPECT_EQ(launch.analysis_dir, path("elsewhere"));
+  EXPECT_EQ(launch.argv[4], path("elsewhere"));
 }
 
 TEST_F(AnalysisLaunchTest, EmptyOverridesCountAsUnset) {
@@ -92,9 +99,12 @@ TEST_F(AnalysisLaunchTest, EmptyOverridesCountAsUnset) {
   EXPECT_EQ(launch.analysis_dir, path("checkout/analysis"));
 }
 
-TEST_F(AnalysisLaunchTest, AnExistingPythonpathComesAfterThePackage) {
+TEST_F(AnalysisLaunchTest, APythonpathIsPassedOnButTheIsolatedInterpreterIgnoresIt) {
   context.environment["PYTHONPATH"] = "/mine:/theirs";
-  EXPECT_EQ(env(plan(), "PYTHONPATH"), path("checkout/analysis") + ":/mine:/theirs");
+  const AnalysisLaunch launch = plan();
+  EXPECT_EQ(env(launch, "PYTHONPATH"), "/mine:/theirs");
+  EXPECT_EQ(launch.argv[1], "-I");
+  for (const std::string& arg : launch.argv) EXPECT_EQ(arg.find("/mine"), std::string::npos) << arg;
 }
 
 TEST_F(AnalysisLaunchTest, AMissingOrBadInterpreterIsOneLineNamingItAndTheFix) {

@@ -19,16 +19,20 @@ ANALYSIS_COMMANDS = ["plot", "thresholds", "compare", "history", "report"]
 # A stand-in package: prints what it was given, and exits with a status taken from its arguments.
 FAKE_MAIN = """
 import json, os, sys
-print(json.dumps({"argv": sys.argv[1:], "prog": os.environ.get("IPCATLAS_PROG"),
-                  "pythonpath": os.environ.get("PYTHONPATH")}))
+print(json.dumps({"argv": sys.argv[1:], "prog": os.environ.get("IPCATLAS_PROG"), "path": sys.path,
+                  "isolated": sys.flags.isolated}))
 sys.exit(int(sys.argv[-1]) if sys.argv[-1].isdigit() else 0)
 """
+# Modules a user's current directory (or PYTHONPATH) might hold: each leaves a marker when imported.
+PLANTED = ["scipy", "pandas", "numpy", "matplotlib", "ipcatlas_analysis", "argparse", "json", "runpy", "site"]
 
 
-def ipcatlas(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def ipcatlas(*args: str, env: dict[str, str] | None = None,
+             cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     environment = {k: v for k, v in os.environ.items() if k not in ("IPCATLAS_PYTHON", "IPCATLAS_ANALYSIS_DIR")}
     environment.update(env or {})
-    return subprocess.run([str(BINARY), *args], capture_output=True, text=True, timeout=120, env=environment)
+    return subprocess.run([str(BINARY), *args], capture_output=True, text=True, timeout=120, env=environment,
+                          cwd=cwd)
 
 
 @pytest.fixture
@@ -48,14 +52,46 @@ def test_top_level_help_lists_the_analysis_commands() -> None:
 
 
 @pytest.mark.parametrize("name", ANALYSIS_COMMANDS)
-def test_arguments_reach_python_verbatim(fake_package: Path, name: str) -> None:
-    args = ["--help", "--out", "d", "--cpus", "0,1", "--benchmark_filter=x", "-h", "", "7"]
-    proc = ipcatlas(name, *args, env={"IPCATLAS_ANALYSIS_DIR": str(fake_package), "PYTHONPATH": "/elsewhere"})
+def test_arguments_reach_python_verbatim(fake_package: Path, name: str, tmp_path: Path) -> None:
+    args = ["--help", "--out", "d", "--cpus", "0,1", "--benchmark_filter=x", "-h", "", "-I", "-c", "7"]
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    proc = ipcatlas(name, *args, env={"IPCATLAS_ANALYSIS_DIR": str(fake_package), "PYTHONPATH": "/elsewhere"},
+                    cwd=cwd)
     assert proc.returncode == 7, proc.stderr
     seen = json.loads(proc.stdout)
     assert seen["argv"] == [name, *args]
     assert seen["prog"] == "ipcatlas"
-    assert seen["pythonpath"] == f"{fake_package}:/elsewhere"
+    assert seen["isolated"] == 1
+    assert seen["path"][0] == str(fake_package)
+    assert "/elsewhere" not in seen["path"] and "" not in seen["path"] and str(cwd) not in seen["path"]
+
+
+def plant_modules(directory: Path, marker: Path) -> None:
+    """Modules and a package that, when imported, append their name to `marker`."""
+    for module in PLANTED:
+        code = f"open({str(marker)!r}, 'a').write({module!r} + '\\n')\n"
+        (directory / f"{module}.py").write_text(code)
+    package = directory / "ipcatlas_analysis"
+    package.mkdir()
+    (package / "__init__.py").write_text((directory / "ipcatlas_analysis.py").read_text())
+    (package / "__main__.py").write_text((directory / "ipcatlas_analysis.py").read_text())
+
+
+@pytest.mark.parametrize("where", ["cwd", "PYTHONPATH"])
+def test_modules_planted_in_the_current_directory_or_pythonpath_are_never_imported(tmp_path: Path,
+                                                                                 where: str) -> None:
+    planted, marker = tmp_path / "planted", tmp_path / "marker"
+    planted.mkdir()
+    plant_modules(planted, marker)
+    run = REPO / "analysis" / "tests" / "inputs" / "pingpong_4mech.json"
+    env = {"PYTHONPATH": str(planted)} if where == "PYTHONPATH" else {}
+    proc = ipcatlas("thresholds", str(run), env=env, cwd=planted)
+    assert proc.returncode == 0, proc.stderr
+    assert "## Crossovers against shm" in proc.stdout
+    assert not marker.exists(), marker.read_text()
+    # The probe for pandas, matplotlib and scipy runs isolated too: a failure there would have said so.
+    assert proc.stderr == ""
 
 
 def test_compare_help_is_pythons() -> None:

@@ -9,12 +9,16 @@ module with three names:
     run(args: Namespace) -> int                    the exit status
 
 Exit statuses are the same for every command: 0 done, 1 done but the data
-says something is wrong (a failed benchmark, a regression), 2 bad input.
+says something is wrong (a failed benchmark, a regression), 2 bad input or an
+output that cannot be written, 3 an internal error (a bug), 130 interrupted,
+141 stdout closed early.
 """
 from __future__ import annotations
 
 import argparse
 import importlib
+import io
+import os
 import sys
 from collections.abc import Sequence
 from types import ModuleType
@@ -22,17 +26,21 @@ from types import ModuleType
 import pandas as pd
 
 from .load import FAILED, ResultFileError
+from .safe_output import OutputError
 
 EXIT_OK = 0
 EXIT_FINDING = 1
 EXIT_BAD_INPUT = 2
+EXIT_INTERNAL = 3  # a bug: an exception no check foresaw
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports Ctrl-C
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as for a C tool whose reader went away
 
 # Subcommand -> module, in the order `--help` lists them.
 COMMANDS = {
     "plot": "plot_command",
     "thresholds": "thresholds_command",
     "compare": "compare",
-    "history": "history",
+    "history": "history_command",
     "report": "report",
 }
 
@@ -66,15 +74,56 @@ def build_parser(prog: str = "ipcatlas") -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None, prog: str = "ipcatlas") -> int:
-    """Parse and run one subcommand; bad input files end with one line on stderr and exit 2."""
-    args = build_parser(prog).parse_args(argv)
+    """Parse and run one subcommand. Every failure ends with one line on stderr, never a traceback:
+    bad input files and outputs exit 2; Ctrl-C exits 130 and a closed stdout (`| head`) 141,
+    quietly; anything else is a bug, reported in one line with exit 3 (IPCATLAS_DEBUG=1 re-raises)."""
+    command = next((word for word in (sys.argv[1:] if argv is None else argv) if word in COMMANDS), "")
+    try:
+        return _parse_and_run(argv, prog)
+    except BrokenPipeError:
+        _discard_stdout()
+        return EXIT_BROKEN_PIPE
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+    except Exception as error:  # the last resort: the failures we know of are handled in _parse_and_run
+        if os.environ.get("IPCATLAS_DEBUG") == "1":
+            raise
+        _error(f"{prog} {command}: internal error: {type(error).__name__}: {error} (a bug in ipcatlas: please "
+               "report it with the command line; IPCATLAS_DEBUG=1 shows where it happened)")
+        return EXIT_INTERNAL
+
+
+def _parse_and_run(argv: Sequence[str] | None, prog: str) -> int:
+    try:
+        return _run(build_parser(prog).parse_args(argv), prog)
+    finally:
+        # Inside the try of main(): a reader gone from a pipe shows here, not at interpreter exit.
+        sys.stdout.flush()
+
+
+def _run(args: argparse.Namespace, prog: str) -> int:
     try:
         status: int = args.run(args)
         return status
-    except ResultFileError as error:
-        print(f"{prog} {args.command}: error: {error}", file=sys.stderr)
+    except (ResultFileError, OutputError) as error:
+        _error(f"{prog} {args.command}: error: {error}")
         return EXIT_BAD_INPUT
-    except OSError as error:
-        where = error.filename or "output"
-        print(f"{prog} {args.command}: error: cannot write {where}: {error.strerror}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+
+
+def one_line(text: str) -> str:
+    """Text from input files (names, paths) made safe for a terminal: no line breaks, no
+    control characters (escape sequences), each shown escaped instead."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def _error(text: str) -> None:
+    print(one_line(text), file=sys.stderr)
+
+
+def _discard_stdout() -> None:
+    """Point stdout at /dev/null, so that Python's own flush at exit does not fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, io.UnsupportedOperation):
+        pass  # stdout is not a file (a test's capture): nothing will flush it at exit

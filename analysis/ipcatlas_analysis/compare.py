@@ -21,9 +21,11 @@ from typing import Any
 import pandas as pd
 from scipy.stats import mannwhitneyu
 
+from . import options
 from .cells import BANDWIDTH, time_metric
 from .cli import EXIT_FINDING, EXIT_OK
 from .load import FAILED, MEDIAN_AGGREGATE, OK, SKIPPED, load_results
+from .safe_output import check_file_target, write_text
 from .units import format_ns, json_safe
 
 SUMMARY = "compare two result files benchmark by benchmark: U test, geomean, CI regression gate"
@@ -294,7 +296,8 @@ exit status:
   1  --fail-on-regression PCT: at least one benchmark is slower by more than PCT %
      with p < ALPHA (listed after the table)
   2  bad input: missing, unreadable or non-ipcatlas file, a bad option, or --json
-     not writable; one line names the problem
+     refused (not a regular file) or not writable; one line names the problem
+  3  internal error (a bug): one line, please report it
 
 example (CI gate; both runs with repetitions):
   ipcatlas run --benchmark_repetitions={RECOMMENDED_REPETITIONS} --out base.json    # on the base commit
@@ -306,23 +309,25 @@ example (CI gate; both runs with repetitions):
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of `ipcatlas compare`; the epilog explains columns, verdicts and exit statuses."""
     parser.epilog = _EPILOG
-    parser.add_argument("base", type=Path, metavar="BASE.json", help="the reference result file")
-    parser.add_argument("new", type=Path, metavar="NEW.json", help="the result file under test")
-    parser.add_argument("--alpha", type=parse_alpha, default=DEFAULT_ALPHA, metavar="A",
+    parser.add_argument("base", type=options.path, metavar="BASE.json", help="the reference result file")
+    parser.add_argument("new", type=options.path, metavar="NEW.json", help="the result file under test")
+    parser.add_argument("--alpha", type=options.alpha, default=DEFAULT_ALPHA, metavar="A",
                         help="significance level: a change counts only if the U test gives p < A "
                              "(default: %(default)s)")
-    parser.add_argument("--threshold", type=parse_percent, default=0.0, metavar="PCT",
+    parser.add_argument("--threshold", type=options.percent, default=0.0, metavar="PCT",
                         help="noise floor for the verdict column: significant changes of at most PCT %% "
                              "stay unchanged (default: %(default)s)")
-    parser.add_argument("--fail-on-regression", type=parse_percent, default=None, metavar="PCT",
+    parser.add_argument("--fail-on-regression", type=options.percent, default=None, metavar="PCT",
                         help="CI gate: exit 1 if a benchmark is slower by more than PCT %% (5 = 5 %%: time up, "
                              "or bandwidth down, by > 5 %%) with p < A; without it the exit status is 0")
-    parser.add_argument("--json", type=Path, default=None, metavar="FILE",
+    parser.add_argument("--json", type=options.path, default=None, metavar="FILE",
                         help="also write the rows, the geomean and the gate result to FILE as JSON")
 
 
 def run(args: argparse.Namespace) -> int:
     """Compare, print the table, optionally write JSON; ResultFileError goes up to cli.main (exit 2)."""
+    if args.json is not None:
+        check_file_target(args.json, [args.base, args.new])
     base_rows, new_rows = load_results([args.base]), load_results([args.new])
     comparisons = compare_tables(base_rows, new_rows, args.alpha, args.threshold)
     overall = geomean(comparisons)
@@ -330,7 +335,7 @@ def run(args: argparse.Namespace) -> int:
     tripped = [] if fail_pct is None else gate(comparisons, fail_pct, args.alpha, args.threshold)
     if args.json is not None:
         document = to_json(args.base, args.new, comparisons, overall, args.alpha, args.threshold, fail_pct, tripped)
-        args.json.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+        write_text(args.json, json.dumps(document, indent=2) + "\n")
     sections = [f"BASE {args.base}\nNEW  {args.new}", format_table(comparisons, overall),
                 format_not_compared(comparisons), format_counts(comparisons, args.alpha, args.threshold)]
     if fail_pct is not None:
@@ -381,29 +386,3 @@ def format_value(value: float | None, metric: str) -> str:
     if is_higher_better(metric):
         return f"{value / 1e9:.4g} GB/s"
     return format_ns(value) if metric.endswith("_ns") else f"{value:.4g}"
-
-
-def parse_alpha(text: str) -> float:
-    """argparse type for --alpha: a probability strictly between 0 and 1."""
-    value = _number(text)
-    if not 0 < value < 1:
-        raise argparse.ArgumentTypeError(f"{text} is not between 0 and 1")
-    return value
-
-
-def parse_percent(text: str) -> float:
-    """argparse type for percentages: 5 means 5 %, not 500 %."""
-    value = _number(text)
-    if not 0 <= value < 1000:
-        raise argparse.ArgumentTypeError(f"{text} is not a percentage in [0, 1000)")
-    return value
-
-
-def _number(text: str) -> float:
-    try:
-        value = float(text.removesuffix("%"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if math.isnan(value):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number")
-    return value

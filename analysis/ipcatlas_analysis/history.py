@@ -8,42 +8,31 @@ gets a red marker exactly where the CI gate would have tripped.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import subprocess
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
-from matplotlib.patches import Patch
-from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from .cells import cell_status
-from .cli import EXIT_FINDING, EXIT_OK
-from .compare import (DEFAULT_ALPHA, UNTESTED, Comparison, compare_tables, format_value, is_higher_better,
-                      parse_alpha, parse_percent, repetitions_needed, slower_than)
+from .compare import DEFAULT_ALPHA, UNTESTED, Comparison, compare_tables, slower_than
+from .figures import FigureGroup, mechanism_colors, plain_text
+from .history_figures import Drawing, HistoryFigure, draw_figure, select_sizes
 from .load import OK, ResultFileError, load_context, load_results, metric_columns
-from .plots import Color, FigureGroup, mechanism_colors, pick_sizes
-from .units import format_ns, format_size, json_safe, parse_size
-
-SUMMARY = "graph benchmarks over a series of runs (by date or commit) and flag run-to-run regressions"
+from .safe_output import check_directory_target, output_directory, write_text
+from .units import format_size, json_safe
 
 ORDERS = ("date", "commit", "given")
-_ORDER_TEXT = {"date": "ordered by date, UTC", "commit": "ordered by git history", "given": "in the order given"}
 DEFAULT_METRIC = "one_way_ns"
 DEFAULT_THRESHOLD_PCT = 5.0
 HISTORY_JSON = "history.json"
 SHORT_COMMIT = 7
 MIN_RUNS = 2
-LOG_SPAN = 10  # a subplot whose values span more than this factor gets a log y axis
 _POINT_KEYS = ["name", "scenario", "mechanism", "variant", "placement", "wait", "size"]
 
 
@@ -93,34 +82,6 @@ class Regression:
     median_after: float
     change: float
     p_value: float
-
-
-@dataclass(frozen=True)
-class HistoryFigure:
-    """What one figure shows, so tests and CI need not read pixels."""
-
-    png: Path
-    svg: Path
-    metric: str
-    scenario: str
-    placement: str
-    wait: str
-    sizes: list[int]
-    lines: list[str]  # legend labels
-    gaps: dict[str, list[int]]  # "line @ size" -> run positions without a value (missing, failed, skipped)
-    marked: list[str]  # "line @ size: run N +20.0%", one per red marker
-
-
-@dataclass(frozen=True)
-class Drawing:
-    """What every figure of one history shares."""
-
-    runs: Sequence[Run]
-    order: str
-    colors: dict[str, Color]  # one per mechanism across all figures
-    out: Path
-    threshold_pct: float
-    alpha: float
 
 
 @dataclass
@@ -271,129 +232,6 @@ def _regression(c: Comparison, points: pd.DataFrame, runs: Sequence[Run], i: int
                       j + 1, runs[j].label, str(runs[j].path), c.median_base, c.median_new, c.change, c.p_value)
 
 
-# --- figures ------------------------------------------------------------------------------------------------
-
-def select_sizes(present: Sequence[int], requested: Sequence[int] | None) -> list[int]:
-    """The requested sizes this figure has, or by default the smallest, a middle and the largest."""
-    sizes = sorted(set(present))
-    if requested is not None:
-        return [s for s in sorted(set(requested)) if s in sizes]
-    return pick_sizes(sizes)
-
-
-def draw_figure(points: pd.DataFrame, group: FigureGroup, metric: str, sizes: Sequence[int],
-                marks: Sequence[Regression], drawing: Drawing) -> HistoryFigure:
-    """One figure: a subplot per size, x = run, a line per mechanism (and variant) with its min..max band."""
-    runs = drawing.runs
-    height = 1.9 + 2.5 * len(sizes)  # inches: title, legend and rotated run labels plus one panel per size
-    figure = Figure(figsize=(max(7.5, 2.5 + 0.6 * len(runs)), height))
-    FigureCanvasAgg(figure)
-    panels = figure.subplots(len(sizes), 1, sharex=True, squeeze=False)[:, 0]
-    multi_variant = points["variant"].nunique() > 1
-    lines: list[str] = []
-    gaps: dict[str, list[int]] = {}
-    marked: list[str] = []
-    for axes, size in zip(panels, sizes):
-        at_size = points[points["size"] == size]
-        for label, series in _series(at_size, multi_variant, len(runs)):
-            _draw_line(axes, series, metric, drawing.colors[series["mechanism"].dropna().iloc[0]], label)
-            lines.append(label)
-            missing = [int(p) for p in series.index[series["median"].isna()]]
-            if missing:
-                gaps[f"{label} @ {format_size(size)}"] = missing
-        for regression in [r for r in marks if r.size == size]:
-            marked.append(_mark(axes, regression, metric, multi_variant))
-        _style_panel(axes, at_size, metric, f"size {format_size(size)}")
-    _finish(figure, panels[-1], drawing, group, metric, height)
-    stem = drawing.out / f"history-{metric}-{group.slug()}"
-    png, svg = stem.with_suffix(".png"), stem.with_suffix(".svg")
-    figure.savefig(png, dpi=110)
-    figure.savefig(svg)
-    return HistoryFigure(png, svg, metric, group.scenario, group.placement, group.wait, list(sizes),
-                         sorted(set(lines)), gaps, marked)
-
-
-def _series(at_size: pd.DataFrame, multi_variant: bool, n_runs: int) -> list[tuple[str, pd.DataFrame]]:
-    """Per (mechanism, variant): its points indexed by run position 1..n, NaN where the run has no value."""
-    found = []
-    for (mechanism, variant), rows in at_size.groupby(["mechanism", "variant"], sort=True):
-        if rows["median"].notna().any():
-            label = f"{mechanism} {variant}" if multi_variant and variant else str(mechanism)
-            found.append((label, rows.set_index("run").reindex(range(1, n_runs + 1))))
-    return found
-
-
-def _scale(metric: str) -> float:
-    """Bandwidth is drawn in GB/s (10^9 bytes/s), as in the report's figures."""
-    return 1e-9 if is_higher_better(metric) else 1.0
-
-
-def _draw_line(axes: Axes, series: pd.DataFrame, metric: str, color: Color, label: str) -> None:
-    # Markers, because a run between two gaps is a single point that a line alone would not show.
-    scale = _scale(metric)
-    x = series.index.to_numpy(dtype=float)
-    axes.plot(x, series["median"].to_numpy(dtype=float) * scale, "-", marker="o", markersize=3, color=color,
-              label=label)
-    known = series["median"].notna().to_numpy()
-    axes.fill_between(x, series["low"].to_numpy(dtype=float) * scale, series["high"].to_numpy(dtype=float) * scale,
-                      where=known, color=color, alpha=0.18, linewidth=0)
-
-
-def _mark(axes: Axes, r: Regression, metric: str, multi_variant: bool) -> str:
-    """Red ring and the change on a regressed point; returns its description."""
-    y = r.median_after * _scale(metric)
-    axes.plot([r.run], [y], linestyle="none", marker="o", markersize=10, markerfacecolor="none",
-              markeredgecolor="red", markeredgewidth=1.6)
-    axes.annotate(f"{r.change:+.0%}", xy=(r.run, y), xytext=(0, 9), textcoords="offset points", ha="center",
-                  fontsize=7, color="red", parse_math=False)
-    line = f"{r.mechanism} {r.variant}" if multi_variant and r.variant else r.mechanism
-    return f"{line} @ {format_size(r.size or 0)}: run {r.run} {r.change:+.1%}"
-
-
-def _style_panel(axes: Axes, at_size: pd.DataFrame, metric: str, title: str) -> None:
-    """Log y when the panel spans more than LOG_SPAN x; plain tick labels either way."""
-    scale = _scale(metric)
-    values = pd.concat([at_size["low"], at_size["high"]]).dropna() * scale
-    if len(values) and values.min() > 0 and values.max() / values.min() > LOG_SPAN:
-        axes.set_yscale("log")
-        axes.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
-        axes.yaxis.set_minor_formatter(NullFormatter())
-    # Plain labels ("1 µs", "0.5"): log axes' default 10^n labels need mathtext,
-    # which warns with Debian's pyparsing (see plots.py).
-    label = format_ns if metric.endswith("_ns") else (lambda value: f"{value:g}")
-    axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: label(value)))
-    axes.set_title(title, fontsize=9, loc="left")
-    axes.grid(True, which="major", alpha=0.3)
-
-
-def _finish(figure: Figure, bottom: Axes, drawing: Drawing, group: FigureGroup, metric: str, height: float) -> None:
-    """Run labels, one legend for all panels, title and the reading note."""
-    runs = drawing.runs
-    positions = list(range(1, len(runs) + 1))
-    bottom.set_xticks(positions, [f"{i}: {run.label}" for i, run in zip(positions, runs)], rotation=30, ha="right",
-                      fontsize=8, parse_math=False)
-    bottom.set_xlim(0.5, len(runs) + 0.5)
-    bottom.set_xlabel(f"run (oldest first, {_ORDER_TEXT[drawing.order]})")
-    unit = " (GB/s)" if is_higher_better(metric) else ""
-    figure.supylabel(f"{metric}{unit}, median per run", fontsize=9)
-    handles: dict[str, Any] = {}
-    for axes in figure.axes:
-        for handle, label in zip(*axes.get_legend_handles_labels()):
-            handles.setdefault(label, handle)
-    handles["min..max over repetitions"] = Patch(facecolor="grey", alpha=0.3)
-    handles["regression"] = Line2D([], [], linestyle="none", marker="o", markerfacecolor="none",
-                                   markeredgecolor="red", markersize=8)
-    figure.legend(list(handles.values()), list(handles), loc="upper center", ncol=min(len(handles), 6), fontsize=8,
-                  bbox_to_anchor=(0.5, 1 - 0.45 / height), frameon=False)
-    figure.suptitle(f"{group.scenario}: {metric} over {len(runs)} runs, placement {group.placement or 'any'}, "
-                    f"wait {group.wait or 'any'}", fontsize=10)
-    note = (f"Lines: median over repetitions; gaps: the run lacks the benchmark or it failed/was skipped.\n"
-            f"Red ring: slower than its previous run by more than {drawing.threshold_pct:g}% with Mann-Whitney U "
-            f"p < {drawing.alpha:g}.")
-    figure.text(0.01, 0.08 / height, note, fontsize=7, ha="left", va="bottom")
-    figure.subplots_adjust(left=0.11, right=0.98, top=1 - 0.95 / height, bottom=1.5 / height, hspace=0.35)
-
-
 # --- the whole history --------------------------------------------------------------------------------------
 
 def write_history(paths: Sequence[Path], out: Path, order: str = "date", repo: Path = Path("."),
@@ -401,23 +239,29 @@ def write_history(paths: Sequence[Path], out: Path, order: str = "date", repo: P
                   alpha: float = DEFAULT_ALPHA, threshold_pct: float = DEFAULT_THRESHOLD_PCT) -> History:
     """Read, order, test and draw; writes the figures and history.json into out.
 
-    Raises ResultFileError (HistoryInputError) for input that cannot make a history.
+    Raises ResultFileError (HistoryInputError) for input that cannot make a history, and
+    safe_output.OutputError for an output that cannot be written; either way `out` is
+    left as it was (see safe_output.output_directory).
     """
+    check_directory_target(out)
     runs = order_runs(read_runs(result_files(paths)), order, repo)
     _check_metrics(runs, metrics)
     history = History(runs, order, list(metrics))
-    out.mkdir(parents=True, exist_ok=True)
-    drawing = Drawing(runs, order, mechanism_colors(pd.concat([run.rows for run in runs])), out, threshold_pct, alpha)
-    for metric in metrics:
-        regressions, made = find_regressions(runs, metric, alpha, threshold_pct)
-        history.regressions.extend(regressions)
-        history.compared += sum(c.measured for c in made)
-        history.untested += sum(c.verdict == UNTESTED for c in made)
-        history.figures.extend(_draw_metric(drawing, metric, sizes, regressions))
-    if sizes is not None and not any(f.sizes for f in history.figures):
-        raise HistoryInputError(f"--sizes {','.join(format_size(s) for s in sizes)}: no run has any of these sizes")
-    document = history_record(history, alpha, threshold_pct)
-    (out / HISTORY_JSON).write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    colors = mechanism_colors(pd.concat([run.rows for run in runs]))
+    with output_directory(out) as staging, plain_text():
+        drawing = Drawing(runs, order, colors, staging, threshold_pct, alpha)
+        for metric in metrics:
+            regressions, made = find_regressions(runs, metric, alpha, threshold_pct)
+            history.regressions.extend(regressions)
+            history.compared += sum(c.measured for c in made)
+            history.untested += sum(c.verdict == UNTESTED for c in made)
+            history.figures.extend(_draw_metric(drawing, metric, sizes, regressions))
+        if sizes is not None and not any(f.sizes for f in history.figures):
+            raise HistoryInputError(f"--sizes {','.join(format_size(s) for s in sizes)}: no run has any of these "
+                                    "sizes")
+        write_text(staging / HISTORY_JSON, json.dumps(history_record(history, alpha, threshold_pct), indent=2) + "\n")
+    # The figures were drawn in the staging directory; say where they are now.
+    history.figures = [replace(f, png=out / f.png.name, svg=out / f.svg.name) for f in history.figures]
     return history
 
 
@@ -464,139 +308,5 @@ def history_record(history: History, alpha: float, threshold_pct: float) -> dict
     return dict(json_safe(document))
 
 
-def format_summary(history: History, out: Path, alpha: float, threshold_pct: float) -> str:
-    """The text printed to stdout: runs, figures, regressions, warnings."""
-    width = max(len(run.label) for run in history.runs)
-    runs = [f"  {i:>2}  {run.label.ljust(width)}  {run.path}" + (f"  commit {run.commit[:SHORT_COMMIT]}"
-                                                                  if run.commit and history.order != "commit" else "")
-            for i, run in enumerate(history.runs, start=1)]
-    sections = [f"{len(history.runs)} runs, {_ORDER_TEXT[history.order]}, oldest first:\n" + "\n".join(runs)]
-    figures = [f"  {f.png.name} (+.svg): sizes {', '.join(format_size(s) for s in f.sizes)}" for f in history.figures]
-    sections.append(f"{len(history.figures)} figure(s) in {out}:\n" + "\n".join(figures) if figures
-                    else f"no figure: no group has {', '.join(history.metrics)} at a chosen size")
-    rule = f"slower than its previous run by more than {threshold_pct:g}% with p < {alpha:g}"
-    lines = [f"  run {r.run} {r.run_label} vs run {r.previous} {r.previous_label}: {r.name} {r.metric} "
-             f"{format_value(r.median_before, r.metric)} -> {format_value(r.median_after, r.metric)} "
-             f"({r.change:+.1%}, p {r.p_value:.2g})" for r in history.regressions]
-    sections.append(f"{len(lines)} regression(s) ({rule}):\n" + "\n".join(lines) if lines
-                    else f"no regression ({rule}) in {history.compared} run-to-run comparisons")
-    if history.untested:
-        need = repetitions_needed(alpha)
-        sections.append(f"warning: {history.untested} of {history.compared} run-to-run comparisons had too few "
-                        f"repetitions for the U test (need >= {need}+{need} for p < {alpha:g}) and cannot show a "
-                        f"regression: run with --benchmark_repetitions=9")
-    return "\n\n".join(sections)
-
-
-_EPILOG = f"""\
-inputs:
-  PATH is a result file (`ipcatlas run --out FILE.json`) or a directory, which
-  stands for its *.json files (not recursive). Each file is one run. Every file
-  must be an ipcatlas result: any other JSON file is an error (exit 2) naming
-  it, so a broken upload cannot silently drop a run from the graph.
-
-order (--order):
-  date    the "date" Google Benchmark writes into the context (ISO 8601 with the
-          machine's UTC offset; compared and labelled in UTC). The default.
-  commit  the context key "commit" (a full hash or an unambiguous prefix), placed by
-          its position in `git rev-list --topo-order --reverse HEAD` of --repo.
-          Record it when running, with Google Benchmark's own flag, which
-          `ipcatlas run` passes through into the result file's context:
-            ipcatlas run --benchmark_context=commit=$(git rev-parse HEAD) --out r.json
-          A run without a commit, or whose commit is not in that history, is an error.
-  given   the command-line order; a directory's files sorted by name
-  Runs that tie (same date or commit) keep the given order.
-
-outputs (in DIR, created if missing):
-  history-METRIC-SCENARIO-PLACEMENT-WAIT.png and .svg
-          one figure per metric and (scenario, placement, wait); a panel per size
-          (--sizes; default the smallest, a middle and the largest size present);
-          x = run, y = median over repetitions (log scale when a panel spans more
-          than {LOG_SPAN}x), one line per mechanism, a min..max band over repetitions,
-          gaps where a run lacks the benchmark or it failed or was skipped, and a red
-          ring with the change on each regression
-  history.json
-          runs in order, figures, every regression, run-to-run comparison counts,
-          and whether the last run regressed
-  stdout  the same as text
-
-regressions:
-  Each benchmark is compared with its previous run (the latest earlier run in which
-  it measured ok) by the test of `ipcatlas compare`: the two-sided Mann-Whitney U
-  test over the repetitions. A regression is p < ALPHA and a change of the median
-  worse than --threshold PCT (time up, or bandwidth down, by more than PCT %).
-  Every benchmark is tested, also at sizes not drawn. Runs need repetitions
-  (--benchmark_repetitions=9); with fewer than {repetitions_needed(DEFAULT_ALPHA)} per run the test cannot decide and
-  a warning says so.
-
-exit status:
-  0  written (whatever the regressions, unless --fail-on-regression)
-  1  --fail-on-regression and the last run regressed against its predecessor
-  2  bad input: fewer than {MIN_RUNS} runs, a missing or non-ipcatlas file, no date or
-     commit to order by, an unknown metric or size, git failing, DIR not writable
-
-example (a CI job keeping one result file per commit in results/):
-  ipcatlas run --benchmark_repetitions=9 --benchmark_context=commit=$(git rev-parse HEAD) \\
-      --out results/$(git rev-parse --short HEAD).json
-  ipcatlas history results/ --order commit -o history/ --sizes 8,64K,1M --fail-on-regression
-"""
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Options of `ipcatlas history`; the epilog explains order, outputs and exit statuses."""
-    parser.epilog = _EPILOG
-    parser.add_argument("paths", nargs="+", type=Path, metavar="PATH",
-                        help="result files and/or directories of result files, one run per file")
-    parser.add_argument("-o", "--out", required=True, type=Path, metavar="DIR",
-                        help="directory for the figures and history.json")
-    parser.add_argument("--order", choices=ORDERS, default="date",
-                        help="how to order the runs: date, commit or given (default: %(default)s; see below)")
-    parser.add_argument("--repo", type=Path, default=Path("."), metavar="DIR",
-                        help="git checkout whose history orders runs for --order commit (default: current directory)")
-    parser.add_argument("--metric", action="append", type=_metrics, default=None, metavar="METRIC",
-                        help=f"metric column to draw and test, e.g. one_way_ns, bytes_per_second, p99_ns; "
-                             f"repeat or comma-separate for several (default: {DEFAULT_METRIC})")
-    parser.add_argument("--sizes", type=_sizes, default=None, metavar="LIST",
-                        help="message sizes to draw, one panel each, e.g. 8,64K,1M (K, M, G = 2^10, 2^20, 2^30); "
-                             "default: the smallest, a middle and the largest size present")
-    parser.add_argument("--alpha", type=parse_alpha, default=DEFAULT_ALPHA, metavar="A",
-                        help="significance level of the U test (default: %(default)s)")
-    parser.add_argument("--threshold", type=parse_percent, default=DEFAULT_THRESHOLD_PCT, metavar="PCT",
-                        help="a regression is worse than its previous run by more than PCT %% with p < A "
-                             "(default: %(default)s)")
-    parser.add_argument("--fail-on-regression", action="store_true",
-                        help="exit 1 if the last run regressed against its predecessor (for a CI job)")
-
-
-def run(args: argparse.Namespace) -> int:
-    """Write the history; ResultFileError goes up to cli.main (exit 2)."""
-    metrics = list(dict.fromkeys(m for group in (args.metric or [[DEFAULT_METRIC]]) for m in group))
-    history = write_history(args.paths, args.out, args.order, args.repo, metrics, args.sizes, args.alpha,
-                            args.threshold)
-    print(format_summary(history, args.out, args.alpha, args.threshold))
-    if not args.fail_on_regression:
-        return EXIT_OK
-    last = history.last_run_regressions()
-    verdict = f"FAILED, {len(last)} regression(s) in the last run" if last else "passed"
-    print(f"\ngate --fail-on-regression: {verdict} (run {len(history.runs)} {history.runs[-1].label})")
-    return EXIT_FINDING if last else EXIT_OK
-
-
 def _labelled(run: Run, label: str) -> Run:
     return Run(run.path, run.rows, run.context, label)
-
-
-def _metrics(text: str) -> list[str]:
-    """argparse type for --metric: a comma-separated list of metric names."""
-    names = [name.strip() for name in text.split(",") if name.strip()]
-    if not names:
-        raise argparse.ArgumentTypeError("no metric named")
-    return names
-
-
-def _sizes(text: str) -> list[int]:
-    """argparse type for --sizes: "8,64K,1M" -> [8, 65536, 1048576]."""
-    try:
-        return [parse_size(part) for part in text.split(",") if part.strip()]
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None

@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from . import options
 from .load import load_context, load_results
 from .peers import read_peers
 
@@ -32,10 +33,10 @@ class Inputs:
 
 def add_input_arguments(parser: argparse.ArgumentParser) -> None:
     """RUN.json... and --peer, shared by plot, thresholds and report."""
-    parser.add_argument("results", nargs="+", type=Path, metavar="RUN.json",
+    parser.add_argument("results", nargs="+", type=options.path, metavar="RUN.json",
                         help="ipcatlas result files (`ipcatlas run --out FILE`); several files are pooled: the "
                              "same benchmark name in two files counts as more repetitions")
-    parser.add_argument("--peer", action="append", default=[], metavar="[LABEL=]FILE", help=PEER_HELP)
+    parser.add_argument("--peer", action="append", default=[], type=options.nonempty, metavar="[LABEL=]FILE", help=PEER_HELP)
 
 
 def read_inputs(results: Sequence[Path], peers: Sequence[str] = ()) -> Inputs:

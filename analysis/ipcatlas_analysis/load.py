@@ -7,12 +7,16 @@ need no change here.
 """
 from __future__ import annotations
 
-import json
+import math
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+
+from .safe_input import InputFileError, read_input
+from .schema import SchemaError, as_number, is_metric_name, parse_document
+from .units import parse_count
 
 OK = "ok"
 FAILED = "failed"
@@ -27,18 +31,15 @@ LAYOUT_KEYS = ("size", "placement", "wait")
 BASE_COLUMNS = ("file", "name", "scenario", "mechanism", "variant", "status", "message", "repetition", "source")
 ITERATION = "iteration"
 MEDIAN_AGGREGATE = "median-aggregate"
+# Columns every row has: a name key with one of these names would overwrite it.
+RESERVED_KEYS = frozenset(BASE_COLUMNS) | {"repetitions"}
 
 
-class ResultFileError(ValueError):
+class ResultFileError(InputFileError):
     """A result file is missing, unreadable or not Google Benchmark JSON.
 
     The message always starts with the file name, so a CLI can print it as is.
     """
-
-
-def is_metric_name(field: str) -> bool:
-    """Whether a field is a measurement: generic so later scenarios' counters are picked up."""
-    return field.endswith("_ns") or field.endswith("bytes_per_second")
 
 
 def metric_columns(table: pd.DataFrame) -> list[str]:
@@ -53,19 +54,14 @@ def name_key_columns(table: pd.DataFrame) -> list[str]:
 
 
 def read_document(path: str | Path) -> dict[str, Any]:
-    """Read and validate one result file; raises ResultFileError naming the file."""
+    """Read and validate one result file (safe_input, then schema); raises ResultFileError
+    naming the file and, for a bad entry, the benchmark and the field."""
     try:
-        document = json.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as error:
-        raise ResultFileError(f"{path}: cannot read: {error.strerror or error}") from error
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ResultFileError(f"{path}: not JSON: {error}") from error
-    if not isinstance(document, dict) or not isinstance(document.get("context"), dict):
-        raise ResultFileError(f"{path}: not Google Benchmark JSON (no \"context\" object)")
-    benchmarks = document.get("benchmarks")
-    if not isinstance(benchmarks, list) or not all(_has_name(b) for b in benchmarks):
-        raise ResultFileError(f"{path}: not Google Benchmark JSON (\"benchmarks\" is not a list of named results)")
-    return document
+        return parse_document(read_input(path))
+    except InputFileError as error:
+        raise ResultFileError(str(error)) from None
+    except SchemaError as error:
+        raise ResultFileError(f"{path}: {error}") from None
 
 
 def load_context(path: str | Path) -> dict[str, Any]:
@@ -87,6 +83,8 @@ def parse_name(name: str) -> dict[str, str]:
     for part in parts[2:]:
         key, colon, value = part.partition(":")
         if colon:
+            if key in RESERVED_KEYS or is_metric_name(key):
+                raise ValueError(f"benchmark name {name[:80]!r}: key {key[:40]!r} would overwrite a column")
             keys[key] = value
     return keys
 
@@ -141,8 +139,9 @@ def result_row(benchmark: dict[str, Any], source: str, file: str) -> dict[str, A
     """One table row; metrics are kept only for ok rows, so an error can never become a number."""
     name = run_name(benchmark)
     keys = parse_name(name)
-    if not keys.get("size", "0").isdigit():
-        raise ValueError(f"benchmark {name!r}: size {keys['size']!r} is not a number of bytes")
+    if "size" in keys and not _is_count(keys["size"]):
+        raise ValueError(f"benchmark {name[:80]!r}: size {keys['size'][:40]!r} is not a number of bytes "
+                         "(ASCII digits, at most 2^63-1)")
     status, message = row_status(benchmark)
     row: dict[str, Any] = dict(keys)
     row.update(
@@ -151,12 +150,26 @@ def result_row(benchmark: dict[str, Any], source: str, file: str) -> dict[str, A
         variant="/".join(f"{k}:{v}" for k, v in keys.items() if k not in ("scenario", "mechanism", *LAYOUT_KEYS)),
         status=status,
         message=message,
-        repetition=int(benchmark.get("repetition_index", 0)),
+        repetition=benchmark.get("repetition_index", 0),
         source=source,
     )
     if status == OK:
-        row.update({k: float(v) for k, v in benchmark.items() if is_metric_name(k) and _is_number(v)})
+        row.update(_metrics(benchmark, name))
     return row
+
+
+def _metrics(benchmark: dict[str, Any], name: str) -> dict[str, float]:
+    """The metrics of an ok row. schema.py made sure they are JSON numbers; an ok measurement
+    must also be finite (Google Benchmark writes NaN and Infinity, which no statistic can use)."""
+    metrics: dict[str, float] = {}
+    for field, value in benchmark.items():
+        number = as_number(value) if is_metric_name(field) else None
+        if number is not None and not math.isfinite(number):
+            raise ValueError(f"benchmark {name[:80]!r}: metric {field!r} of an ok result is {value}, "
+                             "not a finite number")
+        if number is not None:
+            metrics[field] = number
+    return metrics
 
 
 def load_results(paths: Iterable[str | Path]) -> pd.DataFrame:
@@ -192,16 +205,16 @@ def _typed_keys(table: pd.DataFrame) -> pd.DataFrame:
     the others stay strings, with "" where a name lacks the key."""
     for key in name_key_columns(table):
         present = table[key].dropna()
-        if key == "size" or (len(present) and present.map(lambda v: str(v).isdigit()).all()):
-            table[key] = pd.to_numeric(table[key]).astype("Int64")
+        if key == "size" or (len(present) and present.map(_is_count).all()):
+            table[key] = pd.array([None if pd.isna(v) else parse_count(str(v)) for v in table[key]], dtype="Int64")
         else:
             table[key] = table[key].fillna("").astype(str)
     return table
 
 
-def _has_name(benchmark: Any) -> bool:
-    return isinstance(benchmark, dict) and isinstance(benchmark.get("name"), str)
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+def _is_count(text: object) -> bool:
+    try:
+        parse_count(str(text))
+    except ValueError:
+        return False
+    return True

@@ -7,10 +7,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from . import options
 from .cells import problems, summarize
 from .cli import exit_for_failures
 from .inputs import add_input_arguments, read_inputs
 from .plots import DrawnFigure, PlotData, draw_figures, prepare
+from .safe_output import check_directory_target, output_directory
 from .thresholds import crossovers
 
 NOT_DRAWN = "they are not drawn and are listed in the footnotes"
@@ -34,7 +36,8 @@ examples:
   ipcatlas plot results/local/run.json -o results/local/plots
   ipcatlas plot run.json --peer OpenMPI=np.out --peer ucx_tag_lat=perftest.csv -o plots
 
-exit status: 0 done; 1 done, but a benchmark in the input failed; 2 bad input
+exit status: 0 done; 1 done, but a benchmark in the input failed; 2 bad input, or an output
+refused or not writable (DIR is then left as it was); 3 internal error (a bug)
 """
 
 
@@ -42,11 +45,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of `ipcatlas plot`."""
     parser.epilog = EPILOG
     add_input_arguments(parser)
-    parser.add_argument("-o", "--out", type=Path, required=True, metavar="DIR",
-                        help="directory for the figures (created if missing)")
+    parser.add_argument("-o", "--out", type=options.path, required=True, metavar="DIR",
+                        help="directory for the figures (created if missing, once the inputs are read)")
     parser.add_argument("--baseline", default="shm", metavar="MECHANISM",
                         help="mark where other mechanisms beat this one (default: %(default)s)")
-    parser.add_argument("--alpha", type=float, default=0.05, help="as in `ipcatlas thresholds` (default: %(default)s)")
+    parser.add_argument("--alpha", type=options.alpha, default=0.05, help="as in `ipcatlas thresholds` (default: %(default)s)")
 
 
 def plot_data(rows: pd.DataFrame, baseline: str, alpha: float) -> PlotData:
@@ -56,9 +59,10 @@ def plot_data(rows: pd.DataFrame, baseline: str, alpha: float) -> PlotData:
 
 def run(args: argparse.Namespace) -> int:
     """Draw every figure into --out and list them."""
+    check_directory_target(args.out)
     data = plot_data(read_inputs(args.results, args.peer).rows, args.baseline, args.alpha)
-    args.out.mkdir(parents=True, exist_ok=True)
-    drawn = draw_figures(data, args.out)
+    with output_directory(args.out) as staging:
+        drawn = draw_figures(data, staging)
     print_figures(drawn, args.out)
     return exit_for_failures(data.problems, "plot", NOT_DRAWN)
 

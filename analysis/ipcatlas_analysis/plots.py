@@ -9,12 +9,10 @@ peers (mechanisms named "peer:...") are drawn dashed in dark tones.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import matplotlib
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -22,6 +20,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, NullFormatter, NullLocator
 
 from .cells import BANDWIDTH, ok_cells, time_metric
+from .figures import Color, FigureGroup, mechanism_colors, pick_sizes, plain_text, save_figure, slug
 from .load import OK
 from .thresholds import CROSSOVER, PEER_PREFIX, REFERENCES, Crossover
 from .units import format_ns, format_size
@@ -31,30 +30,7 @@ MESSAGE_CHARS = 90
 MAX_TICKS = 12
 TAIL = "tail_ratio"  # p99_ns / p50_ns of one repetition
 SCALING_SCENARIOS = ("alltoall", "manytoone", "onetomany")
-MAX_SCALING_SIZES = 3
 _VARIANT_STYLES = ("-", "--", "-.", ":")
-_PEER_COLORS = ("#222222", "#8c564b", "#555555", "#7f7f00")
-
-Color = tuple[float, ...] | str
-
-
-@dataclass(frozen=True, order=True)
-class FigureGroup:
-    """The cells one figure shows."""
-
-    scenario: str
-    placement: str
-    wait: str
-
-    def slug(self) -> str:
-        """"pingpong-l3-spin": the file name part, safe on any file system."""
-        return "-".join(re.sub(r"[^A-Za-z0-9_.]+", "_", part or "any")
-                        for part in (self.scenario, self.placement, self.wait))
-
-    def select(self, table: pd.DataFrame) -> pd.DataFrame:
-        """The rows of a cells, rows or problems table that belong to this figure."""
-        return table[(table["scenario"] == self.scenario) & (table["placement"] == self.placement)
-                     & (table["wait"] == self.wait)]
 
 
 @dataclass(frozen=True)
@@ -110,16 +86,17 @@ def prepare(rows: pd.DataFrame, cells: pd.DataFrame, problems: pd.DataFrame,
 def draw_figures(data: PlotData, out: Path) -> list[DrawnFigure]:
     """Every figure the data supports, written into `out` as PNG and SVG."""
     drawn = []
-    for group in figure_groups(data.cells):
-        for kind in size_kinds(data, group):
-            figure = plot_sizes(data, group, kind, out / f"{kind.name}-{group.slug()}.png")
+    with plain_text():
+        for group in figure_groups(data.cells):
+            for kind in size_kinds(data, group):
+                figure = plot_sizes(data, group, kind, out / f"{kind.name}-{group.slug()}.png")
+                if figure is not None:
+                    drawn.append(figure)
+        for group, variant in scaling_groups(data.cells):
+            name = f"scaling-{group.slug()}" + (f"-{slug(variant)}" if variant else "")
+            figure = plot_scaling(data, group, variant, out / f"{name}.png")
             if figure is not None:
                 drawn.append(figure)
-    for group, variant in scaling_groups(data.cells):
-        name = f"scaling-{group.slug()}" + (f"-{_slug(variant)}" if variant else "")
-        figure = plot_scaling(data, group, variant, out / f"{name}.png")
-        if figure is not None:
-            drawn.append(figure)
     return drawn
 
 
@@ -170,7 +147,7 @@ def plot_sizes(data: PlotData, group: FigureGroup, kind: Kind, path: Path) -> Dr
     markers = _draw_crossovers(axes, data.crossovers, group, data.colors, multi_variant)
     _style_size_axes(axes, present, kind, f"{kind.title}\nplacement {group.placement or 'any'}, "
                                           f"wait {group.wait or 'any'}")
-    _save(figure, path)
+    save_figure(figure, path)
     return DrawnFigure(path, kind.name, lines, gaps, markers, not_plotted)
 
 
@@ -221,15 +198,8 @@ def plot_scaling(data: PlotData, group: FigureGroup, variant: str, path: Path) -
                    f"placement {group.placement or 'any'}, wait {group.wait or 'any'}", fontsize=10)
     axes.grid(True, which="major", alpha=0.3)
     _legend(axes)
-    _save(figure, path)
+    save_figure(figure, path)
     return DrawnFigure(path, "scaling", lines, {}, [], not_plotted)
-
-
-def pick_sizes(sizes: Sequence[int]) -> list[int]:
-    """Up to MAX_SCALING_SIZES sizes: the smallest, a middle one and the largest."""
-    if len(sizes) <= MAX_SCALING_SIZES:
-        return list(sizes)
-    return [sizes[0], sizes[len(sizes) // 2], sizes[-1]]
 
 
 def repetition_spread(rows: pd.DataFrame, metric: str) -> pd.DataFrame:
@@ -238,19 +208,6 @@ def repetition_spread(rows: pd.DataFrame, metric: str) -> pd.DataFrame:
         return pd.DataFrame(columns=["low", "high"])
     ok = rows[(rows["status"] == OK) & rows[metric].notna()]
     return ok.groupby("name")[metric].agg(low="min", high="max")
-
-
-def mechanism_colors(cells: pd.DataFrame) -> dict[str, Color]:
-    """One colour per mechanism for the whole report, so a mechanism looks the same in every figure;
-    peers get dark tones of their own."""
-    palette = matplotlib.colormaps["tab20"]
-    order = [*range(0, 20, 2), *range(1, 20, 2)]  # the ten strong colours first
-    names = sorted(set(cells["mechanism"]))
-    ours = [m for m in names if not m.startswith(PEER_PREFIX)]
-    peers = [m for m in names if m.startswith(PEER_PREFIX)]
-    colors: dict[str, Color] = {m: palette(order[i % 20]) for i, m in enumerate(ours)}
-    colors.update({m: _PEER_COLORS[i % len(_PEER_COLORS)] for i, m in enumerate(peers)})
-    return colors
 
 
 def footnote_lines(problems: pd.DataFrame, group: FigureGroup) -> list[str]:
@@ -382,18 +339,8 @@ def _legend(axes: Axes) -> None:
     axes.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
 
 
-def _save(figure: Figure, path: Path) -> None:
-    """PNG for pages and mail, SVG for papers and zooming."""
-    figure.savefig(path, dpi=110)
-    figure.savefig(path.with_suffix(".svg"))
-
-
 def _without_ranks(variant: str) -> str:
     return "/".join(part for part in variant.split("/") if part and not part.startswith("ranks:"))
-
-
-def _slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.]+", "_", text)
 
 
 def _sizes_text(sizes: pd.Series) -> str:

@@ -4,20 +4,23 @@ from __future__ import annotations
 import argparse
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from . import options
 from .cells import status_counts, summarize
 from .cli import exit_for_failures
 from .inputs import add_input_arguments, read_inputs
 from .page import PageData, render_page
 from .plot_command import NOT_DRAWN
 from .plots import DrawnFigure, draw_figures, prepare
+from .safe_output import check_directory_target, check_file_target, output_directory, write_text
 from .thresholds import PEER_PREFIX
 from .thresholds_command import (ThresholdResult, compute, crossover_tables, fastest_tables, markdown,
                                  settings_table, to_json, unavailable_table)
 from .units import json_safe
 
+FIXED_OUTPUTS = ("report.html", "thresholds.md", "thresholds.json", "summary.json")
 SUMMARY = "a self-contained HTML page: run context, doctor warnings, every figure, thresholds, what could not run"
 
 EPILOG = """\
@@ -33,7 +36,8 @@ examples:
   ipcatlas report run.json --peer NPopenmpi=np.out -o report
 
 exit status: 0 done; 1 done, but a benchmark in the input failed (skipped ones do not count);
-2 bad input (a one-line error names the file) or DIR not writable
+2 bad input (a one-line error names the file), or an output refused or not writable (DIR is
+then left as it was: a missing DIR is not created); 3 internal error (a bug)
 """
 
 
@@ -50,10 +54,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of `ipcatlas report`."""
     parser.epilog = EPILOG
     add_input_arguments(parser)
-    parser.add_argument("-o", "--out", type=Path, required=True, metavar="DIR", help="directory for the outputs")
+    parser.add_argument("-o", "--out", type=options.path, required=True, metavar="DIR",
+                        help="directory for the outputs (created if missing, once the inputs are read)")
     parser.add_argument("--baseline", default="shm", metavar="MECHANISM",
                         help="the mechanism crossovers are measured against (default: %(default)s)")
-    parser.add_argument("--alpha", type=float, default=0.05, help="as in `ipcatlas thresholds` (default: %(default)s)")
+    parser.add_argument("--alpha", type=options.alpha, default=0.05, help="as in `ipcatlas thresholds` (default: %(default)s)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -68,19 +73,26 @@ def run(args: argparse.Namespace) -> int:
 
 def write_report(results: Sequence[Path], out: Path, peers: Sequence[str] = (), baseline: str = "shm",
                  alpha: float = 0.05) -> Report:
-    """Write every output into `out`. Raises ResultFileError for a bad input file."""
+    """Write every output into `out`. Raises ResultFileError for a bad input file and
+    safe_output.OutputError for an output that cannot be written; either way `out` is left
+    as it was (a missing one is not created: see safe_output.output_directory)."""
+    check_directory_target(out)
+    if out.is_dir():
+        for name in FIXED_OUTPUTS:
+            check_file_target(out / name)
     inputs = read_inputs(results, peers)
     thresholds = compute(inputs.rows, baseline, alpha)
     data = prepare(inputs.rows, summarize(inputs.rows), thresholds.unavailable, thresholds.crossovers)
-    out.mkdir(parents=True, exist_ok=True)
-    figures = draw_figures(data, out)
     counts = status_counts(data.cells[~data.cells["mechanism"].str.startswith(PEER_PREFIX)])
-    (out / "thresholds.md").write_text(markdown(thresholds) + "\n", encoding="utf-8")
-    (out / "thresholds.json").write_text(json.dumps(to_json(thresholds, results), indent=2) + "\n", encoding="utf-8")
-    summary = {"inputs": [str(p) for p in results], "status_counts": counts,
-               "figures": [f.path.name for f in figures], "contexts": json_safe(inputs.contexts)}
-    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
-    page = PageData(inputs.contexts, counts, figures, settings_table(thresholds), crossover_tables(thresholds),
-                    fastest_tables(thresholds), unavailable_table(thresholds))
-    (out / "report.html").write_text(render_page(page), encoding="utf-8")
-    return Report(counts, figures, thresholds)
+    with output_directory(out) as staging:
+        figures = draw_figures(data, staging)
+        write_text(staging / "thresholds.md", markdown(thresholds) + "\n")
+        write_text(staging / "thresholds.json", json.dumps(to_json(thresholds, results), indent=2) + "\n")
+        summary = {"inputs": [str(p) for p in results], "status_counts": counts,
+                   "figures": [f.path.name for f in figures], "contexts": json_safe(inputs.contexts)}
+        write_text(staging / "summary.json", json.dumps(summary, indent=2) + "\n")
+        page = PageData(inputs.contexts, counts, figures, settings_table(thresholds), crossover_tables(thresholds),
+                        fastest_tables(thresholds), unavailable_table(thresholds))
+        write_text(staging / "report.html", render_page(page))
+    # The figures were drawn in the staging directory; say where they are now.
+    return Report(counts, [replace(f, path=out / f.path.name) for f in figures], thresholds)

@@ -17,6 +17,12 @@ class Table:
     note: str = ""
     row_classes: list[str] = field(default_factory=list)  # HTML only: one CSS class per row
 
+    def __post_init__(self) -> None:
+        # Cells are often built from pandas values, which may be numpy scalars rather than
+        # str (a size of 64 read back as numpy.int64): make every cell text once, here.
+        object.__setattr__(self, "headers", [str(header) for header in self.headers])
+        object.__setattr__(self, "rows", [[str(cell) for cell in row] for row in self.rows])
+
 
 def to_markdown(tables: Sequence[Table], level: int = 2) -> str:
     """Each table under a heading, its note below it."""

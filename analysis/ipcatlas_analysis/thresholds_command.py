@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import recommend
+from . import options, recommend
 from .cells import problems
 from .cli import exit_for_failures
 from .crossings import MIN_U_TEST, SINGLE
 from .inputs import add_input_arguments, read_inputs
+from .safe_output import check_file_target, write_text
 from .tables import Table, to_markdown
 from .thresholds import (Crossover, all_pairs, crossovers, describe, fastest_ranges, format_margin, group_title,
                          to_records, undecided)
@@ -38,7 +39,8 @@ examples:
   ipcatlas thresholds results/local/run.json
   ipcatlas thresholds run.json --peer NPopenmpi=np.out --json thresholds.json --markdown thresholds.md
 
-exit status: 0 done; 1 done, but a benchmark in the input failed; 2 bad input
+exit status: 0 done; 1 done, but a benchmark in the input failed; 2 bad input, or --json or
+--markdown refused (not a regular file) or not writable; 3 internal error (a bug)
 """
 
 
@@ -62,25 +64,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_input_arguments(parser)
     parser.add_argument("--baseline", default="shm", metavar="MECHANISM",
                         help="the mechanism the crossover table compares every other one with (default: %(default)s)")
-    parser.add_argument("--alpha", type=float, default=0.05,
+    parser.add_argument("--alpha", type=options.alpha, default=0.05,
                         help="significance level of the U test that separates two mechanisms at a size "
                              "(default: %(default)s)")
-    parser.add_argument("--markdown", type=Path, metavar="FILE", help="also write the Markdown to FILE")
-    parser.add_argument("--json", type=Path, metavar="FILE",
+    parser.add_argument("--markdown", type=options.path, metavar="FILE", help="also write the Markdown to FILE")
+    parser.add_argument("--json", type=options.path, metavar="FILE",
                         help="also write JSON to FILE: crossovers against the baseline, every pair, fastest "
                              "ranges, settings and the failed/skipped list")
 
 
 def run(args: argparse.Namespace) -> int:
     """Print the Markdown; write the files asked for."""
+    outputs = [path for path in (args.markdown, args.json) if path is not None]
+    for path in outputs:
+        check_file_target(path, args.results)
     inputs = read_inputs(args.results, args.peer)
     result = compute(inputs.rows, args.baseline, args.alpha)
     text = markdown(result)
-    print(text)
+    # Files first: a reader that closes stdout early (`| head`) must not cost them.
     if args.markdown:
-        args.markdown.write_text(text + "\n", encoding="utf-8")
+        write_text(args.markdown, text + "\n")
     if args.json:
-        args.json.write_text(json.dumps(to_json(result, args.results), indent=2) + "\n", encoding="utf-8")
+        write_text(args.json, json.dumps(to_json(result, args.results), indent=2) + "\n")
+    print(text)
     return exit_for_failures(result.unavailable, "thresholds", "they are left out (see above)")
 
 
@@ -132,11 +138,14 @@ def settings_table(result: ThresholdResult) -> Table:
 
 def unavailable_table(result: ThresholdResult) -> Table:
     """Failed and skipped benchmarks, one line per mechanism and reason."""
-    bad = result.unavailable
-    listing = bad.groupby(["status", "scenario", "mechanism", "message"], sort=True)["size"].agg(
-        lambda sizes: ", ".join(format_size(int(s)) for s in sorted(sizes.dropna().unique())))
-    rows = [[status, scenario, mechanism, sizes, message] for (status, scenario, mechanism, message), sizes
-            in listing.items()]
+    sizes: dict[tuple[str, str, str, str], set[int]] = {}
+    # Plain Python, not groupby().agg(): pandas casts an aggregate that looks like a number
+    # ("64") back to the size column's integer type.
+    for bad in result.unavailable.itertuples(index=False):
+        found = sizes.setdefault((bad.status, bad.scenario, bad.mechanism, bad.message), set())
+        found.update([] if pd.isna(bad.size) else [int(bad.size)])
+    rows = [[status, scenario, mechanism, ", ".join(format_size(s) for s in sorted(found)), message]
+            for (status, scenario, mechanism, message), found in sorted(sizes.items())]
     return Table("Not measured: failed and skipped", ["status", "scenario", "mechanism", "sizes", "reason"], rows,
                  row_classes=[r[0] for r in rows])
 

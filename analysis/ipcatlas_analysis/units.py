@@ -6,6 +6,7 @@ from typing import Any
 
 import pandas as pd
 
+INT64_MAX = 2 ** 63 - 1
 _BINARY_SUFFIXES = (("G", 1 << 30), ("M", 1 << 20), ("K", 1 << 10))
 
 
@@ -28,9 +29,22 @@ def parse_size(text: str) -> int:
     factors = dict(_BINARY_SUFFIXES)
     factor = factors.get(text[-1:], 1)
     digits = text[:-1] if text[-1:] in factors else text
-    if not digits.isdigit():
-        raise ValueError(f"{text!r} is not a size like 8, 64K or 1M")
-    return int(digits) * factor
+    try:
+        size = parse_count(digits) * factor
+    except ValueError:
+        raise ValueError(f"{text!r} is not a size like 8, 64K or 1M") from None
+    if size > INT64_MAX:
+        raise ValueError(f"{text!r} is too large a size")
+    return size
+
+
+def parse_count(text: str) -> int:
+    """A whole number written in ASCII digits that fits in int64 (tables store sizes, ranks and
+    repetitions as int64). Raises ValueError otherwise: str.isdigit() alone accepts "١٢٣"
+    and "²", and int() of 5000 digits raises."""
+    if not (text.isascii() and text.isdigit()) or len(text) > len(str(INT64_MAX)) or int(text) > INT64_MAX:
+        raise ValueError(f"{text[:40]!r} is not a whole number of at most {INT64_MAX}")
+    return int(text)
 
 
 def format_ns(value: float) -> str:

@@ -33,7 +33,7 @@ def history_dir(inputs: Path) -> Path:
 def ipcatlas(monkeypatch: pytest.MonkeyPatch) -> Callable[..., int]:
     """`ipcatlas history ARGS...` through the real dispatcher, loading only this command's module
     (the dispatcher imports every command; another command's state must not fail these tests)."""
-    monkeypatch.setattr(cli, "COMMANDS", {"history": "history"})
+    monkeypatch.setattr(cli, "COMMANDS", {"history": "history_command"})
     return lambda *argv: cli.main(["history", *(str(a) for a in argv)])
 
 

@@ -258,7 +258,7 @@ def test_explicit_label(peers: Path) -> None:
     rows = read_peer(peers / "NPopenmpi.out", "OpenMPI 4.1")
     assert set(rows["mechanism"]) == {"peer:OpenMPI 4.1"}
     assert rows["name"].iloc[0] == "pingpong/peer:OpenMPI 4.1/size:1/ranks:2"
-    with pytest.raises(PeerFileError, match="must be non-empty and without '/'"):
+    with pytest.raises(PeerFileError, match="must be 1 to 200 characters without '/'"):
         read_peer(peers / "NPopenmpi.out", "a/b")
 
 

@@ -1,0 +1,88 @@
+"""What the size figures (plots.py) and the history figures (history_figures.py) share:
+groups, colours, the sizes a figure picks, and how a figure is saved.
+
+Every label on a figure is text, never mathtext: mechanism names, peer labels and
+scenario names come from input files and the command line, and a "$" in one
+would otherwise be parsed as TeX and crash the drawing (plain_text()).
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from hashlib import sha256
+from pathlib import Path
+
+import matplotlib
+import pandas as pd
+from matplotlib.figure import Figure
+
+from .safe_output import write_file
+from .thresholds import PEER_PREFIX
+
+MAX_SCALING_SIZES = 3
+MAX_SLUG_CHARS = 40  # per part of a file name: a long name from a crafted file must still fit NAME_MAX
+_PEER_COLORS = ("#222222", "#8c564b", "#555555", "#7f7f00")
+
+Color = tuple[float, ...] | str
+
+
+@dataclass(frozen=True, order=True)
+class FigureGroup:
+    """The cells one figure shows."""
+
+    scenario: str
+    placement: str
+    wait: str
+
+    def slug(self) -> str:
+        """"pingpong-l3-spin": the file name part, safe on any file system."""
+        return "-".join(slug(part or "any") for part in (self.scenario, self.placement, self.wait))
+
+    def select(self, table: pd.DataFrame) -> pd.DataFrame:
+        """The rows of a cells, rows or problems table that belong to this figure."""
+        return table[(table["scenario"] == self.scenario) & (table["placement"] == self.placement)
+                     & (table["wait"] == self.wait)]
+
+
+def pick_sizes(sizes: Sequence[int]) -> list[int]:
+    """Up to MAX_SCALING_SIZES sizes: the smallest, a middle one and the largest."""
+    if len(sizes) <= MAX_SCALING_SIZES:
+        return list(sizes)
+    return [sizes[0], sizes[len(sizes) // 2], sizes[-1]]
+
+
+def mechanism_colors(cells: pd.DataFrame) -> dict[str, Color]:
+    """One colour per mechanism for the whole report, so a mechanism looks the same in every figure;
+    peers get dark tones of their own."""
+    palette = matplotlib.colormaps["tab20"]
+    order = [*range(0, 20, 2), *range(1, 20, 2)]  # the ten strong colours first
+    names = sorted(set(cells["mechanism"]))
+    ours = [m for m in names if not m.startswith(PEER_PREFIX)]
+    peers = [m for m in names if m.startswith(PEER_PREFIX)]
+    colors: dict[str, Color] = {m: palette(order[i % 20]) for i, m in enumerate(ours)}
+    colors.update({m: _PEER_COLORS[i % len(_PEER_COLORS)] for i, m in enumerate(peers)})
+    return colors
+
+
+def slug(text: str) -> str:
+    """A file-name part: safe characters only, and at most MAX_SLUG_CHARS (a longer text keeps its
+    start and gets a hash of the whole, so two long names still make two files)."""
+    safe = re.sub(r"[^A-Za-z0-9_.]+", "_", text)
+    if len(safe) <= MAX_SLUG_CHARS:
+        return safe
+    return f"{safe[:MAX_SLUG_CHARS - 9]}_{sha256(text.encode()).hexdigest()[:8]}"
+
+
+@contextmanager
+def plain_text() -> Iterator[None]:
+    """Every Text made inside is drawn as written: no mathtext for a "$" in a label."""
+    with matplotlib.rc_context({"text.parse_math": False}):
+        yield
+
+
+def save_figure(figure: Figure, png: Path, dpi: int = 110) -> None:
+    """PNG for pages and mail, SVG (beside it) for papers and zooming, each written safely."""
+    write_file(png, lambda stream: figure.savefig(stream, format="png", dpi=dpi))
+    write_file(png.with_suffix(".svg"), lambda stream: figure.savefig(stream, format="svg"))

@@ -1,0 +1,131 @@
+"""The shape of a result file (Google Benchmark 1.7.1 JSON plus ipcatlas fields), checked
+once, before anything reads it, so that no crafted or damaged file can reach pandas,
+matplotlib or the statistics as something they would crash on.
+
+parse_document() returns the document or raises SchemaError saying which field of
+which benchmark is wrong and why; load.py adds the file name.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .units import INT64_MAX
+
+MAX_DEPTH = 32  # a result file is 4 levels deep; json.dumps and json_safe recurse over contexts
+MAX_NAME_CHARS = 1024  # a real name is under 200 characters; names end up in file names and legends
+
+# Fields a benchmark entry may have, with the JSON type each must have when present.
+# (Unknown fields are allowed: Google Benchmark and ipcatlas add new ones.)
+FIELD_TYPES: dict[str, type] = {
+    "name": str,
+    "run_name": str,
+    "run_type": str,
+    "aggregate_name": str,
+    "error_occurred": bool,
+    "error_message": str,
+    "ipcatlas_status": str,
+    "skip_message": str,
+    "repetition_index": int,
+}
+
+
+class SchemaError(ValueError):
+    """What is wrong with a document; the message names the benchmark and the field."""
+
+
+def parse_document(data: bytes) -> dict[str, Any]:
+    """Decode and check a result file's bytes."""
+    try:
+        document = json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as error:
+        raise SchemaError(f"not JSON: not UTF-8 at byte {error.start}") from None
+    except RecursionError:
+        raise SchemaError("not a result file: JSON nested too deeply") from None
+    except ValueError as error:  # JSONDecodeError, and integers of more than 4300 digits
+        raise SchemaError(f"not JSON: {error}") from None
+    return check_document(document)
+
+
+def check_document(document: object) -> dict[str, Any]:
+    """The document itself if it has the shape of a result file."""
+    if not isinstance(document, dict):
+        raise SchemaError(f"not Google Benchmark JSON: the document is {json_type(document)}, not an object")
+    if _deeper_than(document, MAX_DEPTH):
+        raise SchemaError(f"not a result file: nested deeper than {MAX_DEPTH} levels")
+    if not isinstance(document.get("context"), dict):
+        raise SchemaError("not Google Benchmark JSON (no \"context\" object)")
+    benchmarks = document.get("benchmarks")
+    if not isinstance(benchmarks, list):
+        raise SchemaError("not Google Benchmark JSON (\"benchmarks\" is not a list)")
+    for index, benchmark in enumerate(benchmarks):
+        check_benchmark(index, benchmark)
+    return document
+
+
+def check_benchmark(index: int, benchmark: object) -> None:
+    """One entry of "benchmarks": an object with a name, known fields of the right type, and
+    every metric (a field ending in _ns or bytes_per_second) a JSON number."""
+    if not isinstance(benchmark, dict):
+        raise SchemaError(f"benchmarks[{index}] is {json_type(benchmark)}, not an object")
+    name = benchmark.get("name")
+    if not isinstance(name, str):
+        raise SchemaError(f"not Google Benchmark JSON: benchmarks[{index}] has no \"name\" string")
+    where = f"benchmarks[{index}] ({name[:80]!r})"
+    if len(name) > MAX_NAME_CHARS:
+        raise SchemaError(f"{where}: the name is {len(name)} characters long; at most {MAX_NAME_CHARS}")
+    for field, expected in FIELD_TYPES.items():
+        value = benchmark.get(field)
+        if field in benchmark and not _is_type(value, expected):
+            raise SchemaError(f"{where}: \"{field}\" is {json_type(value)}, not {json_type(expected())}")
+    if "repetition_index" in benchmark and not 0 <= benchmark["repetition_index"] <= INT64_MAX:
+        raise SchemaError(f"{where}: \"repetition_index\" {benchmark['repetition_index']} is out of range")
+    for field, value in benchmark.items():
+        if is_metric_name(field) and as_number(value) is None:
+            found = f"an integer of {len(str(value))} digits" if isinstance(value, int) else json_type(value)
+            raise SchemaError(f"{where}: metric \"{field}\" is {found}, not a number")
+
+
+def is_metric_name(field: str) -> bool:
+    """Whether a field is a measurement: generic so later scenarios' counters are picked up."""
+    return field.endswith("_ns") or field.endswith("bytes_per_second")
+
+
+def as_number(value: object) -> float | None:
+    """A JSON number as a float (NaN and ±Infinity included, as Google Benchmark writes them),
+    or None for anything else; an integer too large for a float is None too."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        return float(value)
+    except OverflowError:
+        return None
+
+
+def json_type(value: object) -> str:
+    """"a list", "null", "a string": how an error message names what it found."""
+    if value is None:
+        return "null"
+    names = {bool: "a boolean", int: "an integer", float: "a number", str: "a string", list: "a list",
+             dict: "an object"}
+    return names.get(type(value), type(value).__name__)
+
+
+def _is_type(value: object, expected: type) -> bool:
+    # bool is an int in Python but not in JSON: repetition_index true is not 1.
+    return isinstance(value, expected) and (expected is bool or not isinstance(value, bool))
+
+
+def _deeper_than(document: object, limit: int) -> bool:
+    """Whether containers nest more than `limit` levels; iterative, so a deep document cannot
+    exhaust the stack here either."""
+    stack: list[tuple[object, int]] = [(document, 1)]
+    while stack:
+        value, depth = stack.pop()
+        children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+        for child in children:
+            if isinstance(child, (dict, list)):
+                if depth + 1 > limit:
+                    return True
+                stack.append((child, depth + 1))
+    return False
