@@ -103,6 +103,7 @@ class Generator:
         self.case = Case(seed, [])
         self.given: set[str] = set()
         self.native = False  # list, doctor or run: parsed by CLI11 in the binary
+        self.bad_by_dest: dict[str, list[str]] = {}  # the bad values each option added
         self.trailing = ""  # an option appended after everything else, without its value
 
     def value(self, opt: Opt) -> str:
@@ -151,7 +152,18 @@ class Generator:
 
     def add(self, opt: Opt, inline: bool = False) -> None:
         """Append one option (as --name value, or --name=value for long options)."""
+        dest = "--out" if opt.name == "-o" else opt.name
+        if not self.native and opt.kind != "results":
+            # argparse keeps the last of a repeated option: an earlier bad value is harmless.
+            for value in self.bad_by_dest.pop(dest, []):
+                self.case.bad_values.remove(value)
+        marked = len(self.case.bad_values)
         self.given.add(opt.name)
+        self.add_tokens(opt, inline)
+        if opt.kind != "results":
+            self.bad_by_dest.setdefault(dest, []).extend(self.case.bad_values[marked:])
+
+    def add_tokens(self, opt: Opt, inline: bool) -> None:
         if opt.kind == "flag":
             self.case.argv.append(opt.name)
             self.case.help_asked |= opt.name in ("--help", "-h")

@@ -46,7 +46,10 @@ class Outcome:
         if self.case.planted:
             lines.append("  planted: " + ", ".join(self.case.planted))
         lines.append(f"  exit {self.returncode} after {self.seconds:.1f} s: " + "; ".join(self.problems))
-        lines += [f"  | {line[:300]}" for line in self.stderr.splitlines()[:4]]
+        stderr = self.stderr.splitlines()
+        if len(stderr) > 4:  # a traceback's last line names the exception
+            stderr = [*stderr[:3], "...", stderr[-1]]
+        lines += [f"  | {line[:300]}" for line in stderr]
         return "\n".join(lines)
 
 
@@ -133,14 +136,14 @@ def short(values: list[str]) -> str:
 def names_a_value(case: Case, stderr: str) -> bool:
     """Whether stderr names one of the bad values (a path by its name is enough), or
     else some other argument: the generator does not know every bad combination
-    (--ranks 4 with pingpong), so naming any argument of 3 characters or more counts.
+    (--ranks 4 with pingpong), so naming any argument of 2 characters or more counts.
     True when a bad value cannot be named sensibly (empty or very long)."""
     if any(not v.strip() or len(v) > 200 for v in case.bad_values):
         return True
     if any(v in stderr or (v.startswith("/") and Path(v).name in stderr) for v in case.bad_values):
         return True
     tokens = [part for token in case.argv[1:] for part in token.split("=", 1)]
-    return any(len(t) >= 3 and t in stderr for t in tokens)
+    return any(len(t) >= 2 and t in stderr for t in tokens)
 
 
 def check_leftovers(outcome: Outcome, box: Sandbox, before: dict[str, tuple[str, str]],
