@@ -104,10 +104,13 @@ class Generator:
         self.given: set[str] = set()
         self.native = False  # list, doctor or run: parsed by CLI11 in the binary
         self.bad_by_dest: dict[str, list[str]] = {}  # the bad values each option added
+        # One nasty value stops the parse before later options take effect: many cases have
+        # none, so that hostile outputs and valid combinations are reached too.
+        self.nasty_rate = self.rng.choice((0.0, 0.0, 0.2, 0.5))
         self.trailing = ""  # an option appended after everything else, without its value
 
     def value(self, opt: Opt) -> str:
-        """A value for one option: valid about half the time, else nasty or hostile."""
+        """A value for one option: valid, or nasty at the case's rate; outputs are sometimes hostile."""
         rng, case = self.rng, self.case
         if opt.kind == "file_out":
             return pick_output_file(rng, self.box, case, ".md" if opt.name == "--markdown" else ".json")
@@ -117,7 +120,7 @@ class Generator:
             return self.input_file(opt.kind)
         if opt.kind == "peer":
             return self.peer()
-        if opt.valid and rng.random() < 0.5:
+        if opt.valid and rng.random() >= self.nasty_rate:
             return rng.choice(opt.valid)
         value = rng.choice((*NASTY, str(self.box.directory), str(self.box.link)))
         if value in opt.bad or (opt.bad and value.startswith("/")):
