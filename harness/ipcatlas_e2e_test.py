@@ -6,7 +6,6 @@ The binary comes from $IPCATLAS_BIN (set by ctest), else build/release."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import time
@@ -15,8 +14,8 @@ from typing import Any
 
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
-BINARY = Path(os.environ.get("IPCATLAS_BIN", REPO / "build" / "release" / "ipcatlas"))
+from e2e_support import BINARY, describe, processes_running, shm_entries
+
 QUICK = ["--benchmark_min_time=0.01"]
 COUNTERS = ["one_way_ns", "bytes_per_second", "p50_ns", "p99_ns", "p999_ns", "max_ns", "samples"]
 CONTEXT = ["ipcatlas_version", "kernel", "cpu_model", "hypervisor", "ptrace_scope", "thp", "governor",
@@ -34,45 +33,15 @@ def run_json(tmp_path: Path, *args: str) -> tuple[subprocess.CompletedProcess[st
     return proc, json.loads(out.read_text())
 
 
-def processes_running(binary: Path) -> list[int]:
-    """Pids of live processes (not zombies) whose executable is `binary`."""
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            if os.readlink(entry / "exe") == str(binary.resolve()):
-                state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
-                if state != "Z":
-                    pids.append(int(entry.name))
-        except OSError:
-            continue
-    return pids
-
-
-def describe(pids: list[int]) -> str:
-    """pid, parent, state and command line of each process, for failure messages."""
-    lines = []
-    for pid in pids:
-        try:
-            status = dict(line.split(":\t", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
-                          if ":\t" in line)
-            cmdline = Path(f"/proc/{pid}/cmdline").read_text().replace("\0", " ")
-            lines.append(f"{pid} ppid={status.get('PPid')} state={status.get('State')} cmd={cmdline[:120]}")
-        except OSError:
-            lines.append(f"{pid} (gone)")
-    return "; ".join(lines)
-
-
 @pytest.fixture(autouse=True)
 def nothing_left_behind() -> Any:
-    shm_before = set(os.listdir("/dev/shm"))
+    shm_before = shm_entries()
     yield
     deadline = time.monotonic() + 3
     while processes_running(BINARY) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert processes_running(BINARY) == [], f"an ipcatlas process outlived its test: {describe(processes_running(BINARY))}"
-    assert set(os.listdir("/dev/shm")) == shm_before, "shared-memory objects left behind"
+    assert shm_entries() == shm_before, "shared-memory objects left behind"
 
 
 def test_names_counters_and_context(tmp_path: Path) -> None:
