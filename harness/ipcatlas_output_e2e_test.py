@@ -16,7 +16,8 @@ import subprocess
 import time
 from pathlib import Path
 
-from ipcatlas_e2e_test import BINARY, QUICK, ipcatlas, nothing_left_behind, processes_running  # noqa: F401
+from e2e_support import BINARY, processes_running
+from ipcatlas_e2e_test import QUICK, ipcatlas, nothing_left_behind  # noqa: F401
 
 TINY = ["--mechanisms", "zerocopy", "--sizes", "8", *QUICK]
 
