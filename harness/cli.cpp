@@ -1,6 +1,7 @@
 #include "harness/cli.hpp"
 
 #include <CLI/CLI.hpp>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <charconv>
@@ -12,6 +13,8 @@
 
 namespace ipcatlas {
 namespace {
+
+constexpr off_t kMaxTopologyBytes = 64 << 20;
 
 constexpr const char* kRunFooter = R"(Google Benchmark flags are checked, then applied, for example:
   --benchmark_repetitions=9      repeat every benchmark, 1 to 1000 times; ipcatlas adds
@@ -61,6 +64,20 @@ std::map<std::string, std::size_t> parse_size_caps(const std::vector<std::string
   }
   return caps;
 }
+
+// hwloc reads a whole XML file into memory: a device or fifo (/dev/zero)
+// would never end, and no real topology is larger than a few megabytes.
+const CLI::Validator kTopologyFile(
+    [](std::string& path) -> std::string {
+      struct stat st {};
+      if (::stat(path.c_str(), &st) != 0) return "cannot read '" + path + "': " + errno_name(errno);
+      if (!S_ISREG(st.st_mode)) return "'" + path + "' is not a regular file";
+      if (st.st_size > kMaxTopologyBytes)
+        return strfmt("'%s' is %lld bytes; a topology XML is at most %lld", path.c_str(),
+                      static_cast<long long>(st.st_size), static_cast<long long>(kMaxTopologyBytes));
+      return "";
+    },
+    "FILE.xml");
 
 // An option given with an empty value ("--out ''") is a mistake, never a default.
 void refuse_empty_values(const CLI::App& app) {
@@ -124,9 +141,10 @@ Command parse_command_line(const std::vector<std::string>& args) {
   CLI::App* list = app.add_subcommand("list", "List every mechanism and scenario, whether it works here, and why not");
   list->add_flag("--json", cmd.list.json, "Print JSON instead of a table");
   list->add_flag("--placements", cmd.list.placements, "List the named placements (smt, l2, l3, numa, socket) and their PUs");
-  list->add_option("--topology", cmd.list.topology, "With --placements: read the topology from an hwloc XML file")
-      ->check(CLI::ExistingFile);
-  list->add_option("--ranks", cmd.list.ranks, "With --placements: for this many ranks (2 to 64)")
+  CLI::Option* topology =
+      list->add_option("--topology", cmd.list.topology, "With --placements: read the topology from an hwloc XML file")
+          ->check(kTopologyFile);
+  CLI::Option* list_ranks = list->add_option("--ranks", cmd.list.ranks, "With --placements: for this many ranks (2 to 64)")
       ->default_val(2)
       ->check(CLI::Range(2, kMaxRanks));
 
@@ -243,7 +261,13 @@ Command parse_command_line(const std::vector<std::string>& args) {
   }
 
   if (list->parsed()) cmd.kind = Command::Kind::list;
-  if (list->parsed()) refuse_empty_values(*list);
+  if (list->parsed()) {
+    refuse_empty_values(*list);
+    for (const CLI::Option* option : {topology, list_ranks})
+      if (option->count() > 0 && !cmd.list.placements)
+        throw UsageError(option->get_name() + " goes with --placements (ipcatlas list --placements " +
+                         option->get_name() + " ...)");
+  }
   if (doctor->parsed()) {
     refuse_empty_values(*doctor);
     cmd.kind = Command::Kind::doctor;

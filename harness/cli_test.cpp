@@ -99,6 +99,13 @@ TEST(Cli, NumbersOutsideTheirRangeAreRefused) {
   expect_usage_error({"run", "--size-cap", "ptrace=1M", "--size-cap", "ptrace=4K"}, "given twice");
 }
 
+TEST(Cli, ListOptionsOfPlacementsNeedPlacementsAndARealFile) {
+  expect_usage_error({"list", "--ranks", "4"}, "--ranks goes with --placements");
+  expect_usage_error({"list", "--topology", "/proc/self/status"}, "--topology");  // regular, so the size check passes
+  expect_usage_error({"list", "--placements", "--topology", "/dev/zero"}, "'/dev/zero' is not a regular file");
+  expect_usage_error({"list", "--placements", "--topology", "/nonexistent.xml"}, "cannot read '/nonexistent.xml'");
+}
+
 TEST(Cli, EmptyValuesAreRefused) {
   for (const char* option : {"--out", "--cpus", "--ranks", "--mechanisms", "--sizes", "--placement", "--membind",
                              "--inject-fault", "--scenario", "--wait", "--watchdog", "--size-cap"})

@@ -22,6 +22,7 @@ import os
 import sys
 from collections.abc import Sequence
 from types import ModuleType
+from typing import NoReturn
 
 import pandas as pd
 
@@ -59,11 +60,21 @@ def command_module(name: str) -> ModuleType:
     return importlib.import_module(f".{COMMANDS[name]}", __package__)
 
 
+class OneLineErrorParser(argparse.ArgumentParser):
+    """Bad input is one line naming what is wrong, as everywhere in ipcatlas,
+    not argparse's usage dump: `ipcatlas plot: error: ... (see 'ipcatlas plot --help')`."""
+
+    def error(self, message: str) -> NoReturn:
+        print(f"{self.prog}: error: {message} (see '{self.prog} --help')", file=sys.stderr)
+        sys.exit(EXIT_BAD_INPUT)
+
+
 def build_parser(prog: str = "ipcatlas") -> argparse.ArgumentParser:
     """The parser for every analysis subcommand."""
-    parser = argparse.ArgumentParser(
+    parser = OneLineErrorParser(
         prog=prog, description="Analyse ipcatlas result files (Google Benchmark JSON from `ipcatlas run --out`).")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                                     parser_class=OneLineErrorParser)
     for name in COMMANDS:
         module = command_module(name)
         sub = commands.add_parser(name, help=module.SUMMARY, description=module.SUMMARY,
