@@ -11,7 +11,6 @@
 
 #include <sys/types.h>
 
-#include <functional>
 #include <string>
 
 #include "mechanisms/mechanism.hpp"
@@ -48,12 +47,5 @@ Availability explain_errno(const std::string& operation, pid_t peer = 0);
 // under Yama ptrace_scope=1 (prctl(PR_SET_PTRACER, peer); never
 // PR_SET_PTRACER_ANY). Harmless where Yama is not loaded.
 void allow_peer_access(pid_t peer);
-
-// Probes an access the way ranks make it: two sibling processes, a target
-// that declares the accessor with allow_peer_access() and an accessor that
-// runs attempt(target_pid, address of a 64-byte buffer in the target holding
-// bytes 0..63). attempt returns 0 on success or an errno. Returns that errno
-// (or the errno of fork/pipe, or EIO if a child died). Leaves no process behind.
-int try_sibling_access(const std::function<int(pid_t target, const void* target_buffer)>& attempt);
 
 }  // namespace ipcatlas
