@@ -35,6 +35,10 @@ void run_cell(benchmark::State& state, const MatrixCell& cell, const Topology& t
     state.SkipWithError(("skipped: " + cell.skip_reason).c_str());
     return;
   }
+  if (!cell.failure.empty()) {
+    state.SkipWithError(cell.failure.c_str());  // no "skipped: " prefix: reporters count it as failed
+    return;
+  }
   Measurement m;
   try {
     m = session_for(cell, topology).run_batch(static_cast<std::uint64_t>(state.max_iterations));
@@ -102,11 +106,13 @@ std::vector<RankPlacement> placements_for(const RunOptions& options, const Topol
   return all;
 }
 
+// What a probe that did not find its mechanism available says: its cause and fix.
+std::string probe_message(const Availability& a) { return a.reason + (a.fix.empty() ? "" : "; fix: " + a.fix); }
+
 // The first reason, if any, why this cell cannot run.
 std::string skip_reason(const Mechanism& m, const Availability& availability, const Scenario& scenario,
                         const CellSpec& cell, const std::string& membind_problem, std::size_t cap) {
-  if (!availability.available)
-    return availability.reason + (availability.fix.empty() ? "" : "; fix: " + availability.fix);
+  if (!availability.available) return probe_message(availability);
   if (m.cannot_serve) {
     std::string why = m.cannot_serve(scenario.id, static_cast<int>(cell.cpus.size()));
     if (!why.empty()) return why;
@@ -161,7 +167,9 @@ Matrix build_matrix(const RunOptions& options, const Topology& topology) {
         cell.spec.buffer_offset = options.buffer_offset;
         cell.spec.fault = options.fault;
         cell.name = benchmark_name(*scenario, cell.spec, placement.placement);
-        cell.skip_reason = skip_reason(*mechanism, availability, *scenario, cell.spec, membind_problem, cap);
+        // A probe that ran out of a resource is a failure of this run, never a skip.
+        if (availability.failed) cell.failure = "probe failed: " + probe_message(availability);
+        else cell.skip_reason = skip_reason(*mechanism, availability, *scenario, cell.spec, membind_problem, cap);
         matrix.cells.push_back(std::move(cell));
       }
     }

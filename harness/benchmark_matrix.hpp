@@ -26,6 +26,7 @@ struct MatrixCell {
   CellSpec spec;
   std::string name;         // pingpong/shm/size:4096/ranks:2/placement:l3/wait:spin
   std::string skip_reason;  // non-empty: reported as skipped with this reason
+  std::string failure;      // non-empty: reported as failed with this message (a probe that ran out of a resource)
 };
 
 struct Matrix {

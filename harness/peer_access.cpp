@@ -15,6 +15,7 @@
 
 #include "harness/error.hpp"
 #include "harness/proc_files.hpp"
+#include "harness/resource_limits.hpp"
 #include "harness/text.hpp"
 
 namespace ipcatlas {
@@ -271,6 +272,7 @@ AccessEnvironment read_access_environment(pid_t peer, const std::string& root) {
 }
 
 Availability explain_access_failure(const std::string& operation, int err, const AccessEnvironment& env) {
+  if (is_resource_errno(err)) return resource_failure(operation, err);
   Cause cause = cause_of(operation, err, env);
   return Availability::no(errno_name(err) + " from " + operation + ": " + cause.why, std::move(cause.fix));
 }

@@ -35,6 +35,8 @@ AccessEnvironment read_access_environment(pid_t peer, const std::string& root = 
 // The cause of a failed `operation` ("process_vm_readv", "open /proc/PID/mem",
 // "PTRACE_SEIZE", "vmsplice", ...) that failed with `err`, as an Availability
 // whose reason starts with the errno name and whose fix says what to change.
+// A resource errno (EAGAIN, EMFILE, ENFILE, ENOMEM) is no permission problem:
+// it gives resource_failure() (harness/resource_limits.hpp), a failed probe.
 Availability explain_access_failure(const std::string& operation, int err, const AccessEnvironment& env);
 
 // explain_access_failure() for the errno the last call set, with this

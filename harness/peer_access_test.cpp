@@ -104,6 +104,7 @@ TEST(PeerAccessExplain, EachCauseHasItsReasonAndAFix) {
     SCOPED_TRACE(c.name);
     const Availability a = explain_access_failure(c.operation, c.err, c.env);
     EXPECT_FALSE(a.available);
+    EXPECT_FALSE(a.failed) << "a permission or support problem is a skip, not a failure";
     EXPECT_EQ(a.reason.rfind(errno_name(c.err) + " from " + c.operation + ": ", 0), 0u) << a.reason;
     EXPECT_NE(a.reason.find(c.reason_has), std::string::npos) << a.reason;
     EXPECT_FALSE(a.fix.empty());
@@ -119,6 +120,19 @@ TEST(PeerAccessExplain, ReasonReadsAsOneSentence) {
   EXPECT_EQ(a.reason,
             "EPERM from process_vm_readv: Yama ptrace_scope=2 allows only CAP_SYS_PTRACE holders to access other "
             "processes, and this process does not have CAP_SYS_PTRACE");
+}
+
+// Running out of processes, descriptors or memory is no permission problem,
+// whatever the environment: the probe failed, and the limit is named instead.
+TEST(PeerAccessExplain, AResourceErrnoIsAFailureNotAPermissionCause) {
+  for (const int err : {EAGAIN, EMFILE, ENFILE, ENOMEM}) {
+    const Availability a = explain_access_failure("open /proc/PID/mem", err, Env().yama(3).seccomp(2));
+    EXPECT_FALSE(a.available);
+    EXPECT_TRUE(a.failed) << a.reason;
+    EXPECT_EQ(a.reason.rfind(errno_name(err) + " from open /proc/PID/mem: ", 0), 0u) << a.reason;
+    EXPECT_EQ(a.reason.find("Yama"), std::string::npos) << a.reason;
+    EXPECT_EQ(a.reason.find("seccomp"), std::string::npos) << a.reason;
+  }
 }
 
 // ---------------------------------------------------------------------------
