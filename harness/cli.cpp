@@ -145,7 +145,7 @@ Command parse_command_line(const std::vector<std::string>& args) {
                   "MECHANISM=SIZE: measure MECHANISM up to SIZE (ptrace is capped at 64K unless raised); repeatable");
   run->add_option("--buffer-offset", cmd.run.buffer_offset, "Bytes to add to page alignment of every buffer (0-4095)")
       ->default_val(0);
-  run->add_option("--inject-fault", raw.fault, "Testing the harness: make rank 1 corrupt, die or hang from batch 1 on")
+  run->add_option("--inject-fault", raw.fault, "Testing: from batch 1, rank 1 dies, hangs, or its messages are corrupted")
       ->group("Testing");
   run->allow_extras();
   run->footer(kRunFooter);
