@@ -98,6 +98,9 @@ FEW_OPEN_FILES = 6
 
 
 def test_running_out_of_file_descriptors_is_a_failure_naming_the_limit_not_a_skip(tmp_path: Path) -> None:
+    if b"__ubsan_handle_dynamic_type_cache_miss" in BINARY.read_bytes():
+        pytest.skip("UBSan checks a vtable it has not met through a pipe of its own; with no descriptor left it "
+                    "reports a false 'invalid vptr' (an ifstream in the pipe probe) and aborts")
     status, benchmarks = run_json(tmp_path, "--mechanisms", "procmem-read", "--sizes", "64",
                                   open_files=FEW_OPEN_FILES)
     assert status == 1, "a probe that ran out of descriptors must fail the run"
