@@ -63,7 +63,8 @@ void record_start(const ScheduledRun& run, const MatrixCell& cell) {
   if (g_last_started == &run) return;
   g_last_started = &run;
   RunRecord record{cell.name, run.repetition, run.block, run.position, 0, {}, false};
-  if (cell.skip_reason.empty() && cell.spec.cpus.size() >= 2) measure_canary(record, cell.spec.cpus[0], cell.spec.cpus[1]);
+  if (cell.skip_reason.empty() && cell.failure.empty() && cell.spec.cpus.size() >= 2)
+    measure_canary(record, cell.spec.cpus[0], cell.spec.cpus[1]);
   const auto now = std::chrono::system_clock::now().time_since_epoch();
   record.start_unix_s = std::chrono::duration<double>(now).count();
   g_records.push_back(std::move(record));
@@ -95,6 +96,10 @@ void run_cell(benchmark::State& state, const MatrixCell& cell, const ScheduledRu
   record_start(run, cell);
   if (!cell.skip_reason.empty()) {
     state.SkipWithError(("skipped: " + cell.skip_reason).c_str());
+    return;
+  }
+  if (!cell.failure.empty()) {
+    state.SkipWithError(cell.failure.c_str());  // no "skipped: " prefix: reporters count it as failed
     return;
   }
   Measurement m;
@@ -164,11 +169,13 @@ std::vector<RankPlacement> placements_for(const RunOptions& options, const Topol
   return all;
 }
 
+// What a probe that did not find its mechanism available says: its cause and fix.
+std::string probe_message(const Availability& a) { return a.reason + (a.fix.empty() ? "" : "; fix: " + a.fix); }
+
 // The first reason, if any, why this cell cannot run.
 std::string skip_reason(const Mechanism& m, const Availability& availability, const Scenario& scenario,
                         const CellSpec& cell, const std::string& membind_problem, std::size_t cap) {
-  if (!availability.available)
-    return availability.reason + (availability.fix.empty() ? "" : "; fix: " + availability.fix);
+  if (!availability.available) return probe_message(availability);
   if (m.cannot_serve) {
     std::string why = m.cannot_serve(scenario.id, static_cast<int>(cell.cpus.size()));
     if (!why.empty()) return why;
@@ -224,7 +231,9 @@ Matrix build_matrix(const RunOptions& options, const Topology& topology) {
         cell.spec.fault = options.fault;
         cell.name = benchmark_name(*scenario, cell.spec, placement.placement);
         cell.block_key = std::string(scenario->id) + cell.name.substr(cell.name.find('/', scenario->id.size() + 1));
-        cell.skip_reason = skip_reason(*mechanism, availability, *scenario, cell.spec, membind_problem, cap);
+        // A probe that ran out of a resource is a failure of this run, never a skip.
+        if (availability.failed) cell.failure = "probe failed: " + probe_message(availability);
+        else cell.skip_reason = skip_reason(*mechanism, availability, *scenario, cell.spec, membind_problem, cap);
         matrix.cells.push_back(std::move(cell));
       }
     }

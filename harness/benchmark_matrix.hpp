@@ -28,6 +28,7 @@ struct MatrixCell {
   std::string name;         // pingpong/shm/size:4096/ranks:2/placement:l3/wait:spin
   std::string skip_reason;  // non-empty: reported as skipped with this reason
   std::string block_key;    // the name without its mechanism: the cells of one block share it
+  std::string failure;      // non-empty: reported as failed with this message (a probe that ran out of a resource)
 };
 
 struct Matrix {

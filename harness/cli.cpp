@@ -210,7 +210,7 @@ Command parse_command_line(const std::vector<std::string>& args) {
   run->add_option("--canary-factor", cmd.run.canary_factor, "How far off the canary may be, as a ratio (1.1 to 10)")
       ->default_val(2.0)
       ->check(CLI::Range(1.1, 10.0));
-  run->add_option("--inject-fault", raw.fault, "Testing the harness: make rank 1 corrupt, die or hang from batch 1 on")
+  run->add_option("--inject-fault", raw.fault, "Testing: from batch 1, rank 1 dies, hangs, or its messages are corrupted")
       ->group("Testing");
   run->allow_extras();
   run->footer(kRunFooter);

@@ -63,7 +63,8 @@ std::vector<Fact> mechanism_facts() {
     }
     // Listed-only mechanisms (no link) are information, not a problem of this machine.
     facts.push_back(Fact{"mechanism_" + std::string(m->id), "Mechanism " + std::string(m->id),
-                         "unavailable: " + a.reason, m->make_link ? Fact::Verdict::warn : Fact::Verdict::info, a.fix});
+                         (a.failed ? "probe failed: " : "unavailable: ") + a.reason,
+                         m->make_link || a.failed ? Fact::Verdict::warn : Fact::Verdict::info, a.fix});
   }
   facts.insert(facts.begin(), Fact{"mechanisms_available", "Mechanisms available", join(available),
                                    Fact::Verdict::ok, ""});
@@ -153,6 +154,7 @@ int run_list_command(const ListOptions& options) {
     const Availability a = m->probe();
     doc["mechanisms"].push_back({{"id", m->id},
                                  {"available", a.available},
+                                 {"probe_failed", a.failed},
                                  {"copies", m->copies},
                                  {"copies_note", m->copies_note},
                                  {"summary", m->summary},

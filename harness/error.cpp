@@ -6,7 +6,8 @@ namespace ipcatlas {
 
 SysError::SysError(const std::string& what_failed, int err)
     : std::runtime_error(what_failed + ": " + errno_name(err) + " (" + std::strerror(err) + ")"),
-      err_(err) {}
+      err_(err),
+      call_(what_failed) {}
 
 std::string errno_name(int err) {
   // strerrorname_np is glibc 2.32+; Debian 12 has 2.36.

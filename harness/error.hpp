@@ -22,9 +22,11 @@ class SysError : public std::runtime_error {
  public:
   SysError(const std::string& what_failed, int err);
   int err() const { return err_; }
+  const std::string& call() const { return call_; }  // what_failed: "pipe2", "mmap of 4096 bytes", ...
 
  private:
   int err_;
+  std::string call_;
 };
 
 // "EPERM", "ENOSYS", ... for an errno value; "errno 1234" when unknown.

@@ -25,6 +25,11 @@ void inject_process_fault(const FaultPlan& fault, int rank, std::uint64_t batch)
     for (;;) pause();
 }
 
+bool corrupts_link(const FaultPlan& fault, int me, int peer, bool faulty_rank_receives) {
+  if (fault.kind != FaultPlan::Kind::corrupt) return false;
+  return faulty_rank_receives ? me == fault.rank : peer == fault.rank;
+}
+
 std::span<const std::byte> CorruptingLink::recv(std::span<std::byte> into) {
   const std::span<const std::byte> got = inner_.recv(into);
   if (!armed_ || got.empty()) return got;

@@ -1,7 +1,7 @@
 // Faults a test can ask for (ipcatlas run --inject-fault), to show that the
-// harness catches them: a corrupted payload becomes an error naming the first
-// bad byte, a killed or hung rank becomes an error saying so, and the
-// remaining benchmarks go on.
+// harness catches them in every scenario: a corrupted payload becomes an
+// error naming the first bad byte, a killed or hung rank becomes an error
+// saying so, and the remaining benchmarks go on.
 #pragma once
 
 #include <cstdint>
@@ -19,9 +19,9 @@ struct FaultPlan {
   int rank = 1;                // the rank that misbehaves
   std::uint64_t from_batch = 1;  // batch 0 (calibration) runs clean, so the fault hits a measurement
 
-  bool active(int my_rank, std::uint64_t batch) const {
-    return kind != Kind::none && my_rank == rank && batch >= from_batch;
-  }
+  // From this batch on the fault acts (in the faulty rank, or for corrupt in its peers too).
+  bool due(std::uint64_t batch) const { return kind != Kind::none && batch >= from_batch; }
+  bool active(int my_rank, std::uint64_t batch) const { return due(batch) && my_rank == rank; }
 };
 
 // "corrupt", "kill" or "hang"; throws UsageError otherwise.
@@ -29,6 +29,15 @@ FaultPlan parse_fault(std::string_view text);
 
 // kill: the rank SIGKILLs itself. hang: it sleeps forever. Otherwise returns.
 void inject_process_fault(const FaultPlan& fault, int rank, std::uint64_t batch);
+
+// corrupt: the messages the faulty rank receives arrive with one byte
+// flipped; in a pattern where it receives none (a manytoone sender), the
+// messages it sends do. Either way the byte flips on the receiving side of
+// the link, after the mechanism delivered the message, so that no mechanism
+// is altered and the receiver's check is what catches it. Whether rank `me`
+// corrupts what arrives on its link from `peer`; `faulty_rank_receives`
+// says whether the faulty rank receives any payload in the pattern.
+bool corrupts_link(const FaultPlan& fault, int me, int peer, bool faulty_rank_receives);
 
 // A Link that flips one byte in the middle of every message it receives,
 // once `armed` is set: the behaviour of a broken mechanism.

@@ -100,3 +100,13 @@ def test_corruption_in_alltoall_is_an_error_never_a_figure(tmp_path: Path) -> No
     b = doc["benchmarks"][0]
     assert b["ipcatlas_status"] == "failed" and "first bad byte at offset 1024" in b["error_message"]
     assert "round_ns" not in b
+
+
+def test_corruption_in_manytoone_flips_what_the_faulty_sender_sends(tmp_path: Path) -> None:
+    """Rank 1 only sends in manytoone: corrupt must still act, on the messages it sends."""
+    proc, doc = run_json(tmp_path, "--scenario", "manytoone", "--ranks", "3", "--mechanisms", "shm",
+                         "--sizes", "64", "--inject-fault", "corrupt")
+    assert proc.returncode == 1, proc.stderr
+    b = doc["benchmarks"][0]
+    assert b["ipcatlas_status"] == "failed"
+    assert "(rank 1 -> rank 0, 64 bytes): first bad byte at offset 32" in b["error_message"], b["error_message"]

@@ -11,7 +11,6 @@
 
 #include <sys/types.h>
 
-#include <functional>
 #include <string>
 
 #include "mechanisms/mechanism.hpp"
@@ -36,6 +35,8 @@ AccessEnvironment read_access_environment(pid_t peer, const std::string& root = 
 // The cause of a failed `operation` ("process_vm_readv", "open /proc/PID/mem",
 // "PTRACE_SEIZE", "vmsplice", ...) that failed with `err`, as an Availability
 // whose reason starts with the errno name and whose fix says what to change.
+// A resource errno (EAGAIN, EMFILE, ENFILE, ENOMEM) is no permission problem:
+// it gives resource_failure() (harness/resource_limits.hpp), a failed probe.
 Availability explain_access_failure(const std::string& operation, int err, const AccessEnvironment& env);
 
 // explain_access_failure() for the errno the last call set, with this
@@ -48,12 +49,5 @@ Availability explain_errno(const std::string& operation, pid_t peer = 0);
 // under Yama ptrace_scope=1 (prctl(PR_SET_PTRACER, peer); never
 // PR_SET_PTRACER_ANY). Harmless where Yama is not loaded.
 void allow_peer_access(pid_t peer);
-
-// Probes an access the way ranks make it: two sibling processes, a target
-// that declares the accessor with allow_peer_access() and an accessor that
-// runs attempt(target_pid, address of a 64-byte buffer in the target holding
-// bytes 0..63). attempt returns 0 on success or an errno. Returns that errno
-// (or the errno of fork/pipe, or EIO if a child died). Leaves no process behind.
-int try_sibling_access(const std::function<int(pid_t target, const void* target_buffer)>& attempt);
 
 }  // namespace ipcatlas

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "harness/error.hpp"
+#include "harness/resource_limits.hpp"
 #include "harness/wait.hpp"
 #include "mechanisms/mechanism.hpp"
 
@@ -72,7 +73,7 @@ Availability probe_one_byte(int write_fd, int read_fd, const char* what, const c
     std::byte in;
     read_message(read_fd, {&in, 1}, what);
   } catch (const std::exception& e) {
-    return Availability::no(e.what(), fix);
+    return probe_error(e, fix);
   }
   return Availability::yes();
 }

@@ -1,6 +1,7 @@
 #include "mechanisms/mailbox.hpp"
 
 #include "harness/error.hpp"
+#include "harness/resource_limits.hpp"
 #include "harness/shared_memory.hpp"
 
 namespace ipcatlas {
@@ -9,7 +10,7 @@ Availability probe_shared_memory() {
   try {
     SharedMapping probe(4096);
   } catch (const SysError& e) {
-    return Availability::no(e.what(), "check the memory limits (ulimit -v, cgroup memory.max)");
+    return probe_error(e, "check the memory limits (ulimit -v, cgroup memory.max)");
   }
   return Availability::yes();
 }

@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "harness/error.hpp"
+#include "harness/resource_limits.hpp"
 #include "mechanisms/fd_io.hpp"
 #include "mechanisms/mechanism.hpp"
 
@@ -42,7 +43,7 @@ Availability probe_pipe() {
   try {
     make_big_pipe(r, w);
   } catch (const std::exception& e) {
-    return Availability::no(e.what(), kPipeFix);
+    return probe_error(e, kPipeFix);
   }
   return probe_one_byte(w.get(), r.get(), "pipe probe", kPipeFix);
 }

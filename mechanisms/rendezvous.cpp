@@ -6,6 +6,7 @@
 #include "harness/error.hpp"
 #include "harness/peer_access.hpp"
 #include "harness/shared_memory.hpp"
+#include "harness/sibling_probe.hpp"
 #include "mechanisms/mailbox.hpp"
 
 namespace ipcatlas {
@@ -130,7 +131,7 @@ Availability probe_peer_memory(const char* operation, Rendezvous kind,
   // Each probe uses only its own mechanism's call: a push probe writes and
   // does not read back, so that a seccomp filter refusing only reads does
   // not make a write mechanism look unavailable.
-  int err = try_sibling_access([&](pid_t target, const void* buffer) {
+  const SiblingResult result = try_sibling_access([&](pid_t target, const void* buffer) {
     try {
       std::unique_ptr<PeerMemory> memory = make();
       memory->open(target);
@@ -153,8 +154,9 @@ Availability probe_peer_memory(const char* operation, Rendezvous kind,
       return EIO;
     }
   });
-  if (err == 0) return Availability::yes();
-  return explain_access_failure(operation, err, read_access_environment(0));
+  if (result.err == 0) return Availability::yes();
+  // The probe's own pipe2 or fork may fail too (out of file descriptors or processes): name that call, not the access.
+  return explain_access_failure(result.call.empty() ? operation : result.call, result.err, read_access_environment(0));
 }
 
 }  // namespace ipcatlas

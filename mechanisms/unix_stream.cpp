@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 
 #include "harness/error.hpp"
+#include "harness/resource_limits.hpp"
 #include "mechanisms/fd_io.hpp"
 #include "mechanisms/mechanism.hpp"
 
@@ -45,7 +46,7 @@ Availability probe_unix_stream() {
   try {
     make_socket_pair(a, b);
   } catch (const std::exception& e) {
-    return Availability::no(e.what(), kUnixFix);
+    return probe_error(e, kUnixFix);
   }
   return probe_one_byte(a.get(), b.get(), "unix-stream probe", kUnixFix);
 }

@@ -37,6 +37,7 @@
 #include <string>
 
 #include "harness/error.hpp"
+#include "harness/resource_limits.hpp"
 #include "harness/peer_access.hpp"
 #include "harness/shared_memory.hpp"
 #include "mechanisms/fd_io.hpp"
@@ -112,12 +113,10 @@ Availability probe_vmsplice() {
   try {
     int fds[2];
     // Non-blocking, so that the probe can never hang.
-    if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) {
-      const int err = errno;
-      return Availability::no("pipe2: " + errno_name(err),
-                              "a seccomp filter or resource limit blocks pipes; check ulimit -n and the container's "
-                              "seccomp profile");
-    }
+    if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0)
+      return probe_error(SysError("pipe2", errno),
+                         "a seccomp filter or resource limit blocks pipes; check ulimit -n and the container's "
+                         "seccomp profile");
     Fd r(fds[0]), w(fds[1]);
     std::byte out{0x5a};
     iovec iov{&out, 1};

@@ -47,6 +47,7 @@ class AlltoallPattern final : public Pattern {
   }
 
   bool barrier_ends_round() const override { return true; }
+  bool receives_payload(int, int) const override { return true; }
 
   void round(int me, int, const std::vector<PeerChannel*>& by_peer, Check check) const override {
     for (int partner : partners_[static_cast<std::size_t>(me)]) {

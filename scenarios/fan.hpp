@@ -16,6 +16,9 @@ class FanPattern final : public Pattern {
 
   std::vector<std::pair<int, int>> pairs(int ranks) const override;
   bool barrier_ends_round() const override { return true; }
+  bool receives_payload(int rank, int) const override {
+    return direction_ == Direction::to_root ? rank == 0 : rank != 0;
+  }
   void round(int me, int ranks, const std::vector<PeerChannel*>& by_peer, Check check) const override;
   Measurement measure(const CellSpec& cell, std::span<const RankTimes> times, std::uint64_t rounds) const override;
 

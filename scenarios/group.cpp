@@ -22,12 +22,13 @@ class GroupRank final : public RankProgram {
       : rank_(rank), cell_(cell), pattern_(pattern), times_(times) {
     const int node = node_for_pu(cell.membind, cell.cpus[static_cast<std::size_t>(rank)]);
     by_peer_.assign(static_cast<std::size_t>(cell.cpus.size()), nullptr);
-    const bool corrupts = cell.fault.kind == FaultPlan::Kind::corrupt && cell.fault.rank == rank;
+    const int ranks = static_cast<int>(cell.cpus.size());
+    const bool faulty_rank_receives = pattern.receives_payload(cell.fault.rank, ranks);
     for (auto& [pair, link] : links) {
       if (pair.first != rank && pair.second != rank) continue;
       const int peer = pair.first == rank ? pair.second : pair.first;
       Link* used = link.get();
-      if (corrupts) {
+      if (corrupts_link(cell.fault, rank, peer, faulty_rank_receives)) {
         corrupting_.push_back(std::make_unique<CorruptingLink>(*link));
         used = corrupting_.back().get();
       }
@@ -46,7 +47,7 @@ class GroupRank final : public RankProgram {
 
   void run_batch(RankEnv& env, const Batch& batch) override {
     inject_process_fault(cell_.fault, rank_, batch.index);
-    if (cell_.fault.active(rank_, batch.index))
+    if (cell_.fault.due(batch.index))
       for (auto& link : corrupting_) link->arm();
     begin_batch(batch.index);
     env.barrier();

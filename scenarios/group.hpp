@@ -34,6 +34,8 @@ class Pattern {
   virtual std::vector<std::pair<int, int>> pairs(int ranks) const = 0;
   // Whether a barrier ends every round (else the transfers themselves synchronise).
   virtual bool barrier_ends_round() const = 0;
+  // Whether `rank` receives payload (not only empty acknowledgements) in a round.
+  virtual bool receives_payload(int rank, int ranks) const = 0;
   // One round in rank `me`; by_peer[p] is the channel to rank p (nullptr if none).
   virtual void round(int me, int ranks, const std::vector<PeerChannel*>& by_peer, Check check) const = 0;
   // Counters from every rank's times over `rounds` timed rounds.

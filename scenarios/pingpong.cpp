@@ -53,11 +53,11 @@ class PingPongRank final : public RankProgram {
       : rank_(rank), link_(&link), results_(results), cell_(cell), salt_(salt) {}
 
   void setup(RankEnv& env) override {
-    if (cell_.fault.kind == FaultPlan::Kind::corrupt && cell_.fault.rank == rank_) {
+    const int peer = 1 - rank_;
+    if (corrupts_link(cell_.fault, rank_, peer, true)) {  // both ranks receive
       corrupting_ = std::make_unique<CorruptingLink>(*link_);
       link_ = corrupting_.get();
     }
-    const int peer = 1 - rank_;
     const int node = node_for_pu(cell_.membind, cell_.cpus[static_cast<std::size_t>(rank_)]);
     channel_ = std::make_unique<PeerChannel>(*link_, rank_, peer, cell_.size, cell_.buffer_offset, salt_, node);
     channel_->open(env.pid_of(peer));
@@ -71,7 +71,7 @@ class PingPongRank final : public RankProgram {
 
   void run_batch(RankEnv& env, const Batch& batch) override {
     inject_process_fault(cell_.fault, rank_, batch.index);
-    if (corrupting_ && cell_.fault.active(rank_, batch.index)) corrupting_->arm();
+    if (corrupting_ && cell_.fault.due(batch.index)) corrupting_->arm();
     channel_->begin_batch(batch.index);
     env.barrier();
 
