@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -12,7 +13,7 @@ import pandas as pd
 
 from . import options, recommend
 from .cells import problems
-from .cli import exit_for_failures
+from .cli import EXIT_BAD_INPUT, EXIT_FINDING, EXIT_OK, exit_for_failures
 from .crossings import MIN_U_TEST, SINGLE
 from .inputs import add_input_arguments, read_inputs
 from .paired import min_pairs
@@ -44,6 +45,12 @@ examples:
 
 exit status: 0 done; 1 done, but a benchmark in the input failed; 2 bad input, or --json or
 --markdown refused (not a regular file) or not writable; 3 internal error (a bug)
+
+--agree A.json B.json: the two runs' thresholds side by side, like canary state with like: every
+separated claim one run makes the other reverses ("contradiction"), every setting that differs
+by more than a factor 2 or a crossover that differs ("differs"), and every one decided in one run
+only ("undecided in one"). Exit status: 0 the runs agree; 1 a disagreement was found; 2 bad
+input (or not exactly two files).
 """
 
 
@@ -85,6 +92,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--alpha", type=options.alpha, default=0.05,
                         help="significance level of the U test that separates two mechanisms at a size "
                              "(default: %(default)s)")
+    parser.add_argument("--agree", action="store_true",
+                        help="compare two independent runs (exactly two RUN.json): list every claim and setting "
+                             "they disagree on; exit 1 if there is one")
     parser.add_argument("--markdown", type=options.path, metavar="FILE", help="also write the Markdown to FILE")
     parser.add_argument("--json", type=options.path, metavar="FILE",
                         help="also write JSON to FILE: crossovers against the baseline, every pair, fastest "
@@ -96,6 +106,8 @@ def run(args: argparse.Namespace) -> int:
     outputs = [path for path in (args.markdown, args.json) if path is not None]
     for path in outputs:
         check_file_target(path, args.results)
+    if args.agree:
+        return run_agree(args)
     inputs = read_inputs(args.results, args.peer)
     result = compute(inputs.rows, args.baseline, args.alpha, inputs.contexts)
     text = markdown(result)
@@ -106,6 +118,26 @@ def run(args: argparse.Namespace) -> int:
         write_text(args.json, json.dumps(to_json(result, args.results), indent=2) + "\n")
     print(text)
     return exit_for_failures(result.unavailable, "thresholds", "they are left out (see above)")
+
+
+def run_agree(args: argparse.Namespace) -> int:
+    """--agree: each run computed on its own, then set side by side."""
+    from . import agree  # agree.py builds on this module
+    if len(args.results) != 2:
+        print(f"ipcatlas thresholds: error: --agree compares exactly two runs, got {len(args.results)} files",
+              file=sys.stderr)
+        return EXIT_BAD_INPUT
+    first, second = (read_inputs([path], args.peer) for path in args.results)
+    found = agree.disagreements(compute(first.rows, args.baseline, args.alpha, first.contexts),
+                                compute(second.rows, args.baseline, args.alpha, second.contexts))
+    text = agree.markdown(found, str(args.results[0]), str(args.results[1]))
+    if args.markdown:
+        write_text(args.markdown, text + "\n")
+    if args.json:
+        record = {"inputs": [str(path) for path in args.results], **agree.to_record(found)}
+        write_text(args.json, json.dumps(record, indent=2) + "\n")
+    print(text)
+    return EXIT_FINDING if found else EXIT_OK
 
 
 def compute(rows: pd.DataFrame, baseline: str = "shm", alpha: float = 0.05,
@@ -165,7 +197,7 @@ def crossover_tables(result: ThresholdResult) -> list[Table]:
                                       result.state_label(c.state)) if t)
         groups.setdefault(title, []).append(c)
     headers = ["mechanism", f"beats {result.baseline} from", "undecided (≈ crossing)", "margin there",
-               "changes of winner", "sizes", "evidence (method)"]
+               "changes of winner", "sizes", "repetitions or blocks (method)"]
     return [Table(f"Crossovers against {result.baseline}: {title}", headers,
                   [[c.challenger, verdict_text(c), undecided(c), margin_text(c), str(len(c.crossings)),
                     str(c.sizes_compared), evidence_text(c)] for c in found])
@@ -184,11 +216,11 @@ def margin_text(c: Crossover) -> str:
 
 
 def evidence_text(c: Crossover) -> str:
-    """"6 blocks (signed-rank)", or "5 repetitions (u-test; unpaired)"."""
+    """"6 blocks (signed-rank)", or as before "5 (u-test)" (the decision line says unpaired)."""
     if c.paired:
         left_out = f", {c.excluded_blocks} mixed-state left out" if c.excluded_blocks else ""
         return f"{c.pairs} blocks ({c.method}{left_out})"
-    return f"{c.repetitions} repetitions ({c.method}; unpaired)"
+    return f"{c.repetitions} ({c.method})"
 
 
 def fastest_tables(result: ThresholdResult) -> list[Table]:
