@@ -15,6 +15,10 @@ How "separated" is decided depends on how many repetitions each side has:
 - 2 or 3: the ranges [min, max] of the repetitions do not overlap;
 - 1: the interval cannot be measured; the medians decide and the method says
   "single", so every table can warn.
+
+That is for files without blocks. Where the mechanisms were measured in the
+same blocks (blocked order), compare_sizes_paired() decides from the per-block
+ratios instead (paired.py): only those survive a host that changes state.
 """
 from __future__ import annotations
 
@@ -24,6 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .compare import mann_whitney_p
+from .paired import SIGN_TEST, SIGNED_RANK, PairedTest, log_ratios, paired_test, separated
 
 A = "a"
 B = "b"
@@ -33,7 +38,8 @@ RANGES = "ranges"
 SINGLE = "single"
 MIN_U_TEST = 4
 # Weakest first: a pair's method is the weakest one used at any of its sizes.
-METHODS = (SINGLE, RANGES, U_TEST)
+METHODS = (SINGLE, RANGES, U_TEST, SIGN_TEST, SIGNED_RANK)
+Blocks = dict[object, float]  # block -> the value measured in it
 
 
 @dataclass(frozen=True)
@@ -44,7 +50,8 @@ class SizeComparison:
     a_median: float
     b_median: float
     winner: str  # A, B or TIE (not separated)
-    method: str  # U_TEST, RANGES or SINGLE
+    method: str  # U_TEST, RANGES, SINGLE, or a paired test's
+    paired: PairedTest | None = None  # the per-block test, where A and B shared blocks
 
 
 @dataclass(frozen=True)
@@ -81,6 +88,24 @@ def compare_sizes(sizes: Sequence[int], a: Sequence[Sequence[float]], b: Sequenc
         winner, method = separate(a_values, b_values, lower_is_better, alpha)
         compared.append(SizeComparison(int(size), statistics.median(a_values), statistics.median(b_values),
                                        winner, method))
+    return compared
+
+
+def compare_sizes_paired(sizes: Sequence[int], a: Sequence[Blocks], b: Sequence[Blocks], lower_is_better: bool,
+                         alpha: float = 0.05) -> list[SizeComparison]:
+    """As compare_sizes, from the blocks A and B share at each size; sizes without a shared
+    block are left out (nothing pairs them)."""
+    compared = []
+    for size, a_blocks, b_blocks in zip(sizes, a, b):
+        ratios = log_ratios(a_blocks, b_blocks)
+        if not ratios:
+            continue
+        test = paired_test(ratios, alpha)
+        a_better = test.ratio < 1
+        winner = (A if a_better == lower_is_better else B) if separated(test, alpha) else TIE
+        shared = [block for block in a_blocks if block in b_blocks]
+        compared.append(SizeComparison(int(size), statistics.median(a_blocks[k] for k in shared),
+                                       statistics.median(b_blocks[k] for k in shared), winner, test.method, test))
     return compared
 
 

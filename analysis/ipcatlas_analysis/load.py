@@ -29,10 +29,14 @@ STANDARD_KEYS = ("size", "ranks", "placement", "wait")
 # Keys that place a measurement on a figure; the others (ranks, window, ...) form its "variant".
 LAYOUT_KEYS = ("size", "placement", "wait")
 BASE_COLUMNS = ("file", "name", "scenario", "mechanism", "variant", "status", "message", "repetition", "source")
+# When and in which state of the host each repetition ran (README: "Run order and the drift
+# canary"), with their column types; missing (NA) in files written before these fields existed.
+RUN_COLUMNS = {"block": "Int64", "block_position": "Int64", "start_unix_s": "float64", "canary_ns": "float64",
+               "canary_state": "Int64", "canary_outlier": "boolean"}
 ITERATION = "iteration"
 MEDIAN_AGGREGATE = "median-aggregate"
 # Columns every row has: a name key with one of these names would overwrite it.
-RESERVED_KEYS = frozenset(BASE_COLUMNS) | {"repetitions"}
+RESERVED_KEYS = frozenset(BASE_COLUMNS) | {"repetitions"} | frozenset(RUN_COLUMNS)
 
 
 class ResultFileError(InputFileError):
@@ -49,7 +53,7 @@ def metric_columns(table: pd.DataFrame) -> list[str]:
 
 def name_key_columns(table: pd.DataFrame) -> list[str]:
     """The columns that came from key:value parts of benchmark names."""
-    fixed = set(BASE_COLUMNS) | {"repetitions"}
+    fixed = RESERVED_KEYS
     return [column for column in table.columns if column not in fixed and not is_metric_name(column)]
 
 
@@ -153,6 +157,8 @@ def result_row(benchmark: dict[str, Any], source: str, file: str) -> dict[str, A
         repetition=benchmark.get("repetition_index", 0),
         source=source,
     )
+    # Aggregate rows describe several runs: no one block, time or canary is theirs.
+    row.update({field: benchmark.get(field) if source == ITERATION else None for field in RUN_COLUMNS})
     if status == OK:
         row.update(_metrics(benchmark, name))
     return row
@@ -178,7 +184,9 @@ def load_results(paths: Iterable[str | Path]) -> pd.DataFrame:
     Columns: file, name, scenario, mechanism, size (Int64), ranks, placement,
     wait, any other name keys, variant (the name keys other than size,
     placement and wait, e.g. "ranks:2"), status, message, repetition, source
-    (iteration or median-aggregate) and the metric columns (NaN unless ok).
+    (iteration or median-aggregate), the RUN_COLUMNS (block, block_position,
+    start_unix_s, canary_ns, canary_state, canary_outlier: NA where the file has
+    none) and the metric columns (NaN unless ok).
     Raises ResultFileError naming the first bad file.
     """
     rows: list[dict[str, Any]] = []
@@ -189,15 +197,17 @@ def load_results(paths: Iterable[str | Path]) -> pd.DataFrame:
         except ValueError as error:
             raise ResultFileError(f"{path}: {error}") from error
     table = pd.DataFrame(rows, columns=_column_order(rows))
+    for field, dtype in RUN_COLUMNS.items():
+        table[field] = pd.array([None if pd.isna(v) else v for v in table[field]], dtype=dtype)
     return _typed_keys(table)
 
 
 def _column_order(rows: list[dict[str, Any]]) -> list[str]:
     """Base columns, standard keys, other keys, then metrics, each in first-seen order."""
     seen = list(dict.fromkeys(key for row in rows for key in row))
-    extra_keys = [k for k in seen if k not in BASE_COLUMNS and k not in STANDARD_KEYS and not is_metric_name(k)]
+    extra_keys = [k for k in seen if k not in RESERVED_KEYS and k not in STANDARD_KEYS and not is_metric_name(k)]
     metrics = [k for k in seen if is_metric_name(k)]
-    return [*BASE_COLUMNS[:4], *STANDARD_KEYS, *extra_keys, *BASE_COLUMNS[4:], *metrics]
+    return [*BASE_COLUMNS[:4], *STANDARD_KEYS, *extra_keys, *BASE_COLUMNS[4:], *RUN_COLUMNS, *metrics]
 
 
 def _typed_keys(table: pd.DataFrame) -> pd.DataFrame:

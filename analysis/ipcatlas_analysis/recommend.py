@@ -22,6 +22,11 @@ Parameter facts (names, defaults, direction of the comparison):
   inject buffers (a double copy); larger ones use CMA when available, else
   SAR (segmentation through shared bounce buffers, a double copy).
   `FI_SHM_DISABLE_CMA=1` forces SAR. The 4096 switch is not tunable.
+
+An undecided crossover (too few blocks, blocks that disagree, or repetitions
+that separate at no size) never becomes a number: the setting says
+"undecided" and why. Where the host was in two states, every setting is given
+per state.
 """
 from __future__ import annotations
 
@@ -32,7 +37,9 @@ import pandas as pd
 
 from .crossings import A
 from .load import OK, SKIPPED
-from .thresholds import ALWAYS, CROSSOVER, NEVER, Crossover, describe, format_margin, undecided, win_window
+from .states import MIXED, ONE_STATE, STATE, with_states
+from .thresholds import (ALWAYS, CROSSOVER, NEVER, NOT_SEPARATED, UNDECIDED, Crossover, describe, format_margin,
+                         undecided, win_window)
 from .units import format_size, json_safe
 
 BASELINE = "shm"
@@ -41,6 +48,7 @@ PUSH = "cma-write"
 SCENARIO = "pingpong"
 LIBFABRIC_INJECT = 4096
 PLATEAU = 0.9  # max_send_size: the smallest size reaching this share of shm's peak bandwidth
+UNDECIDED_VALUE = "undecided"
 
 
 @dataclass(frozen=True)
@@ -54,6 +62,7 @@ class Setting:
     value: str
     meaning: str
     evidence: str
+    state: str = ONE_STATE  # the host's canary state the setting holds in ("" where one)
 
 
 @dataclass(frozen=True)
@@ -62,6 +71,7 @@ class Evidence:
 
     placement: str
     wait: str
+    state: str
     pull: Crossover | None  # cma-read over shm
     push: Crossover | None  # cma-write over shm
     push_over_pull: Crossover | None  # cma-write over cma-read (UCX's rendezvous scheme)
@@ -109,13 +119,32 @@ def evidence_text(c: Crossover | None) -> str:
                    "pay for the switch")
     if c.kind == CROSSOVER:
         detail += f", undecided {undecided(c)}, {format_margin(c.margin)} at {format_size(c.size or 0)}"
+    if c.paired:
+        return f"{detail}; {c.pairs} block(s) paired, {c.method}"
     return f"{detail}; {c.repetitions} repetition(s), {c.method}"
+
+
+def undecided_reason(c: Crossover | None) -> str:
+    """Why a crossover decides nothing ("" when it decides, or was not measured)."""
+    if c is None or c.kind not in (UNDECIDED, NOT_SEPARATED):
+        return ""
+    return c.reason or f"{c.challenger} vs {c.baseline}: the repetitions separate them at no size"
+
+
+def undecided_settings(e: Evidence, library: str, parameters: Sequence[str], reason: str) -> list[Setting]:
+    """No number where the data decides nothing: each parameter says so, and why."""
+    return [_setting(e, library, parameter, UNDECIDED_VALUE, "not set from this run: the crossover behind it is "
+                     "undecided", reason) for parameter in parameters]
 
 
 def open_mpi(e: Evidence) -> list[Setting]:
     """btl_sm_eager_limit, btl_sm_max_send_size and the smsc single-copy choice."""
     settings = []
-    if single_copy_wins(e.pull):
+    if undecided_reason(e.pull):
+        settings += undecided_settings(e, "Open MPI", ["btl_sm_eager_limit (4.x: btl_vader_eager_limit)",
+                                                      "smsc (4.x: btl_vader_single_copy_mechanism)"],
+                                       undecided_reason(e.pull))
+    elif single_copy_wins(e.pull):
         assert e.pull is not None
         limit = eager_limit(e.pull)
         settings.append(_setting(e, "Open MPI", "btl_sm_eager_limit (4.x: btl_vader_eager_limit)", str(limit),
@@ -138,6 +167,8 @@ def open_mpi(e: Evidence) -> list[Setting]:
 
 def mpich(e: Evidence) -> list[Setting]:
     """MPIR_CVAR_CH4_IPC_CMA_P2P_THRESHOLD (or CMA off)."""
+    if undecided_reason(e.pull):
+        return undecided_settings(e, "MPICH", ["MPIR_CVAR_CH4_IPC_CMA_P2P_THRESHOLD"], undecided_reason(e.pull))
     if single_copy_wins(e.pull):
         assert e.pull is not None
         return [_setting(e, "MPICH", "MPIR_CVAR_CH4_IPC_CMA_P2P_THRESHOLD", str(switch_size(e.pull)),
@@ -149,6 +180,10 @@ def mpich(e: Evidence) -> list[Setting]:
 
 def ucx(e: Evidence) -> list[Setting]:
     """UCX_RNDV_THRESH=intra:..., UCX_TLS with or without cma, UCX_RNDV_SCHEME."""
+    # The threshold is the earlier of two switches: one undecided switch leaves it undecided.
+    reason = "; ".join(r for r in (undecided_reason(e.pull), undecided_reason(e.push)) if r)
+    if reason:
+        return undecided_settings(e, "UCX", ["UCX_RNDV_THRESH", "UCX_TLS"], reason)
     if not single_copy_wins(e.pull) and not single_copy_wins(e.push):
         return [_setting(e, "UCX", "UCX_TLS", "^cma", "leave cma out; intra-node rendezvous then copies "
                          "through shared memory", e.cma_unavailable or evidence_text(e.pull))]
@@ -185,6 +220,8 @@ def rendezvous_scheme(push_over_pull: Crossover | None, threshold: int) -> str:
 def libfabric(e: Evidence) -> list[Setting]:
     """Which shm provider protocol the sizes above its fixed 4096-byte switch favour."""
     c = e.pull
+    if undecided_reason(c):
+        return undecided_settings(e, "libfabric shm", ["FI_SHM_DISABLE_CMA"], undecided_reason(c))
     if single_copy_wins(c):
         assert c is not None
         size = switch_size(c)
@@ -211,15 +248,18 @@ def recommend(found: Sequence[Crossover], rows: pd.DataFrame, push_over_pull: Se
 
 def gather_evidence(found: Sequence[Crossover], rows: pd.DataFrame,
                     push_over_pull: Sequence[Crossover]) -> list[Evidence]:
-    """One Evidence per (placement, wait) where shm was measured in ping-pong."""
+    """One Evidence per (placement, wait, canary state) where shm was measured in ping-pong."""
     evidence = []
-    shm = rows[(rows["scenario"] == SCENARIO) & (rows["mechanism"] == BASELINE) & (rows["status"] == OK)]
-    for (placement, wait), _ in shm.groupby(["placement", "wait"], sort=True):
+    rows = with_states(rows)
+    shm = rows[(rows["scenario"] == SCENARIO) & (rows["mechanism"] == BASELINE) & (rows["status"] == OK)
+               & (rows[STATE] != MIXED)]
+    for (placement, wait, state), _ in shm.groupby(["placement", "wait", STATE], sort=True):
         def pick(pairs: Sequence[Crossover], challenger: str, baseline: str = BASELINE) -> Crossover | None:
-            return next((c for c in pairs if (c.scenario, c.placement, c.wait, c.challenger, c.baseline)
-                         == (SCENARIO, placement, wait, challenger, baseline)), None)
-        evidence.append(Evidence(placement, wait, pick(found, PULL), pick(found, PUSH),
-                                 pick(push_over_pull, PUSH, PULL), bandwidth_plateau(rows, placement, wait),
+            return next((c for c in pairs if (c.scenario, c.placement, c.wait, c.state, c.challenger, c.baseline)
+                         == (SCENARIO, placement, wait, state, challenger, baseline)), None)
+        evidence.append(Evidence(placement, wait, state, pick(found, PULL), pick(found, PUSH),
+                                 pick(push_over_pull, PUSH, PULL),
+                                 bandwidth_plateau(rows[rows[STATE] == state], placement, wait),
                                  unavailable_reason(rows, placement, wait)))
     return evidence
 
@@ -251,4 +291,4 @@ def to_records(settings: Sequence[Setting]) -> list[dict[str, object]]:
 
 
 def _setting(e: Evidence, library: str, parameter: str, value: str, meaning: str, evidence: str) -> Setting:
-    return Setting(e.placement, e.wait, library, parameter, value, meaning, evidence)
+    return Setting(e.placement, e.wait, library, parameter, value, meaning, evidence, e.state)

@@ -8,6 +8,7 @@ which benchmark is wrong and why; load.py adds the file name.
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from .units import INT64_MAX
@@ -27,7 +28,22 @@ FIELD_TYPES: dict[str, type] = {
     "ipcatlas_status": str,
     "skip_message": str,
     "repetition_index": int,
+    "repetitions": int,
+    # The run order and the drift canary (README: "Run order and the drift canary").
+    "block": int,
+    "block_position": int,
+    "canary_state": int,
+    "canary_outlier": bool,
 }
+# Counters of an entry that must not reach the statistics as anything but non-negative integers.
+COUNT_FIELDS = ("repetition_index", "repetitions", "block", "block_position")
+# Facts about a run that are numbers but not measurements of the mechanism.
+RUN_NUMBERS = ("start_unix_s", "canary_ns")
+# Not metrics although they end in _ns: the canary measures the host, not the mechanism, and
+# must never be compared, plotted or gated as if it were a mechanism's time.
+NOT_METRICS = frozenset({"canary_ns"})
+# Context fields the canary writes, with a check of their text (the context holds strings).
+CANARY_STATES = ("1", "2")
 
 
 class SchemaError(ValueError):
@@ -58,9 +74,28 @@ def check_document(document: object) -> dict[str, Any]:
     benchmarks = document.get("benchmarks")
     if not isinstance(benchmarks, list):
         raise SchemaError("not Google Benchmark JSON (\"benchmarks\" is not a list)")
+    check_canary_context(document["context"])
     for index, benchmark in enumerate(benchmarks):
         check_benchmark(index, benchmark)
     return document
+
+
+def check_canary_context(context: dict[str, Any]) -> None:
+    """The canary's summary in the context: states.py reads these, so they must parse."""
+    states = context.get("canary_states")
+    if states is not None and states not in CANARY_STATES:
+        raise SchemaError(f"context: \"canary_states\" is {_shown(states)}, not \"1\" or \"2\"")
+    for field, parse in (("canary_state_ns", float), ("canary_state_runs", int)):
+        if field not in context:
+            continue
+        value = context[field]
+        try:
+            parts = [parse(part) for part in value.split(",")] if isinstance(value, str) else []
+        except ValueError:
+            parts = []
+        if len(parts) != 2 or not all(math.isfinite(p) and p >= 0 for p in parts):
+            raise SchemaError(f"context: \"{field}\" is {_shown(value)}, not two numbers >= 0 "
+                              "(\"low,high\")")
 
 
 def check_benchmark(index: int, benchmark: object) -> None:
@@ -78,8 +113,15 @@ def check_benchmark(index: int, benchmark: object) -> None:
         value = benchmark.get(field)
         if field in benchmark and not _is_type(value, expected):
             raise SchemaError(f"{where}: \"{field}\" is {json_type(value)}, not {json_type(expected())}")
-    if "repetition_index" in benchmark and not 0 <= benchmark["repetition_index"] <= INT64_MAX:
-        raise SchemaError(f"{where}: \"repetition_index\" {benchmark['repetition_index']} is out of range")
+    for field in COUNT_FIELDS:
+        if field in benchmark and not 0 <= benchmark[field] <= INT64_MAX:
+            raise SchemaError(f"{where}: \"{field}\" {benchmark[field]} is out of range")
+    if benchmark.get("canary_state", 0) not in (0, 1):
+        raise SchemaError(f"{where}: \"canary_state\" {benchmark['canary_state']} is not 0 or 1")
+    for field in RUN_NUMBERS:
+        number = as_number(benchmark[field]) if field in benchmark else 0.0
+        if number is None or not math.isfinite(number) or number < 0:
+            raise SchemaError(f"{where}: \"{field}\" is {_shown(benchmark[field])}, not a finite number >= 0")
     for field, value in benchmark.items():
         if is_metric_name(field) and as_number(value) is None:
             found = f"an integer of {len(str(value))} digits" if isinstance(value, int) else json_type(value)
@@ -88,7 +130,15 @@ def check_benchmark(index: int, benchmark: object) -> None:
 
 def is_metric_name(field: str) -> bool:
     """Whether a field is a measurement: generic so later scenarios' counters are picked up."""
-    return field.endswith("_ns") or field.endswith("bytes_per_second")
+    return field not in NOT_METRICS and (field.endswith("_ns") or field.endswith("bytes_per_second"))
+
+
+def _shown(value: object) -> str:
+    """A crafted value for a one-line message: short, and only its type when it is not text or a number."""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        return json_type(value)
+    text = repr(value) if isinstance(value, str) else str(value)
+    return text[:40] + ("..." if len(text) > 40 else "")
 
 
 def as_number(value: object) -> float | None:

@@ -6,18 +6,24 @@ challenger wins for good, together with the interval of sizes the
 repetitions cannot decide (see crossings.py for the statistics).
 
 Works on the per-repetition table of load.load_results() (plus imported peer
-rows), never on medians alone: separation needs the repetitions.
+rows), never on medians alone: separation needs the repetitions. Where two
+mechanisms were measured in the same blocks, the pairs decide (paired.py);
+where the canary found two host states, each state is a group of its own
+(states.py), and blocks that saw both are left out.
 """
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import pandas as pd
 
 from .cells import BANDWIDTH, PREFERRED_TIME, time_metric
-from .crossings import A, B, TIE, Crossing, SizeComparison, compare_sizes, find_crossings, separate, weakest_method
+from .crossings import (A, B, TIE, Blocks, Crossing, SizeComparison, compare_sizes, compare_sizes_paired,
+                        find_crossings, weakest_method)
 from .load import OK
+from .paired import min_pairs, too_few_text
+from .states import MIXED, STATE, block_keys, mixed_blocks, with_states
 from .units import format_size, json_safe
 
 CROSSOVER = "crossover"
@@ -25,6 +31,7 @@ ALWAYS = "always"
 NEVER = "never"
 NOT_SEPARATED = "not separated"
 NO_COMMON_SIZES = "no common sizes"
+UNDECIDED = "undecided"  # paired: too few blocks, or the blocks disagree at every size
 GROUP_COLUMNS = ("scenario", "placement", "wait", "variant")
 # The floor every mechanism is judged against (the message is built in shared
 # memory, nothing moves), not a way to move an arbitrary buffer: it would win
@@ -48,7 +55,7 @@ class Crossover:
     challenger: str
     baseline: str
     metric: str
-    kind: str  # CROSSOVER, ALWAYS, NEVER, NOT_SEPARATED or NO_COMMON_SIZES
+    kind: str  # CROSSOVER, ALWAYS, NEVER, NOT_SEPARATED, NO_COMMON_SIZES or UNDECIDED
     size: int | None  # challenger wins from here on (separated), baseline never again
     below: int | None  # the largest compared size under `size` (an "up to" limit just under the switch)
     low: int | None  # CROSSOVER: the largest size at which the baseline still wins
@@ -58,6 +65,18 @@ class Crossover:
     sizes_compared: int
     repetitions: int  # the fewest repetitions behind any compared size
     method: str  # the weakest separation method used (crossings.METHODS)
+    state: str = ""  # the host's canary state ("0", "1"), "" where the run found one
+    pairs: int = 0  # paired: the fewest blocks behind any compared size; 0: unpaired (no shared blocks)
+    excluded_blocks: int = 0  # blocks left out because the canary changed state inside them
+    reason: str = ""  # UNDECIDED: why
+    margin_low: float | None = None  # paired: interval of the margin at `size` (order statistics)
+    margin_high: float | None = None
+    confidence: float | None = None  # that interval's exact coverage
+    verdicts: tuple[SizeComparison, ...] = ()  # the verdict at every compared size
+
+    @property
+    def paired(self) -> bool:
+        return self.pairs > 0
 
 
 @dataclass(frozen=True)
@@ -67,6 +86,9 @@ class Group:
     key: tuple[str, str, str, str]
     metric: str
     values: Values
+    state: str = ""
+    blocks: dict[tuple[str, int], Blocks] = field(default_factory=dict)  # rows that have a block
+    excluded: int = 0  # mixed-state blocks left out
 
     @property
     def lower_is_better(self) -> bool:
@@ -78,6 +100,19 @@ class Group:
     def sizes(self, mechanism: str) -> list[int]:
         return sorted(size for m, size in self.values if m == mechanism)
 
+    def shares_blocks(self, a: str, b: str) -> bool:
+        """Whether a and b were measured in the same block at some size: then pairs decide."""
+        return any(set(blocks) & set(self.blocks.get((b, size), {}))
+                   for (m, size), blocks in self.blocks.items() if m == a)
+
+    def compare(self, a: str, b: str, sizes: Sequence[int], alpha: float) -> list[SizeComparison]:
+        """a against b at `sizes`: paired where they share blocks, else over the repetitions."""
+        if self.shares_blocks(a, b):
+            return compare_sizes_paired(sizes, [self.blocks.get((a, s), {}) for s in sizes],
+                                        [self.blocks.get((b, s), {}) for s in sizes], self.lower_is_better, alpha)
+        return compare_sizes(sizes, [self.values[(a, s)] for s in sizes], [self.values[(b, s)] for s in sizes],
+                             self.lower_is_better, alpha)
+
 
 def comparison_metric(rows: pd.DataFrame) -> str | None:
     """one_way_ns where measured (ping-pong); else bytes_per_second, the quantity a
@@ -87,31 +122,74 @@ def comparison_metric(rows: pd.DataFrame) -> str | None:
 
 
 def groups(rows: pd.DataFrame) -> Iterator[Group]:
-    """The ok rows with a size, per group, as repetition lists of the comparison metric."""
+    """The ok rows with a size, per group and canary state, as repetition lists of the
+    comparison metric (and per block where they have one)."""
+    rows = with_states(rows)
     usable = rows[(rows["status"] == OK) & rows["size"].notna()]
     for key, group in usable.groupby(list(GROUP_COLUMNS), sort=True):
         metric = comparison_metric(group)
         if metric is None:
             continue
         positive = group[group[metric].notna() & (group[metric] > 0)]
-        values = {(str(m), int(s)): list(v) for (m, s), v in positive.groupby(["mechanism", "size"])[metric]}
-        yield Group(tuple(str(k) for k in key), metric, values)  # type: ignore[arg-type]
+        excluded = mixed_blocks(positive)
+        for state, mine in positive[positive[STATE] != MIXED].groupby(STATE, sort=True):
+            values = {(str(m), int(s)): list(v) for (m, s), v in mine.groupby(["mechanism", "size"])[metric]}
+            yield Group(tuple(str(k) for k in key), metric, values, str(state),  # type: ignore[arg-type]
+                        by_block(mine, metric), excluded)
+
+
+def by_block(rows: pd.DataFrame, metric: str) -> dict[tuple[str, int], Blocks]:
+    """(mechanism, size) -> {block: value} for the rows that have a block."""
+    found: dict[tuple[str, int], Blocks] = {}
+    for mechanism, size, block, value in zip(rows["mechanism"], rows["size"], block_keys(rows), rows[metric]):
+        if block is not None:
+            found.setdefault((str(mechanism), int(size)), {})[block] = float(value)
+    return found
 
 
 def compare_pair(group: Group, challenger: str, baseline: str, alpha: float = 0.05) -> Crossover:
     """Crossover of `challenger` (A) over `baseline` (B) at the sizes both measured."""
     sizes = sorted(set(group.sizes(challenger)) & set(group.sizes(baseline)))
-    compared = compare_sizes(sizes, [group.values[(challenger, s)] for s in sizes],
-                             [group.values[(baseline, s)] for s in sizes], group.lower_is_better, alpha)
+    compared = group.compare(challenger, baseline, sizes, alpha)
     crossings = find_crossings(compared)
     kind, size, low, estimate = classify(compared, crossings)
+    pairs = min((c.paired.pairs for c in compared if c.paired is not None), default=0)
+    reason = undecided_reason(compared, kind, alpha) if pairs else ""
+    if reason:
+        kind, size, low, estimate = UNDECIDED, None, None, None
     at_size = next((c for c in compared if c.size == size), None)
     fewest = min((min(len(group.values[(challenger, s)]), len(group.values[(baseline, s)])) for s in sizes),
                  default=0)
     below = max((s for s in sizes if size is not None and s < size), default=None)
-    return Crossover(*group.key, challenger, baseline, group.metric, kind, size, below, low, estimate,
-                     None if at_size is None else _margin(at_size, group.lower_is_better), crossings, len(sizes),
-                     fewest, weakest_method(compared))
+    margin, margin_low, margin_high, confidence = margins(at_size, group.lower_is_better)
+    return Crossover(*group.key, challenger, baseline, group.metric, kind, size, below, low, estimate, margin,
+                     crossings, len(compared), fewest, weakest_method(compared), group.state, pairs, group.excluded,
+                     reason, margin_low, margin_high, confidence, tuple(compared))
+
+
+def undecided_reason(compared: Sequence[SizeComparison], kind: str, alpha: float) -> str:
+    """Why a paired comparison decides nothing ("" when it decides): no size had blocks enough
+    for the test to reach alpha, or the blocks disagree at every size."""
+    most = max(c.paired.pairs for c in compared if c.paired is not None)
+    if most < min_pairs(alpha):
+        return too_few_text(most, alpha)
+    if kind == NOT_SEPARATED:
+        return f"the blocks disagree at every size (no paired test reaches p < {alpha:g})"
+    return ""
+
+
+def margins(at: SizeComparison | None,
+            lower_is_better: bool) -> tuple[float | None, float | None, float | None, float | None]:
+    """(margin, low, high, coverage) at the crossover size: how many times faster the challenger
+    is; paired, the median of the per-block ratios and its interval."""
+    if at is None:
+        return None, None, None, None
+    if at.paired is None:
+        return _margin(at, lower_is_better), None, None, None
+    test = at.paired
+    if lower_is_better:
+        return 1 / test.ratio, 1 / test.high, 1 / test.low, test.confidence
+    return test.ratio, test.low, test.high, test.confidence
 
 
 def classify(compared: Sequence[SizeComparison],
@@ -173,10 +251,11 @@ def fastest_ranges(rows: pd.DataFrame, alpha: float = 0.05, exclude: Sequence[st
             while end + 1 < len(winners) and winners[end + 1][1] == winners[start][1]:
                 end += 1
             run = winners[start:end + 1]
-            records.append({**dict(zip(GROUP_COLUMNS, group.key)), "mechanism": run[0][1], "metric": group.metric,
+            records.append({**dict(zip(GROUP_COLUMNS, group.key)), STATE: group.state, "mechanism": run[0][1],
+                            "metric": group.metric,
                             "from_size": run[0][0], "to_size": run[-1][0], "sizes": len(run),
                             "separated": sum(1 for w in run if w[2]), "to_largest": end == len(winners) - 1})
-    columns = [*GROUP_COLUMNS, "mechanism", "metric", "from_size", "to_size", "sizes", "separated", "to_largest"]
+    columns = [*GROUP_COLUMNS, STATE, "mechanism", "metric", "from_size", "to_size", "sizes", "separated", "to_largest"]
     return pd.DataFrame(records, columns=columns)
 
 
@@ -192,8 +271,7 @@ def per_size_winners(group: Group, alpha: float, exclude: Sequence[str]) -> list
         if not ranked:
             winners.append(None)
             continue
-        separated = len(ranked) == 1 or separate(group.values[(ranked[0], size)], group.values[(ranked[1], size)],
-                                                 group.lower_is_better, alpha)[0] == A
+        separated = len(ranked) == 1 or [c.winner for c in group.compare(ranked[0], ranked[1], [size], alpha)] == [A]
         winners.append((size, ranked[0], separated))
     return winners
 

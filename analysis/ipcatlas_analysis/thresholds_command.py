@@ -3,21 +3,25 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Sequence
-from dataclasses import dataclass
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from . import options, recommend
 from .cells import problems
-from .cli import exit_for_failures
+from .cli import EXIT_BAD_INPUT, EXIT_FINDING, EXIT_OK, exit_for_failures
 from .crossings import MIN_U_TEST, SINGLE
 from .inputs import add_input_arguments, read_inputs
+from .paired import min_pairs
+from .states import STATE, StateInfo, mixed_blocks, state_infos, topology_note, with_states
 from .safe_output import check_file_target, write_text
 from .tables import Table, to_markdown
-from .thresholds import (Crossover, all_pairs, crossovers, describe, fastest_ranges, format_margin, group_title,
-                         to_records, undecided)
+from .thresholds import (UNDECIDED, Crossover, all_pairs, crossovers, describe, fastest_ranges, format_margin,
+                         group_title, to_records, undecided)
 from .units import format_size, json_safe
 
 SUMMARY = "crossover sizes between mechanisms, and Open MPI / MPICH / UCX / libfabric settings they justify"
@@ -41,6 +45,12 @@ examples:
 
 exit status: 0 done; 1 done, but a benchmark in the input failed; 2 bad input, or --json or
 --markdown refused (not a regular file) or not writable; 3 internal error (a bug)
+
+--agree A.json B.json: the two runs' thresholds side by side, like canary state with like: every
+separated claim one run makes the other reverses ("contradiction"), every setting that differs
+by more than a factor 2 or a crossover that differs ("differs"), and every one decided in one run
+only ("undecided in one"). Exit status: 0 the runs agree; 1 a disagreement was found; 2 bad
+input (or not exactly two files).
 """
 
 
@@ -56,6 +66,21 @@ class ThresholdResult:
     settings: list[recommend.Setting]
     unavailable: pd.DataFrame  # problems(): failed and skipped benchmarks
     fewest_repetitions: int
+    states: dict[str, StateInfo] = field(default_factory=dict)  # the host's canary states, where two
+    state_note: str = ""  # states.topology_note
+    excluded_blocks: int = 0  # blocks left out: the canary changed state inside them
+
+    @property
+    def paired(self) -> bool:
+        return any(c.paired for c in self.pairs)
+
+    @property
+    def unpaired(self) -> bool:
+        return any(not c.paired and c.verdicts for c in self.pairs)
+
+    def state_label(self, state: str) -> str:
+        info = self.states.get(state)
+        return "" if not state else info.label if info else f"state {state}"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -67,6 +92,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--alpha", type=options.alpha, default=0.05,
                         help="significance level of the U test that separates two mechanisms at a size "
                              "(default: %(default)s)")
+    parser.add_argument("--agree", action="store_true",
+                        help="compare two independent runs (exactly two RUN.json): list every claim and setting "
+                             "they disagree on; exit 1 if there is one")
     parser.add_argument("--markdown", type=options.path, metavar="FILE", help="also write the Markdown to FILE")
     parser.add_argument("--json", type=options.path, metavar="FILE",
                         help="also write JSON to FILE: crossovers against the baseline, every pair, fastest "
@@ -78,8 +106,10 @@ def run(args: argparse.Namespace) -> int:
     outputs = [path for path in (args.markdown, args.json) if path is not None]
     for path in outputs:
         check_file_target(path, args.results)
+    if args.agree:
+        return run_agree(args)
     inputs = read_inputs(args.results, args.peer)
-    result = compute(inputs.rows, args.baseline, args.alpha)
+    result = compute(inputs.rows, args.baseline, args.alpha, inputs.contexts)
     text = markdown(result)
     # Files first: a reader that closes stdout early (`| head`) must not cost them.
     if args.markdown:
@@ -90,37 +120,117 @@ def run(args: argparse.Namespace) -> int:
     return exit_for_failures(result.unavailable, "thresholds", "they are left out (see above)")
 
 
-def compute(rows: pd.DataFrame, baseline: str = "shm", alpha: float = 0.05) -> ThresholdResult:
-    """All threshold results from the rows of load_results (plus peers)."""
+def run_agree(args: argparse.Namespace) -> int:
+    """--agree: each run computed on its own, then set side by side."""
+    from . import agree  # agree.py builds on this module
+    if len(args.results) != 2:
+        print(f"ipcatlas thresholds: error: --agree compares exactly two runs, got {len(args.results)} files",
+              file=sys.stderr)
+        return EXIT_BAD_INPUT
+    first, second = (read_inputs([path], args.peer) for path in args.results)
+    found = agree.disagreements(compute(first.rows, args.baseline, args.alpha, first.contexts),
+                                compute(second.rows, args.baseline, args.alpha, second.contexts))
+    text = agree.markdown(found, str(args.results[0]), str(args.results[1]))
+    if args.markdown:
+        write_text(args.markdown, text + "\n")
+    if args.json:
+        record = {"inputs": [str(path) for path in args.results], **agree.to_record(found)}
+        write_text(args.json, json.dumps(record, indent=2) + "\n")
+    print(text)
+    return EXIT_FINDING if found else EXIT_OK
+
+
+def compute(rows: pd.DataFrame, baseline: str = "shm", alpha: float = 0.05,
+            contexts: Mapping[str, Mapping[str, Any]] | None = None) -> ThresholdResult:
+    """All threshold results from the rows of load_results (plus peers); `contexts` (file ->
+    context) label the host's states."""
+    contexts = contexts or {}
+    rows = with_states(rows)
     found = crossovers(rows, baseline, alpha)
     pairs = all_pairs(rows, alpha)
     push_over_pull = [c for c in pairs if (c.challenger, c.baseline) == (recommend.PUSH, recommend.PULL)]
     counts = rows[rows["status"] == "ok"].groupby("name").size()
     return ThresholdResult(baseline, alpha, found, pairs, fastest_ranges(rows, alpha),
                            recommend.recommend(found, rows, push_over_pull), problems(rows),
-                           int(counts.min()) if len(counts) else 0)
+                           int(counts.min()) if len(counts) else 0, state_infos(rows, contexts),
+                           topology_note(list(contexts.values())), mixed_blocks(rows))
+
+
+def decision_lines(result: ThresholdResult) -> list[str]:
+    """How the verdicts were reached and how sure they are: the method, the states, what was left out."""
+    lines = []
+    if result.paired:
+        lines.append(f"Decision: paired. A beats B at a size when the blocks agree: the ratios A/B of runs "
+                     f"measured in the same block (seconds apart) pass an exact two-sided Wilcoxon signed-rank "
+                     f"test (the sign test where two ratios tie) at alpha {result.alpha:g}. That needs "
+                     f"{min_pairs(result.alpha)} blocks or more (with n blocks the smallest p is 2/2^n); with "
+                     "fewer the verdict is undecided. Margins are the median per-block ratio with an "
+                     "order-statistic interval and its exact coverage.")
+    if result.unpaired:
+        lines.append("Decision: unpaired (file has no blocks): decided as before, over the repetitions "
+                     f"(Mann-Whitney U test at alpha {result.alpha:g} with {MIN_U_TEST}+ repetitions); these "
+                     "verdicts do not survive a host that changes state between repetitions.")
+    if result.excluded_blocks:
+        lines.append(f"{result.excluded_blocks} block(s) left out: the canary shows the host changed state inside "
+                     "them, so their pairs compare two states.")
+    if result.states:
+        lines.append("The host was in two states (drift canary); every crossover and setting below is given per "
+                     "state:")
+        lines += [f"- {info.label}: {info.blocks} block(s) wholly in this state" for info in result.states.values()]
+        lines += [result.state_note] if result.state_note else []
+    return [line for text in lines for line in (text, "")]
+
+
+def missing_state_lines(result: ThresholdResult) -> list[str]:
+    """A state with no comparison at all still says so: it stays undecided."""
+    compared = {c.state for c in result.pairs}
+    return [f"{info.label}: no block measured wholly in this state: every verdict and setting undecided "
+            "(rerun with --benchmark_repetitions=9 or more)." for state, info in result.states.items()
+            if state not in compared] + [""]
 
 
 def crossover_tables(result: ThresholdResult) -> list[Table]:
     """One table per group: every mechanism against the baseline."""
     groups: dict[str, list[Crossover]] = {}
     for c in result.crossovers:
-        groups.setdefault(group_title(c.scenario, c.placement, c.wait, c.variant), []).append(c)
+        title = ", ".join(t for t in (group_title(c.scenario, c.placement, c.wait, c.variant),
+                                      result.state_label(c.state)) if t)
+        groups.setdefault(title, []).append(c)
     headers = ["mechanism", f"beats {result.baseline} from", "undecided (≈ crossing)", "margin there",
-               "changes of winner", "sizes", "repetitions (method)"]
+               "changes of winner", "sizes", "repetitions or blocks (method)"]
     return [Table(f"Crossovers against {result.baseline}: {title}", headers,
-                  [[c.challenger, describe(c), undecided(c), format_margin(c.margin), str(len(c.crossings)),
-                    str(c.sizes_compared), f"{c.repetitions} ({c.method})"] for c in found])
+                  [[c.challenger, verdict_text(c), undecided(c), margin_text(c), str(len(c.crossings)),
+                    str(c.sizes_compared), evidence_text(c)] for c in found])
             for title, found in groups.items()]
+
+
+def verdict_text(c: Crossover) -> str:
+    return f"undecided ({c.reason})" if c.kind == UNDECIDED else describe(c)
+
+
+def margin_text(c: Crossover) -> str:
+    """"1.40x", and paired "1.40x (1.21–1.62x, 97%)": the interval and its exact coverage."""
+    if c.margin_low is None or c.margin_high is None or c.confidence is None:
+        return format_margin(c.margin)
+    return f"{format_margin(c.margin)} ({c.margin_low:.2f}–{c.margin_high:.2f}x, {c.confidence:.0%})"
+
+
+def evidence_text(c: Crossover) -> str:
+    """"6 blocks (signed-rank)", or as before "5 (u-test)" (the decision line says unpaired)."""
+    if c.paired:
+        left_out = f", {c.excluded_blocks} mixed-state left out" if c.excluded_blocks else ""
+        return f"{c.pairs} blocks ({c.method}{left_out})"
+    return f"{c.repetitions} ({c.method})"
 
 
 def fastest_tables(result: ThresholdResult) -> list[Table]:
     """One table per group: the size ranges over which each mechanism is the fastest."""
     tables = []
-    for key, group in result.fastest.groupby(["scenario", "placement", "wait", "variant"], sort=True):
+    for key, group in result.fastest.groupby(["scenario", "placement", "wait", "variant", STATE], sort=True):
         rows = [[r.mechanism, format_size(r.from_size), format_size(r.to_size) + (" (largest)" if r.to_largest else ""),
                  str(r.sizes), f"{r.separated} of {r.sizes}", r.metric] for r in group.itertuples()]
-        tables.append(Table(f"Fastest mechanism by size: {group_title(*key)}",
+        title = ", ".join(t for t in (group_title(*key[:4]), result.state_label(key[4])) if t)
+        tables.append(Table(f"Fastest mechanism by size: {title}",
                             ["mechanism", "fastest from", "to", "sizes", "separated from the runner-up", "metric"],
                             rows))
     return tables
@@ -129,11 +239,13 @@ def fastest_tables(result: ThresholdResult) -> list[Table]:
 def settings_table(result: ThresholdResult) -> Table:
     """The recommended runtime settings with their evidence."""
     rows = [[s.library, f"`{s.parameter}`", f"`{s.value}`", s.meaning, s.evidence,
-             f"{s.placement or 'any'} / {s.wait or 'any'}"] for s in result.settings]
+             " / ".join(t for t in (s.placement or "any", s.wait or "any", result.state_label(s.state)) if t)]
+            for s in result.settings]
     return Table("Recommended settings (ping-pong crossovers against shm)",
-                 ["library", "parameter", "value", "what it does", "measured", "placement / wait"], rows,
+                 ["library", "parameter", "value", "what it does", "measured", "placement / wait / state"], rows,
                  "Values are message payload sizes in bytes. A setting is as good as the crossover behind it: "
-                 "see the undecided interval and the repetitions in the crossover table.")
+                 "see the undecided interval and the repetitions in the crossover table. An undecided crossover "
+                 "gives no number: the value says `undecided` and the measured column says why.")
 
 
 def unavailable_table(result: ThresholdResult) -> Table:
@@ -160,6 +272,8 @@ def markdown(result: ThresholdResult) -> str:
     if not result.crossovers:
         lines += [f"No crossover: {result.baseline} and another mechanism were never both measured ok in one "
                   "group.", ""]
+    lines += decision_lines(result)
+    lines += missing_state_lines(result) if result.states else []
     tables = [*crossover_tables(result), *fastest_tables(result), settings_table(result), unavailable_table(result)]
     return "\n".join(lines) + "\n" + to_markdown(tables)
 
@@ -171,9 +285,26 @@ def to_json(result: ThresholdResult, inputs: Sequence[Path]) -> dict[str, object
         "baseline": result.baseline,
         "alpha": result.alpha,
         "fewest_repetitions": result.fewest_repetitions,
+        "decision": decision_record(result),
+        "states": [{**asdict(info), "label": info.label} for info in result.states.values()],
+        "state_note": result.state_note,
+        "excluded_blocks": result.excluded_blocks,
         "crossovers": to_records(result.crossovers),
         "pairs": to_records(result.pairs),
         "fastest": json_safe(result.fastest.to_dict(orient="records")),
         "settings": recommend.to_records(result.settings),
         "not_measured": json_safe(result.unavailable.drop(columns=["files"]).to_dict(orient="records")),
+    }
+
+
+def decision_record(result: ThresholdResult) -> dict[str, object]:
+    """The method and confidence, for tools: which verdicts are paired and what they need."""
+    return {
+        "paired": result.paired,
+        "paired_method": "exact two-sided Wilcoxon signed-rank test on per-block log ratios (sign test where "
+                         "ratios tie); margin: median per-block ratio with an order-statistic interval",
+        "min_blocks": min_pairs(result.alpha),
+        "unpaired": result.unpaired,
+        "unpaired_label": "unpaired (file has no blocks): decided as before (Mann-Whitney U over repetitions)",
+        "confidence": 1 - result.alpha,
     }
