@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -34,3 +35,25 @@ def make_result(tmp_path: Path) -> Callable[..., Path]:
 def row(name: str, **metrics: float) -> dict[str, Any]:
     """An ok iteration row of a made-up result file."""
     return {"name": name, "run_type": "iteration", "iterations": 1000, "ipcatlas_status": "ok", **metrics}
+
+
+@pytest.fixture
+def victim(tmp_path: Path) -> Path:
+    """A file a hostile symlink points at; it must never change."""
+    path = tmp_path / "victim"
+    path.write_text("precious\n")
+    return path
+
+
+@pytest.fixture
+def hostile(victim: Path) -> Callable[[str, Path], Path]:
+    """Makes a path a symlink to the victim, a fifo or a directory (kind "symlink", "fifo", "dir")."""
+    def make(kind: str, path: Path) -> Path:
+        if kind == "symlink":
+            path.symlink_to(victim)
+        elif kind == "fifo":
+            os.mkfifo(path)
+        else:
+            path.mkdir()
+        return path
+    return make

@@ -39,22 +39,6 @@ FILE_COMMANDS: dict[str, Callable[[Path, Path], list[str]]] = {
 ALWAYS_WRITTEN = {"plot": "latency-pingpong-l3-spin.png", "report": "report.html", "history": "history.json"}
 
 
-@pytest.fixture
-def victim(tmp_path: Path) -> Path:
-    path = tmp_path / "victim"
-    path.write_text("precious\n")
-    return path
-
-
-def make_hostile(kind: str, path: Path, victim: Path) -> None:
-    if kind == "symlink":
-        path.symlink_to(victim)
-    elif kind == "fifo":
-        os.mkfifo(path)
-    else:
-        path.mkdir()
-
-
 def one_error_line(capsys: pytest.CaptureFixture[str], command: str) -> str:
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith(f"ipcatlas {command}: error: "), err
@@ -64,10 +48,10 @@ def one_error_line(capsys: pytest.CaptureFixture[str], command: str) -> str:
 @pytest.mark.parametrize("kind", ["symlink", "fifo", "directory"])
 @pytest.mark.parametrize("which", FILE_COMMANDS)
 def test_a_file_output_that_is_not_a_regular_file_is_refused_before_work(
-        inputs: Path, tmp_path: Path, victim: Path, capsys: pytest.CaptureFixture[str],
+        inputs: Path, tmp_path: Path, victim: Path, hostile: Callable[[str, Path], Path], capsys: pytest.CaptureFixture[str],
         monkeypatch: pytest.MonkeyPatch, which: str, kind: str) -> None:
     target = tmp_path / "out"
-    make_hostile(kind, target, victim)
+    hostile(kind, target)
     monkeypatch.setattr("ipcatlas_analysis.load.read_document", _no_work)  # refused before reading inputs
     assert main(FILE_COMMANDS[which](inputs, target)) == 2
     error = one_error_line(capsys, which.split()[0])
@@ -78,12 +62,12 @@ def test_a_file_output_that_is_not_a_regular_file_is_refused_before_work(
 @pytest.mark.parametrize("kind", ["symlink", "fifo", "directory"])
 @pytest.mark.parametrize("command", DIRECTORY_COMMANDS)
 def test_a_planted_target_in_the_output_directory_is_refused(
-        inputs: Path, tmp_path: Path, victim: Path, capsys: pytest.CaptureFixture[str], command: str,
+        inputs: Path, tmp_path: Path, victim: Path, hostile: Callable[[str, Path], Path], capsys: pytest.CaptureFixture[str], command: str,
         kind: str) -> None:
     out = tmp_path / "out"
     out.mkdir()
     planted = out / ALWAYS_WRITTEN[command]
-    make_hostile(kind, planted, victim)
+    hostile(kind, planted)
     (out / f"{ALWAYS_WRITTEN[command]}.tmp").symlink_to(victim)
     assert main(DIRECTORY_COMMANDS[command](inputs, out)) == 2
     error = one_error_line(capsys, command)

@@ -15,25 +15,6 @@ from ipcatlas_analysis.safe_output import (STAGING_PREFIX, OutputError, check_fi
                                            write_file, write_text)
 
 
-@pytest.fixture
-def victim(tmp_path: Path) -> Path:
-    """A file a symlink points at; it must never change."""
-    path = tmp_path / "victim"
-    path.write_text("precious\n")
-    return path
-
-
-def hostile(kind: str, path: Path, victim: Path) -> Path:
-    """Make `path` a symlink to the victim, a fifo or a directory."""
-    if kind == "symlink":
-        path.symlink_to(victim)
-    elif kind == "fifo":
-        os.mkfifo(path)
-    else:
-        path.mkdir()
-    return path
-
-
 def test_writes_a_new_file_with_the_usual_permissions(tmp_path: Path) -> None:
     target = tmp_path / "out.json"
     write_text(target, "{}\n")
@@ -52,8 +33,8 @@ def test_replaces_an_existing_regular_file(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("kind", ["symlink", "fifo", "directory"])
-def test_a_target_that_is_not_a_regular_file_is_refused(tmp_path: Path, victim: Path, kind: str) -> None:
-    target = hostile(kind, tmp_path / "out.json", victim)
+def test_a_target_that_is_not_a_regular_file_is_refused(tmp_path: Path, victim: Path, hostile: Callable[[str, Path], Path], kind: str) -> None:
+    target = hostile(kind, tmp_path / "out.json")
     with pytest.raises(OutputError, match=rf"^{target}: refusing to write: it exists and is a {kind}"):
         write_text(target, "evil\n")
     assert victim.read_text() == "precious\n"
@@ -155,8 +136,8 @@ def test_publishing_refuses_a_planted_symlink_before_replacing_anything(tmp_path
 
 
 @pytest.mark.parametrize("kind", ["symlink", "fifo"])
-def test_an_output_directory_that_is_something_else_is_refused(tmp_path: Path, victim: Path, kind: str) -> None:
-    target = hostile(kind, tmp_path / "out", victim)
+def test_an_output_directory_that_is_something_else_is_refused(tmp_path: Path, victim: Path, hostile: Callable[[str, Path], Path], kind: str) -> None:
+    target = hostile(kind, tmp_path / "out")
     with pytest.raises(OutputError, match="not a directory"), output_directory(target):
         pass
     assert victim.read_text() == "precious\n"
