@@ -52,7 +52,9 @@ def test_thresholds(runs: tuple[Path, Path], tmp_path: Path) -> None:
     result = json.loads((tmp_path / "t.json").read_text())
     assert result["fewest_repetitions"] == 4
     assert {c["challenger"] for c in result["crossovers"]} == {"cma-read", "ptrace"}
-    assert {c["method"] for c in result["crossovers"]} == {"u-test"}
+    # Blocked runs are decided from pairs measured in one block; 4 blocks are too few to decide.
+    assert {c["method"] for c in result["crossovers"]} <= {"signed-rank", "sign"}
+    assert {c["kind"] for c in result["crossovers"]} == {"undecided"}
     assert {s["library"] for s in result["settings"]} == {"Open MPI", "MPICH", "UCX", "libfabric shm"}
 
 
