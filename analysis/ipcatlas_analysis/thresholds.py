@@ -175,6 +175,12 @@ def undecided_reason(compared: Sequence[SizeComparison], kind: str, alpha: float
         return too_few_text(most, alpha)
     if kind == NOT_SEPARATED:
         return f"the blocks disagree at every size (no paired test reaches p < {alpha:g})"
+    if kind == NEVER and compared[-1].winner == TIE:
+        # "Never" would claim the sizes the test could not decide: the challenger may win there.
+        last_lost = max(c.size for c in compared if c.winner == B)
+        first_open = min(c.size for c in compared if c.size > last_lost)
+        return (f"the baseline is faster up to {format_size(last_lost)}; from {format_size(first_open)} "
+                f"the blocks do not separate them (no paired test reaches p < {alpha:g})")
     return ""
 
 
