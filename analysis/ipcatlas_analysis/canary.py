@@ -92,11 +92,11 @@ def plot_canary(runs: Sequence[CanaryRun], path: Path) -> DrawnFigure | None:
     """One panel per file: canary ns (log) against seconds since its first run, coloured by state."""
     if not runs:
         return None
-    height = 1.2 + 2.8 * len(runs)
+    height = 1.2 + 3.2 * len(runs)
     figure = Figure(figsize=(11, height))
     FigureCanvasAgg(figure)
     figure.text(0.01, 0.08 / height, NOTE, fontsize=7, va="bottom", ha="left", wrap=True)
-    figure.subplots_adjust(left=0.08, right=0.76, top=1 - 0.45 / height, bottom=0.85 / height, hspace=0.55)
+    figure.subplots_adjust(left=0.08, right=0.76, top=1 - 0.75 / height, bottom=0.85 / height, hspace=0.75)
     lines: list[str] = []
     for index, run in enumerate(runs):
         axes = figure.add_subplot(len(runs), 1, index + 1)
@@ -115,14 +115,18 @@ def _draw_run(axes: Any, run: CanaryRun) -> list[str]:
         label = name + _level_text(levels, key)
         solid, hollow = points[~points["outlier"]], points[points["outlier"]]
         axes.scatter(solid["seconds"], solid["canary_ns"], s=14, color=color, label=label)
-        axes.scatter(hollow["seconds"], hollow["canary_ns"], s=18, facecolors="none", edgecolors=color)
+        if not hollow.empty:
+            axes.scatter(hollow["seconds"], hollow["canary_ns"], s=18, facecolors="none", edgecolors=color,
+                         label=f"{name}, outlier")
         labels.append(label)
     if run.split_ns is not None:
         axes.axhline(run.split_ns, linestyle="--", linewidth=1, color="black", label=f"split {format_ns(run.split_ns)}")
     log_y(axes, run.points["canary_ns"], format_ns)
     axes.set_xlabel("seconds since the first run of the file")
     axes.set_ylabel("canary (cache-line bounce, log)")
-    axes.set_title(f"{Path(run.file).name}: {run.summary or 'drift canary'}", fontsize=8)
+    # The summary is long ("...; the host was in two states: ..."): one clause per line.
+    summary = "\n".join(part.strip() for part in run.summary.split(";") if part.strip())
+    axes.set_title(f"{Path(run.file).name}\n{summary}" if summary else Path(run.file).name, fontsize=8, loc="left")
     axes.grid(True, which="major", alpha=0.3)
     legend_outside(axes)
     return labels
