@@ -9,13 +9,12 @@ from typing import Any
 
 import pytest
 
-from conftest import derive
-
 from ipcatlas_analysis import cli
 from ipcatlas_analysis.compare import compare_tables
 from ipcatlas_analysis.gate import (ACROSS, FAILED, OVERALL, PASSED, UNDECIDED, benchmarks_needed, decide,
                                     holm_levels, signed_rank_p)
 from ipcatlas_analysis.load import load_results
+from ipcatlas_analysis.scaled import write_scaled
 
 PINGPONG = "pingpong_blocked.json"  # a real run: 3 mechanisms x 3 sizes, 6 repetitions, noisy host
 
@@ -29,8 +28,8 @@ def ipcatlas(monkeypatch: pytest.MonkeyPatch) -> Callable[..., int]:
 def test_a_uniform_60_percent_slowdown_fails_at_3_repetitions(inputs: Path, tmp_path: Path,
                                                                ipcatlas: Callable[..., int],
                                                                capsys: pytest.CaptureFixture[str]) -> None:
-    base = derive(inputs / PINGPONG, tmp_path / "base.json", {0, 1, 2})
-    slowed = derive(inputs / PINGPONG, tmp_path / "slowed.json", {0, 1, 2}, 1.6)
+    base = write_scaled(inputs / PINGPONG, tmp_path / "base.json", 1.0, {0, 1, 2})
+    slowed = write_scaled(inputs / PINGPONG, tmp_path / "slowed.json", 1.6, {0, 1, 2})
     assert ipcatlas(base, slowed, "--fail-on-regression", "5", "--json", tmp_path / "c.json") == 1
     output = capsys.readouterr().out
     assert "gate --fail-on-regression 5: FAILED (across benchmarks" in output
@@ -46,16 +45,16 @@ def test_a_uniform_60_percent_slowdown_fails_at_3_repetitions(inputs: Path, tmp_
 def test_identical_runs_and_real_noise_pass(inputs: Path, tmp_path: Path, ipcatlas: Callable[..., int],
                                             base_reps: set[int], new_reps: set[int]) -> None:
     # Repetitions 0-2 and 3-5 of one blocked run are two runs on a noisy host (median +-30 %).
-    base = derive(inputs / PINGPONG, tmp_path / "base.json", base_reps)
-    new = derive(inputs / PINGPONG, tmp_path / "new.json", new_reps)
+    base = write_scaled(inputs / PINGPONG, tmp_path / "base.json", 1.0, base_reps)
+    new = write_scaled(inputs / PINGPONG, tmp_path / "new.json", 1.0, new_reps)
     assert ipcatlas(base, new, "--fail-on-regression", "5") == 0
     found = decide(compare_tables(load_results([base]), load_results([new])), 5, 0.05)
     assert (found.status, found.decided_by) == (PASSED, ACROSS)
 
 
 def test_a_small_consistent_shift_within_pct_passes(inputs: Path, tmp_path: Path) -> None:
-    base = derive(inputs / PINGPONG, tmp_path / "base.json", {0, 1, 2})
-    shifted = derive(inputs / PINGPONG, tmp_path / "shifted.json", {0, 1, 2}, 1.03)
+    base = write_scaled(inputs / PINGPONG, tmp_path / "base.json", 1.0, {0, 1, 2})
+    shifted = write_scaled(inputs / PINGPONG, tmp_path / "shifted.json", 1.03, {0, 1, 2})
     found = decide(compare_tables(load_results([base]), load_results([shifted])), 5, 0.05)
     overall = found.tests[-1]
     assert overall.group == OVERALL and overall.rejected and not overall.slower
@@ -110,3 +109,24 @@ def test_help_states_every_exit_status(ipcatlas: Callable[..., int], capsys: pyt
                    "4  --fail-on-regression PCT: the gate cannot decide"):
         assert status in section, status
     assert "signed-rank" in text and "Holm" in text and "3 repetitions are enough" in text
+
+
+def test_a_scaled_copy_is_slower_in_time_and_bandwidth_only(inputs: Path, tmp_path: Path) -> None:
+    slowed = json.loads(write_scaled(inputs / PINGPONG, tmp_path / "s.json", 2.0, {0}).read_text())["benchmarks"]
+    original = [e for e in json.loads((inputs / PINGPONG).read_text())["benchmarks"]
+                if e.get("run_type") == "iteration" and e["repetition_index"] == 0]
+    assert len(slowed) == len(original) == 9
+    for before, after in zip(original, slowed):
+        assert after["one_way_ns"] == 2 * before["one_way_ns"] and after["real_time"] == 2 * before["real_time"]
+        assert after["bytes_per_second"] == before["bytes_per_second"] / 2
+        assert (after["canary_ns"], after["iterations"], after["block"]) == (before["canary_ns"],
+                                                                             before["iterations"], before["block"])
+
+
+def test_a_real_rerun_pair_passes_and_its_slowed_copy_fails(inputs: Path, tmp_path: Path,
+                                                            ipcatlas: Callable[..., int]) -> None:
+    # Two runs made back to back by ci/false-alarms (shm and pipe, 3 sizes, 3 repetitions): shm 4K
+    # alone moved +205 % between them, and the gate must still pass.
+    base, rerun = inputs / "rerun_a.json", inputs / "rerun_b.json"
+    assert ipcatlas(base, rerun, "--fail-on-regression", "5") == 0
+    assert ipcatlas(base, write_scaled(rerun, tmp_path / "slowed.json", 1.6), "--fail-on-regression", "5") == 1

@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import derive
 
 from ipcatlas_analysis import cli
 from ipcatlas_analysis.history import select_sizes, write_history
+from ipcatlas_analysis.scaled import write_scaled
 from ipcatlas_analysis.units import parse_size
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -148,7 +148,7 @@ def test_gate_looks_at_the_last_run(history_dir: Path, tmp_path: Path, ipcatlas:
     # The same history with a last run uniformly 1.6x slower fails: exit 1.
     runs = tmp_path / "runs"
     shutil.copytree(history_dir, runs)
-    derive(history_dir / "run-e.json", runs / "run-f.json", factor=1.6)
+    write_scaled(history_dir / "run-e.json", runs / "run-f.json", 1.6)
     assert ipcatlas(runs, "-o", tmp_path / "slowed", "--order", "given", "--fail-on-regression") == 1
     assert "gate --fail-on-regression --threshold 5: FAILED (across benchmarks" in capsys.readouterr().out
     assert ipcatlas(runs, "-o", tmp_path / "nogate", "--order", "given") == 0
