@@ -5,7 +5,8 @@ which, unlike the mean, a few preempted repetitions do not drag.
 """
 from __future__ import annotations
 
-import re
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import pandas as pd
 
@@ -13,8 +14,13 @@ from .load import FAILED, OK, SKIPPED, STATUSES, metric_columns, name_key_column
 
 BANDWIDTH = "bytes_per_second"
 PREFERRED_TIME = "one_way_ns"
-# Per-message distribution columns: they describe spread, they are not "the" time of a cell.
-_DISTRIBUTION = re.compile(r"^(p\d+|max|min|samples_\w+)_ns$")
+PRIMARY_KEY = "primary_metric"  # the context field in which a run's scenario declares its time
+# For files written before scenarios declared it: what each scenario's time has always been.
+FALLBACK_PRIMARY = {"pingpong": "one_way_ns", "stream": "window_ns"}
+FALLBACK_ROUND = "round_ns"  # alltoall, manytoone, onetomany: one round, as their context says
+# Columns that end in _ns but measure the host, not a mechanism: never compared, drawn or gated
+# as a mechanism's time (the drift canary; README "Run order and the drift canary").
+NOT_METRICS = frozenset({"canary_ns"})
 
 
 def cell_status(statuses: pd.Series) -> str:
@@ -38,7 +44,7 @@ def summarize(rows: pd.DataFrame) -> pd.DataFrame:
     one machine's files at a time. Metrics are NaN unless the cell is ok.
     """
     keys = name_key_columns(rows)
-    metrics = metric_columns(rows)
+    metrics = measured_metrics(rows)
     records = []
     for name, group in rows.groupby("name", sort=True):
         status = cell_status(group["status"])
@@ -77,14 +83,38 @@ def ok_cells(cells: pd.DataFrame) -> pd.DataFrame:
     return cells[(cells["status"] == OK) & cells["size"].notna()]
 
 
-def time_metric(table: pd.DataFrame) -> str | None:
-    """The time metric of a table: one_way_ns for pingpong, else the first other
-    `_ns` column that is not a percentile (later scenarios' per-round time)."""
-    metrics = [m for m in metric_columns(table) if table[m].notna().any()]
-    if PREFERRED_TIME in metrics:
-        return PREFERRED_TIME
-    times = [m for m in metrics if m.endswith("_ns") and not _DISTRIBUTION.match(m)]
-    return times[0] if times else None
+def measured_metrics(table: pd.DataFrame) -> list[str]:
+    """The metric columns of a table, without those that measure the host (NOT_METRICS)."""
+    return [m for m in metric_columns(table) if m not in NOT_METRICS]
+
+
+def declared_metrics(contexts: Iterable[Mapping[str, Any]]) -> dict[str, str]:
+    """Scenario -> the primary metric its runs' contexts declare (the first file wins)."""
+    declared: dict[str, str] = {}
+    for context in contexts:
+        scenario, metric = context.get("scenario"), context.get(PRIMARY_KEY)
+        if isinstance(scenario, str) and isinstance(metric, str) and metric and metric not in NOT_METRICS:
+            declared.setdefault(scenario, metric)
+    return declared
+
+
+def primary_metric(scenario: str, declared: Mapping[str, str] | None = None) -> str:
+    """The scenario's time: as its context declares, else as ipcatlas has always measured it.
+    Never guessed from the columns: their order says nothing (alltoall's fastest_rank_ns
+    sorts before its round_ns, and the round is what a user waits for)."""
+    if declared and scenario in declared:
+        return declared[scenario]
+    return FALLBACK_PRIMARY.get(scenario, FALLBACK_ROUND)
+
+
+def time_metric(table: pd.DataFrame, declared: Mapping[str, str] | None = None) -> str | None:
+    """The primary metric of the table's scenario (the first, sorted, if it mixes several),
+    or None when the table has no value of it (a bandwidth-only benchmark)."""
+    scenarios = sorted(str(s) for s in table["scenario"].dropna().unique()) if "scenario" in table else []
+    if not scenarios:
+        return None
+    metric = primary_metric(scenarios[0], declared)
+    return metric if metric in table and table[metric].notna().any() else None
 
 
 def _first_message(group: pd.DataFrame, status: str) -> str:

@@ -10,8 +10,10 @@ module with three names:
 
 Exit statuses are the same for every command: 0 done, 1 done but the data
 says something is wrong (a failed benchmark, a regression), 2 bad input or an
-output that cannot be written, 3 an internal error (a bug), 130 interrupted,
-141 stdout closed early.
+output that cannot be written, 3 an internal error (a bug), 4 a CI gate
+(--fail-on-regression of compare and history) that the data cannot decide
+(too few benchmarks and repetitions: never reported as passed), 130
+interrupted, 141 stdout closed early.
 """
 from __future__ import annotations
 
@@ -33,6 +35,7 @@ EXIT_OK = 0
 EXIT_FINDING = 1
 EXIT_BAD_INPUT = 2
 EXIT_INTERNAL = 3  # a bug: an exception no check foresaw
+EXIT_UNDECIDED = 4  # a CI gate the repetitions and benchmarks cannot decide: not a pass, not a regression
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports Ctrl-C
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as for a C tool whose reader went away
 
@@ -40,7 +43,7 @@ EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as for a C tool whose reader went away
 COMMANDS = {
     "plot": "plot_command",
     "thresholds": "thresholds_command",
-    "compare": "compare",
+    "compare": "compare_command",
     "history": "history_command",
     "report": "report",
 }

@@ -2,33 +2,26 @@
 
 Modelled on Google Benchmark's tools/compare.py: per benchmark the relative
 change of the median and a two-sided Mann-Whitney U test over the repetitions
-(IPC timings are skewed and have outliers, so no normality is assumed), a
-geometric-mean row over everything measured on both sides, and a CI gate
-(--fail-on-regression PCT) that trips only on significant slowdowns larger
-than PCT. history.py calls compare_tables() and slower_than() too, so a
-"regression" means the same thing in both commands.
+(IPC timings are skewed and have outliers, so no normality is assumed) of
+the scenario's primary metric, a geometric-mean row over everything measured
+on both sides, and a CI gate (--fail-on-regression PCT; gate.py) that tests
+across benchmarks, so that it works with few repetitions. history.py calls
+compare_tables() and gate.decide() too, so a "regression" means the same
+thing in both commands.
 """
 from __future__ import annotations
 
-import argparse
-import json
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 from scipy.stats import mannwhitneyu
 
-from . import options
 from .cells import BANDWIDTH, time_metric
-from .cli import EXIT_FINDING, EXIT_OK
-from .load import FAILED, MEDIAN_AGGREGATE, OK, SKIPPED, load_results
-from .safe_output import check_file_target, write_text
-from .units import format_ns, json_safe
-
-SUMMARY = "compare two result files benchmark by benchmark: U test, geomean, CI regression gate"
+from .load import FAILED, MEDIAN_AGGREGATE, OK, SKIPPED
+from .units import format_ns
 
 FASTER = "faster"
 SLOWER = "slower"
@@ -146,16 +139,18 @@ def slower_than(comparison: Comparison, pct: float, alpha: float) -> bool:
 
 
 def compare_benchmark(name: str, base: pd.DataFrame, new: pd.DataFrame, alpha: float = DEFAULT_ALPHA,
-                      threshold_pct: float = 0.0, metric: str | None = None) -> Comparison:
+                      threshold_pct: float = 0.0, metric: str | None = None,
+                      declared: Mapping[str, str] | None = None) -> Comparison:
     """Compare one benchmark's repetition rows from the two sides.
 
-    metric None picks the benchmark's time (cells.time_metric) or, for
-    bandwidth-only benchmarks, bytes_per_second.
+    metric None picks the scenario's primary metric (cells.time_metric, from
+    `declared`, the contexts' primary_metric per scenario) or, for bandwidth-only
+    benchmarks, bytes_per_second.
     """
     reason = _failure_reason(base, "BASE") or _failure_reason(new, "NEW")
     if reason:
         return Comparison(name, NOT_COMPARED, note=reason)
-    metric = metric or time_metric(pd.concat([base, new])) or BANDWIDTH
+    metric = metric or time_metric(pd.concat([base, new]), declared) or BANDWIDTH
     base_values, new_values = _values(base, metric), _values(new, metric)
     if not base_values or not new_values:
         side = "BASE" if not base_values else "NEW"
@@ -175,7 +170,8 @@ def compare_benchmark(name: str, base: pd.DataFrame, new: pd.DataFrame, alpha: f
 
 
 def compare_tables(base_rows: pd.DataFrame, new_rows: pd.DataFrame, alpha: float = DEFAULT_ALPHA,
-                   threshold_pct: float = 0.0, metric: str | None = None) -> list[Comparison]:
+                   threshold_pct: float = 0.0, metric: str | None = None,
+                   declared: Mapping[str, str] | None = None) -> list[Comparison]:
     """Compare every benchmark name of two load_results() tables (one row per repetition).
 
     Names on one side only are listed as "only in BASE"/"only in NEW". Sorted
@@ -187,7 +183,7 @@ def compare_tables(base_rows: pd.DataFrame, new_rows: pd.DataFrame, alpha: float
         if base.empty or new.empty:
             comparisons.append(Comparison(name, ONLY_NEW if base.empty else ONLY_BASE))
         else:
-            comparisons.append(compare_benchmark(name, base, new, alpha, threshold_pct, metric))
+            comparisons.append(compare_benchmark(name, base, new, alpha, threshold_pct, metric, declared))
     return comparisons
 
 
@@ -198,11 +194,6 @@ def geomean(comparisons: Sequence[Comparison]) -> Geomean | None:
     if not ratios:
         return None
     return Geomean(math.exp(sum(math.log(r) for r in ratios) / len(ratios)), len(ratios))
-
-
-def gate(comparisons: Sequence[Comparison], pct: float, alpha: float, threshold_pct: float = 0.0) -> list[Comparison]:
-    """The benchmarks that trip --fail-on-regression PCT: verdict slower and worse by more than PCT."""
-    return [c for c in comparisons if slower_than(c, max(pct, threshold_pct), alpha)]
 
 
 def format_table(comparisons: Sequence[Comparison], overall: Geomean | None) -> str:
@@ -239,109 +230,11 @@ def format_counts(comparisons: Sequence[Comparison], alpha: float, threshold_pct
             f"{counts[UNTESTED]} untested (too few repetitions), {others} not compared (alpha {alpha:g}{floor})")
 
 
-def format_gate(tripped: Sequence[Comparison], pct: float, alpha: float) -> str:
-    """What --fail-on-regression decided, naming the benchmarks that tripped it."""
-    rule = f"slower by more than {pct:g}% with p < {alpha:g}"
-    if not tripped:
-        return f"gate --fail-on-regression {pct:g}: passed (no benchmark {rule})"
-    lines = [f"  {c.name}: {c.metric} {format_value(c.median_base, c.metric)} -> "
-             f"{format_value(c.median_new, c.metric)} ({c.change:+.1%}, p {c.p_value:.2g})" for c in tripped]
-    return f"gate --fail-on-regression {pct:g}: FAILED, {len(tripped)} benchmark(s) {rule}:\n" + "\n".join(lines)
-
-
 def comparison_record(comparison: Comparison) -> dict[str, Any]:
     """A Comparison as a JSON-ready dict, with its derived time ratio."""
     record = asdict(comparison)
     record["time_ratio"] = comparison.time_ratio
     return record
-
-
-def to_json(base: Path, new: Path, comparisons: Sequence[Comparison], overall: Geomean | None, alpha: float,
-            threshold_pct: float, fail_pct: float | None, tripped: Sequence[Comparison]) -> dict[str, Any]:
-    """The --json document: every row, the geomean and what the gate decided."""
-    document = {
-        "base": str(base), "new": str(new), "alpha": alpha, "threshold_pct": threshold_pct,
-        "benchmarks": [comparison_record(c) for c in comparisons],
-        "geomean": asdict(overall) if overall else None,
-        "gate": {"fail_on_regression_pct": fail_pct, "passed": None if fail_pct is None else not tripped,
-                 "tripped": [c.name for c in tripped]},
-    }
-    return dict(json_safe(document))
-
-
-_EPILOG = f"""\
-columns (one row per benchmark measured on both sides):
-  metric   the value compared: the scenario's time (one_way_ns for pingpong, else
-           its per-round `_ns` time); bytes_per_second for bandwidth-only benchmarks,
-           where higher is better
-  reps     repetitions used, BASE+NEW (ok iteration rows of the benchmark)
-  BASE NEW median of the metric over the repetitions
-  change   (NEW - BASE) / BASE of the medians; for bandwidth, negative is worse
-  p        two-sided Mann-Whitney U test p-value over the repetitions
-  verdict  see below; untested rows say why and how to fix it
-  {GEOMEAN_NAME}: geometric mean of the NEW/BASE time ratios over those rows
-           (bandwidth ratios inverted, since time ~ 1/bandwidth), x1.2 = 20% slower
-
-verdicts:
-  {SLOWER}/{FASTER}  p < ALPHA and the change is larger than --threshold
-  {UNCHANGED}       otherwise (no significant difference)
-  {UNTESTED}        too few repetitions: with n+n repetitions p cannot go below ALPHA
-                  (need >= {repetitions_needed(DEFAULT_ALPHA)}+{repetitions_needed(DEFAULT_ALPHA)} for 0.05); \
-the change is shown, the U test is not
-  listed under "Not compared": {ONLY_BASE}, {ONLY_NEW}, or {NOT_COMPARED} (failed or
-  skipped on a side, with its message)
-
-exit status:
-  0  compared (whatever the verdicts, unless --fail-on-regression is given)
-  1  --fail-on-regression PCT: at least one benchmark is slower by more than PCT %
-     with p < ALPHA (listed after the table)
-  2  bad input: missing, unreadable or non-ipcatlas file, a bad option, or --json
-     refused (not a regular file) or not writable; one line names the problem
-  3  internal error (a bug): one line, please report it
-
-example (CI gate; both runs with repetitions):
-  ipcatlas run --benchmark_repetitions={RECOMMENDED_REPETITIONS} --out base.json    # on the base commit
-  ipcatlas run --benchmark_repetitions={RECOMMENDED_REPETITIONS} --out new.json     # on the change
-  ipcatlas compare base.json new.json --fail-on-regression 5 --json compare.json
-"""
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Options of `ipcatlas compare`; the epilog explains columns, verdicts and exit statuses."""
-    parser.epilog = _EPILOG
-    parser.add_argument("base", type=options.path, metavar="BASE.json", help="the reference result file")
-    parser.add_argument("new", type=options.path, metavar="NEW.json", help="the result file under test")
-    parser.add_argument("--alpha", type=options.alpha, default=DEFAULT_ALPHA, metavar="A",
-                        help="significance level: a change counts only if the U test gives p < A "
-                             "(default: %(default)s)")
-    parser.add_argument("--threshold", type=options.percent, default=0.0, metavar="PCT",
-                        help="noise floor for the verdict column: significant changes of at most PCT %% "
-                             "stay unchanged (default: %(default)s)")
-    parser.add_argument("--fail-on-regression", type=options.percent, default=None, metavar="PCT",
-                        help="CI gate: exit 1 if a benchmark is slower by more than PCT %% (5 = 5 %%: time up, "
-                             "or bandwidth down, by > 5 %%) with p < A; without it the exit status is 0")
-    parser.add_argument("--json", type=options.path, default=None, metavar="FILE",
-                        help="also write the rows, the geomean and the gate result to FILE as JSON")
-
-
-def run(args: argparse.Namespace) -> int:
-    """Compare, print the table, optionally write JSON; ResultFileError goes up to cli.main (exit 2)."""
-    if args.json is not None:
-        check_file_target(args.json, [args.base, args.new])
-    base_rows, new_rows = load_results([args.base]), load_results([args.new])
-    comparisons = compare_tables(base_rows, new_rows, args.alpha, args.threshold)
-    overall = geomean(comparisons)
-    fail_pct: float | None = args.fail_on_regression
-    tripped = [] if fail_pct is None else gate(comparisons, fail_pct, args.alpha, args.threshold)
-    if args.json is not None:
-        document = to_json(args.base, args.new, comparisons, overall, args.alpha, args.threshold, fail_pct, tripped)
-        write_text(args.json, json.dumps(document, indent=2) + "\n")
-    sections = [f"BASE {args.base}\nNEW  {args.new}", format_table(comparisons, overall),
-                format_not_compared(comparisons), format_counts(comparisons, args.alpha, args.threshold)]
-    if fail_pct is not None:
-        sections.append(format_gate(tripped, fail_pct, args.alpha))
-    print("\n\n".join(section for section in sections if section))
-    return EXIT_FINDING if tripped else EXIT_OK
 
 
 def _failure_reason(rows: pd.DataFrame, side: str) -> str:

@@ -3,8 +3,9 @@
 Each result file is one run. Runs are ordered by date, by commit or as given;
 each benchmark is compared with its previous run by the same test as
 `ipcatlas compare` (compare.compare_tables and compare.slower_than), so a
-regression on the graph is one `ipcatlas compare` would report, and the graph
-gets a red marker exactly where the CI gate would have tripped.
+regression on the graph is one `ipcatlas compare` would report. The gate on
+the last run (--fail-on-regression) is compare's gate (gate.decide) over the
+last run's comparisons with their predecessors.
 """
 from __future__ import annotations
 
@@ -19,16 +20,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .cells import cell_status
+from .cells import cell_status, declared_metrics, measured_metrics, primary_metric
 from .compare import DEFAULT_ALPHA, UNTESTED, Comparison, compare_tables, slower_than
 from .figures import FigureGroup, mechanism_colors, plain_text
+from .gate import GateResult, decide, gate_record
 from .history_figures import Drawing, HistoryFigure, draw_figure, select_sizes
-from .load import OK, ResultFileError, load_context, load_results, metric_columns
+from .load import OK, ResultFileError, load_context, load_results
 from .safe_output import check_directory_target, output_directory, write_text
 from .units import format_size, json_safe
 
 ORDERS = ("date", "commit", "given")
-DEFAULT_METRIC = "one_way_ns"
+PRIMARY = "primary"  # --metric default: each scenario's primary metric (cells.primary_metric)
 DEFAULT_THRESHOLD_PCT = 5.0
 HISTORY_JSON = "history.json"
 SHORT_COMMIT = 7
@@ -95,6 +97,11 @@ class History:
     regressions: list[Regression] = field(default_factory=list)
     compared: int = 0  # run-to-run benchmark comparisons made
     untested: int = 0  # of which too few repetitions for the U test
+    last_comparisons: list[Comparison] = field(default_factory=list)  # the last run's, every metric
+
+    def gate(self, alpha: float, threshold_pct: float) -> GateResult:
+        """compare's gate over the last run against its predecessors (--fail-on-regression)."""
+        return decide(self.last_comparisons, threshold_pct, alpha)
 
     def last_run_regressions(self) -> list[Regression]:
         return [r for r in self.regressions if r.run == len(self.runs)]
@@ -196,18 +203,19 @@ def run_points(run: Run, position: int, metric: str) -> pd.DataFrame:
 
 
 def find_regressions(runs: Sequence[Run], metric: str, alpha: float,
-                     threshold_pct: float) -> tuple[list[Regression], list[Comparison]]:
+                     threshold_pct: float) -> tuple[list[Regression], list[list[Comparison]]]:
     """Compare each run with its predecessor, benchmark by benchmark, with compare's test.
 
     A benchmark's predecessor is the latest earlier run in which it measured ok,
     so a gap (missing or failed in one run) does not hide a regression across it.
-    Returns the regressions and every comparison made.
+    Returns the regressions and every comparison made, per run (the first run's list is empty).
     """
     points = [run_points(run, i + 1, metric) for i, run in enumerate(runs)]
     last_ok: dict[str, int] = {}  # benchmark name -> index of the latest run where it measured ok
     regressions: list[Regression] = []
-    made: list[Comparison] = []
+    made: list[list[Comparison]] = []
     for i, run in enumerate(runs):
+        made.append([])
         by_previous: dict[int, list[str]] = {}
         for name in points[i]["name"]:
             if name in last_ok:
@@ -216,7 +224,7 @@ def find_regressions(runs: Sequence[Run], metric: str, alpha: float,
             before = runs[j].rows[runs[j].rows["name"].isin(names)]
             after = run.rows[run.rows["name"].isin(names)]
             for comparison in compare_tables(before, after, alpha, metric=metric):
-                made.append(comparison)
+                made[i].append(comparison)
                 if slower_than(comparison, threshold_pct, alpha):
                     regressions.append(_regression(comparison, points[i], runs, i, j))
         last_ok.update({name: i for name in points[i].loc[points[i]["median"].notna(), "name"]})
@@ -235,7 +243,7 @@ def _regression(c: Comparison, points: pd.DataFrame, runs: Sequence[Run], i: int
 # --- the whole history --------------------------------------------------------------------------------------
 
 def write_history(paths: Sequence[Path], out: Path, order: str = "date", repo: Path = Path("."),
-                  metrics: Sequence[str] = (DEFAULT_METRIC,), sizes: Sequence[int] | None = None,
+                  metrics: Sequence[str] = (PRIMARY,), sizes: Sequence[int] | None = None,
                   alpha: float = DEFAULT_ALPHA, threshold_pct: float = DEFAULT_THRESHOLD_PCT) -> History:
     """Read, order, test and draw; writes the figures and history.json into out.
 
@@ -245,16 +253,18 @@ def write_history(paths: Sequence[Path], out: Path, order: str = "date", repo: P
     """
     check_directory_target(out)
     runs = order_runs(read_runs(result_files(paths)), order, repo)
-    _check_metrics(runs, metrics)
-    history = History(runs, order, list(metrics))
+    plan = metric_plan(runs, metrics)
+    history = History(runs, order, list(plan))
     colors = mechanism_colors(pd.concat([run.rows for run in runs]))
     with output_directory(out) as staging, plain_text():
         drawing = Drawing(runs, order, colors, staging, threshold_pct, alpha)
-        for metric in metrics:
-            regressions, made = find_regressions(runs, metric, alpha, threshold_pct)
+        for metric, scenarios in plan.items():
+            drawing = replace(drawing, runs=[_of_scenarios(run, scenarios) for run in runs])
+            regressions, made = find_regressions(drawing.runs, metric, alpha, threshold_pct)
             history.regressions.extend(regressions)
-            history.compared += sum(c.measured for c in made)
-            history.untested += sum(c.verdict == UNTESTED for c in made)
+            history.compared += sum(c.measured for made_in_run in made for c in made_in_run)
+            history.untested += sum(c.verdict == UNTESTED for made_in_run in made for c in made_in_run)
+            history.last_comparisons.extend(made[-1])
             history.figures.extend(_draw_metric(drawing, metric, sizes, regressions))
         if sizes is not None and not any(f.sizes for f in history.figures):
             raise HistoryInputError(f"--sizes {','.join(format_size(s) for s in sizes)}: no run has any of these "
@@ -283,11 +293,29 @@ def _draw_metric(drawing: Drawing, metric: str, sizes: Sequence[int] | None,
     return drawn
 
 
-def _check_metrics(runs: Sequence[Run], metrics: Sequence[str]) -> None:
-    present = sorted({m for run in runs for m in metric_columns(run.rows) if run.rows[m].notna().any()})
+def metric_plan(runs: Sequence[Run], metrics: Sequence[str]) -> dict[str, frozenset[str] | None]:
+    """Metric -> the scenarios it is drawn and tested for (None: all). PRIMARY stands for each
+    scenario's primary metric, as the runs' contexts declare it; a named metric must be present."""
+    present = sorted({m for run in runs for m in measured_metrics(run.rows) if run.rows[m].notna().any()})
+    declared = declared_metrics(run.context for run in runs)
+    plan: dict[str, frozenset[str] | None] = {}
     for metric in metrics:
-        if metric not in present:
+        if metric == PRIMARY:
+            scenarios = sorted({str(s) for run in runs for s in run.rows["scenario"].unique()})
+            for scenario in scenarios:
+                chosen = primary_metric(scenario, declared)
+                if chosen not in plan or plan[chosen] is not None:  # None already means every scenario
+                    plan[chosen] = (plan.get(chosen) or frozenset()) | {scenario}
+        elif metric not in present:
             raise HistoryInputError(f"--metric {metric}: no run has it; metrics present: {', '.join(present)}")
+        else:
+            plan[metric] = None
+    return plan
+
+
+def _of_scenarios(run: Run, scenarios: frozenset[str] | None) -> Run:
+    """The run with only the rows of these scenarios (all of them for None)."""
+    return run if scenarios is None else replace(run, rows=run.rows[run.rows["scenario"].isin(scenarios)])
 
 
 def history_record(history: History, alpha: float, threshold_pct: float) -> dict[str, Any]:
@@ -304,6 +332,7 @@ def history_record(history: History, alpha: float, threshold_pct: float) -> dict
         "regressions": [asdict(r) for r in history.regressions],
         "last_run_regressed": bool(last),
         "last_run_regressions": [r.name for r in last],
+        "last_run_gate": gate_record(history.gate(alpha, threshold_pct)),
     }
     return dict(json_safe(document))
 

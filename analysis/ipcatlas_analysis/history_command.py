@@ -5,9 +5,10 @@ import argparse
 from pathlib import Path
 
 from . import options
-from .cli import EXIT_FINDING, EXIT_OK
+from .cli import EXIT_OK
 from .compare import DEFAULT_ALPHA, format_value, repetitions_needed
-from .history import DEFAULT_METRIC, DEFAULT_THRESHOLD_PCT, MIN_RUNS, ORDERS, SHORT_COMMIT, History, write_history
+from .gate import benchmarks_needed, format_gate
+from .history import DEFAULT_THRESHOLD_PCT, MIN_RUNS, ORDERS, PRIMARY, SHORT_COMMIT, History, write_history
 from .history_figures import LOG_SPAN, ORDER_TEXT
 from .units import format_size, parse_size
 
@@ -67,7 +68,7 @@ outputs (in DIR, created if missing):
           ring with the change on each regression
   history.json
           runs in order, figures, every regression, run-to-run comparison counts,
-          and whether the last run regressed
+          whether the last run regressed, and the gate on the last run (last_run_gate)
   stdout  the same as text
 
 regressions:
@@ -75,20 +76,33 @@ regressions:
   it measured ok) by the test of `ipcatlas compare`: the two-sided Mann-Whitney U
   test over the repetitions. A regression is p < ALPHA and a change of the median
   worse than --threshold PCT (time up, or bandwidth down, by more than PCT %).
-  Every benchmark is tested, also at sizes not drawn. Runs need repetitions
-  (--benchmark_repetitions=9); with fewer than {repetitions_needed(DEFAULT_ALPHA)} per run the test cannot decide and
-  a warning says so.
+  Every benchmark is tested, also at sizes not drawn. With fewer than
+  {repetitions_needed(DEFAULT_ALPHA)} repetitions per run this test cannot decide and a warning says so.
+  The default metric is each scenario's primary metric, as its context declares it
+  (pingpong one_way_ns, stream window_ns, the others round_ns).
+
+the gate (--fail-on-regression):
+  The gate of `ipcatlas compare --fail-on-regression --threshold` (see its --help),
+  over the last run's benchmarks against their previous runs: a one-sided signed-rank
+  test across benchmarks (>= {benchmarks_needed(DEFAULT_ALPHA)} of them for 0.05; 3 repetitions per run are
+  enough), per scenario and mechanism and overall, with Holm's correction; it fails
+  when a test rejects at ALPHA and the median slowdown exceeds --threshold PCT. With
+  too few benchmarks the per-benchmark U tests decide; if they cannot, exit 4. The
+  red rings are the per-benchmark U-test regressions.
 
 exit status:
-  0  written (whatever the regressions, unless --fail-on-regression)
-  1  --fail-on-regression and the last run regressed against its predecessor
+  0  written (whatever the regressions, unless --fail-on-regression); with
+     --fail-on-regression, the gate passed on the last run
+  1  --fail-on-regression and the gate FAILED on the last run
   2  bad input: fewer than {MIN_RUNS} runs, a missing or non-ipcatlas file, no date or
      commit to order by, an unknown metric or size, git failing, an output refused
      or not writable (DIR is then left as it was)
   3  internal error (a bug): one line, please report it
+  4  --fail-on-regression and the gate cannot decide (too few benchmarks and
+     repetitions): not a pass
 
 example (a CI job keeping one result file per commit in results/):
-  ipcatlas run --benchmark_repetitions=9 --benchmark_context=commit=$(git rev-parse HEAD) \\
+  ipcatlas run --benchmark_repetitions=3 --benchmark_context=commit=$(git rev-parse HEAD) \\
       --out results/$(git rev-parse --short HEAD).json
   ipcatlas history results/ --order commit -o history/ --sizes 8,64K,1M --fail-on-regression
 """
@@ -107,7 +121,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="git checkout whose history orders runs for --order commit (default: current directory)")
     parser.add_argument("--metric", action="append", type=_metrics, default=None, metavar="METRIC",
                         help=f"metric column to draw and test, e.g. one_way_ns, bytes_per_second, p99_ns; "
-                             f"repeat or comma-separate for several (default: {DEFAULT_METRIC})")
+                             f"repeat or comma-separate for several (default: {PRIMARY}, each scenario's "
+                             f"primary metric)")
     parser.add_argument("--sizes", type=_sizes, default=None, metavar="LIST",
                         help="message sizes to draw, one panel each, e.g. 8,64K,1M (K, M, G = 2^10, 2^20, 2^30); "
                              "default: the smallest, a middle and the largest size present")
@@ -117,21 +132,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="a regression is worse than its previous run by more than PCT %% with p < A "
                              "(default: %(default)s)")
     parser.add_argument("--fail-on-regression", action="store_true",
-                        help="exit 1 if the last run regressed against its predecessor (for a CI job)")
+                        help="CI gate on the last run against its predecessors: exit 1 if it FAILED, 4 if the "
+                             "data cannot decide (see below)")
 
 
 def run(args: argparse.Namespace) -> int:
     """Write the history; ResultFileError goes up to cli.main (exit 2)."""
-    metrics = list(dict.fromkeys(m for group in (args.metric or [[DEFAULT_METRIC]]) for m in group))
+    metrics = list(dict.fromkeys(m for group in (args.metric or [[PRIMARY]]) for m in group))
     history = write_history(args.paths, args.out, args.order, args.repo, metrics, args.sizes, args.alpha,
                             args.threshold)
     print(format_summary(history, args.out, args.alpha, args.threshold))
     if not args.fail_on_regression:
         return EXIT_OK
-    last = history.last_run_regressions()
-    verdict = f"FAILED, {len(last)} regression(s) in the last run" if last else "passed"
-    print(f"\ngate --fail-on-regression: {verdict} (run {len(history.runs)} {history.runs[-1].label})")
-    return EXIT_FINDING if last else EXIT_OK
+    result = history.gate(args.alpha, args.threshold)
+    print(f"\nlast run: {len(history.runs)} {history.runs[-1].label}, against its predecessors\n"
+          + format_gate(result, f"--fail-on-regression --threshold {args.threshold:g}"))
+    return result.exit_status
 
 
 def _metrics(text: str) -> list[str]:

@@ -8,6 +8,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from .canary import KIND as CANARY_KIND
 from .plots import DrawnFigure
 from .tables import Table, to_html
 
@@ -28,6 +29,9 @@ MACHINE_FIELDS = (("host_name", "host"), ("date", "date"), ("cpu_model", "CPU"),
                   ("cpus", "PUs"), ("wait", "wait"), ("membind", "memory"), ("ptrace_scope", "ptrace scope"),
                   ("seccomp", "seccomp"))
 DOCTOR_KEY = "doctor_warnings"
+STABILITY_NOTE = ("Before every run ipcatlas bounces a cache line between the run's PUs (the drift canary). "
+                  "With two states, the host moved between a fast and a slow state during the run, and every "
+                  "result measured in the slow state is slower for that reason alone; the figure shows when.")
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,7 @@ class PageData:
     crossovers: list[Table]
     fastest: list[Table]
     not_measured: Table
+    stability: Table | None = None  # the drift canary per file (canary.stability_table); None: not measured
 
 
 def render_page(data: PageData) -> str:
@@ -50,10 +55,11 @@ def render_page(data: PageData) -> str:
         f"<p>Inputs: {html.escape(', '.join(data.contexts))}.</p>",
         "<h2>Machine and run</h2>", machine_table(data.contexts), *doctor_section(data.contexts),
         "<h2>Status</h2>", status_line(data.counts),
+        "<h2 id=\"host-stability\">Host stability</h2>", *stability_section(data),
         "<h2>Recommended settings</h2>", to_html(data.settings),
         "<h2>Crossovers</h2>", *[to_html(t) for t in data.crossovers],
         *[to_html(t) for t in data.fastest],
-        "<h2>Figures</h2>", *[figure(f) for f in data.figures],
+        "<h2>Figures</h2>", *[figure(f) for f in data.figures if f.kind != CANARY_KIND],
         "<h2 id=\"not-measured\">Not measured</h2>", to_html(data.not_measured),
         "<h2>Full run context</h2>", full_context(data.contexts),
     ]
@@ -95,6 +101,14 @@ def doctor_section(contexts: dict[str, dict[str, Any]]) -> list[str]:
             parts.append(to_html(Table(name, ["check", "verdict", "finding", "hint"], rows,
                                        row_classes=["warn"] * len(rows)), level=4))
     return parts
+
+
+def stability_section(data: PageData) -> list[str]:
+    """The canary summary of each run and its figure: whether the host held still while it measured."""
+    if data.stability is None:
+        return ["<p>Not measured: these runs are from before ipcatlas measured the drift canary.</p>"]
+    canary = [figure(f) for f in data.figures if f.kind == CANARY_KIND]
+    return [f"<p class=\"note\">{html.escape(STABILITY_NOTE)}</p>", to_html(data.stability), *canary]
 
 
 def status_line(counts: dict[str, int]) -> str:

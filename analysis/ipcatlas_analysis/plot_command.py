@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
 
 from . import options
-from .cells import problems, summarize
+from .canary import draw_canary
+from .cells import declared_metrics, problems, summarize
 from .cli import exit_for_failures
 from .inputs import add_input_arguments, read_inputs
 from .plots import DrawnFigure, PlotData, draw_figures, prepare
@@ -26,6 +27,12 @@ figures (each as .png and .svg, one per scenario, placement and wait policy):
   tail-SCENARIO-PLACEMENT-WAIT        p99 / p50 of per-message times vs size (pingpong)
   scaling-SCENARIO-PLACEMENT-WAIT     alltoall, manytoone, onetomany run at 2+ rank counts:
                                       aggregate bandwidth vs ranks, a line style per size
+  canary                              when the files have the drift canary: the cache-line
+                                      bounce measured before each run against the run's time
+                                      (log y), coloured by the host's state; a jump is the host
+                                      changing state, and every result measured then moved too
+The latency figure shows each scenario's primary metric, as the run's context declares it
+(pingpong one_way_ns, stream window_ns, alltoall, manytoone and onetomany round_ns).
 Lines are medians over repetitions and bands the min-max over repetitions (run ipcatlas with
 --benchmark_repetitions=5 to see them). Dotted verticals mark where a mechanism beats --baseline
 for good, with the undecided interval shaded (see `ipcatlas thresholds --help`). Failed and
@@ -52,17 +59,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--alpha", type=options.alpha, default=0.05, help="as in `ipcatlas thresholds` (default: %(default)s)")
 
 
-def plot_data(rows: pd.DataFrame, baseline: str, alpha: float) -> PlotData:
-    """Cells, problems and crossovers from the rows, ready to draw."""
-    return prepare(rows, summarize(rows), problems(rows), crossovers(rows, baseline, alpha))
+def plot_data(rows: pd.DataFrame, baseline: str, alpha: float, declared: Mapping[str, str] | None = None) -> PlotData:
+    """Cells, problems and crossovers from the rows, ready to draw; `declared` as in prepare()."""
+    return prepare(rows, summarize(rows), problems(rows), crossovers(rows, baseline, alpha), declared)
 
 
 def run(args: argparse.Namespace) -> int:
     """Draw every figure into --out and list them."""
     check_directory_target(args.out)
-    data = plot_data(read_inputs(args.results, args.peer).rows, args.baseline, args.alpha)
+    inputs = read_inputs(args.results, args.peer)
+    data = plot_data(inputs.rows, args.baseline, args.alpha, declared_metrics(inputs.contexts.values()))
     with output_directory(args.out) as staging:
         drawn = draw_figures(data, staging)
+        canary = draw_canary(args.results, staging)[1]
+        drawn += [canary] if canary else []
     print_figures(drawn, args.out)
     return exit_for_failures(data.problems, "plot", NOT_DRAWN)
 

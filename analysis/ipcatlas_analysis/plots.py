@@ -9,8 +9,8 @@ peers (mechanisms named "peer:...") are drawn dashed in dark tones.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -58,6 +58,7 @@ class PlotData:
     problems: pd.DataFrame  # failed and skipped (cells.problems)
     crossovers: list[Crossover]
     colors: dict[str, Color]
+    declared: Mapping[str, str] = field(default_factory=dict)  # scenario -> primary metric (cells.declared_metrics)
 
 
 @dataclass(frozen=True)
@@ -72,15 +73,16 @@ class Kind:
     scale: float = 1.0
 
 
-def prepare(rows: pd.DataFrame, cells: pd.DataFrame, problems: pd.DataFrame,
-            found: Sequence[Crossover]) -> PlotData:
-    """Add the tail ratio (p99/p50 per repetition, median per cell) and pick colours."""
+def prepare(rows: pd.DataFrame, cells: pd.DataFrame, problems: pd.DataFrame, found: Sequence[Crossover],
+            declared: Mapping[str, str] | None = None) -> PlotData:
+    """Add the tail ratio (p99/p50 per repetition, median per cell) and pick colours; `declared`
+    names each scenario's primary metric, the time of its latency figure."""
     rows = rows.copy()
     cells = cells.copy()
     if {"p50_ns", "p99_ns"} <= set(rows.columns):
         rows[TAIL] = rows["p99_ns"] / rows["p50_ns"].where(rows["p50_ns"] > 0)
         cells[TAIL] = cells["name"].map(rows[rows["status"] == OK].groupby("name")[TAIL].median())
-    return PlotData(rows, cells, problems, list(found), mechanism_colors(cells))
+    return PlotData(rows, cells, problems, list(found), mechanism_colors(cells), dict(declared or {}))
 
 
 def draw_figures(data: PlotData, out: Path) -> list[DrawnFigure]:
@@ -110,7 +112,7 @@ def figure_groups(cells: pd.DataFrame) -> list[FigureGroup]:
 
 def size_kinds(data: PlotData, group: FigureGroup) -> list[Kind]:
     """Latency (the scenario's time), bandwidth and tail figures for one group."""
-    metric = time_metric(ok_cells(group.select(data.cells)))
+    metric = time_metric(ok_cells(group.select(data.cells)), data.declared)
     kinds = []
     if metric is not None:
         what = "one-way latency" if metric == "one_way_ns" else metric
@@ -192,12 +194,12 @@ def plot_scaling(data: PlotData, group: FigureGroup, variant: str, path: Path) -
     axes.xaxis.set_major_locator(FixedLocator(ranks))
     axes.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
     axes.set_xlabel("ranks (processes)")
-    _log_y(axes, cells[BANDWIDTH] * 1e-9, lambda gbps: f"{gbps:g}")
+    log_y(axes, cells[BANDWIDTH] * 1e-9, lambda gbps: f"{gbps:g}")
     axes.set_ylabel("aggregate bandwidth (GB/s, SI, log scale)")
     axes.set_title(f"{group.scenario}: aggregate bandwidth vs ranks{' (' + variant + ')' if variant else ''}\n"
                    f"placement {group.placement or 'any'}, wait {group.wait or 'any'}", fontsize=10)
     axes.grid(True, which="major", alpha=0.3)
-    _legend(axes)
+    legend_outside(axes)
     save_figure(figure, path)
     return DrawnFigure(path, "scaling", lines, {}, [], not_plotted)
 
@@ -264,7 +266,7 @@ def _draw_size_lines(axes: Axes, data: pd.DataFrame, problems: pd.DataFrame, spr
         broken = [int(size) for size in series.index[series[kind.metric].isna()]]
         if broken:
             gaps[label] = broken
-    _legend(axes)
+    legend_outside(axes)
     return labels, gaps
 
 
@@ -304,14 +306,14 @@ def _style_size_axes(axes: Axes, data: pd.DataFrame, kind: Kind, title: str) -> 
     axes.xaxis.set_minor_locator(NullLocator())
     axes.set_xlim(smallest / 1.3, largest * 1.3)
     label: Callable[[float], str] = format_ns if kind.metric.endswith("_ns") else (lambda value: f"{value:g}")
-    _log_y(axes, data[kind.metric] * kind.scale, label)
+    log_y(axes, data[kind.metric] * kind.scale, label)
     axes.set_xlabel("message size (bytes, log2 scale; K = 2^10, M = 2^20)")
     axes.set_ylabel(kind.ylabel)
     axes.set_title(title, fontsize=10)
     axes.grid(True, which="major", alpha=0.3)
 
 
-def _log_y(axes: Axes, values: pd.Series, label: Callable[[float], str]) -> None:
+def log_y(axes: Axes, values: pd.Series, label: Callable[[float], str]) -> None:
     """Log y with plain labels ("1 µs", "0.5"): the default 10^n labels need mathtext,
     which warns with Debian's pyparsing, and read worse."""
     axes.set_yscale("log")
@@ -334,7 +336,7 @@ def _new_figure(note: str, not_plotted: list[str]) -> tuple[Figure, Axes]:
     return figure, axes
 
 
-def _legend(axes: Axes) -> None:
+def legend_outside(axes: Axes) -> None:
     """Outside the axes, on the right: a dozen mechanisms would hide the lines."""
     axes.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
 

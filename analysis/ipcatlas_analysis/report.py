@@ -8,7 +8,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from . import options
-from .cells import status_counts, summarize
+from .canary import draw_canary, stability_table
+from .cells import declared_metrics, status_counts, summarize
 from .cli import exit_for_failures
 from .inputs import add_input_arguments, read_inputs
 from .page import PageData, render_page
@@ -26,7 +27,8 @@ SUMMARY = "a self-contained HTML page: run context, doctor warnings, every figur
 EPILOG = """\
 outputs (in DIR, created if missing):
   report.html       one file with everything inside (figures inlined, no links): opens offline
-  *.png, *.svg      the figures of `ipcatlas plot`
+  *.png, *.svg      the figures of `ipcatlas plot` (canary.png: the host's stability, shown with
+                    the context's canary summary under "Host stability")
   thresholds.md     the tables of `ipcatlas thresholds`
   thresholds.json   the same as JSON
   summary.json      status counts, figure names and each input's run context
@@ -82,17 +84,21 @@ def write_report(results: Sequence[Path], out: Path, peers: Sequence[str] = (), 
             check_file_target(out / name)
     inputs = read_inputs(results, peers)
     thresholds = compute(inputs.rows, baseline, alpha)
-    data = prepare(inputs.rows, summarize(inputs.rows), thresholds.unavailable, thresholds.crossovers)
+    data = prepare(inputs.rows, summarize(inputs.rows), thresholds.unavailable, thresholds.crossovers,
+                   declared_metrics(inputs.contexts.values()))
     counts = status_counts(data.cells[~data.cells["mechanism"].str.startswith(PEER_PREFIX)])
     with output_directory(out) as staging:
         figures = draw_figures(data, staging)
+        canaries, canary = draw_canary(results, staging)
+        figures += [canary] if canary else []
         write_text(staging / "thresholds.md", markdown(thresholds) + "\n")
         write_text(staging / "thresholds.json", json.dumps(to_json(thresholds, results), indent=2) + "\n")
         summary = {"inputs": [str(p) for p in results], "status_counts": counts,
                    "figures": [f.path.name for f in figures], "contexts": json_safe(inputs.contexts)}
         write_text(staging / "summary.json", json.dumps(summary, indent=2) + "\n")
         page = PageData(inputs.contexts, counts, figures, settings_table(thresholds), crossover_tables(thresholds),
-                        fastest_tables(thresholds), unavailable_table(thresholds))
+                        fastest_tables(thresholds), unavailable_table(thresholds),
+                        stability_table(canaries) if canaries else None)
         write_text(staging / "report.html", render_page(page))
     # The figures were drawn in the staging directory; say where they are now.
     return Report(counts, [replace(f, path=out / f.path.name) for f in figures], thresholds)

@@ -1,6 +1,7 @@
 """cells.py: one row per benchmark, worst status, failed/skipped listing."""
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -8,8 +9,9 @@ import pandas as pd
 import pytest
 from conftest import row
 
-from ipcatlas_analysis.cells import cell_status, problems, status_counts, summarize, time_metric
-from ipcatlas_analysis.load import load_results
+from ipcatlas_analysis.cells import (cell_status, declared_metrics, measured_metrics, primary_metric, problems,
+                                     status_counts, summarize, time_metric)
+from ipcatlas_analysis.load import load_context, load_results, metric_columns
 
 SHM_64 = "pingpong/shm/size:64/ranks:2/placement:l3/wait:spin"
 
@@ -63,8 +65,34 @@ def test_problems_is_empty_for_a_clean_run(inputs: Path) -> None:
     assert problems(load_results([inputs / "pingpong_4mech.json"])).empty
 
 
-def test_time_metric_is_generic(make_result: Callable[..., Path]) -> None:
-    path = make_result([row("stream/shm/size:64", round_ns=10.0, p99_ns=20.0, bytes_per_second=6.4e9)])
-    assert time_metric(load_results([path])) == "round_ns"
-    bandwidth_only = make_result([row("stream/shm/size:64", bytes_per_second=6.4e9)], "bw.json")
+def test_time_metric_is_the_declared_primary_metric(inputs: Path, tmp_path: Path) -> None:
+    # A real alltoall run: its entries' keys are sorted, so fastest_rank_ns comes before round_ns,
+    # and only the context (or, without it, the scenario's name) can say the round is the time.
+    path = inputs / "alltoall_blocked.json"
+    document = json.loads(path.read_text())
+    assert all(list(entry) == sorted(entry) for entry in document["benchmarks"])
+    assert document["context"]["primary_metric"] == "round_ns"
+    rows = load_results([path])
+    assert metric_columns(rows).index("fastest_rank_ns") < metric_columns(rows).index("round_ns")
+    declared = declared_metrics([load_context(path)])
+    assert declared == {"alltoall": "round_ns"} and time_metric(rows, declared) == "round_ns"
+    assert time_metric(rows) == "round_ns"  # an older file without primary_metric: by scenario name
+    assert time_metric(rows, {"alltoall": "slowest_rank_ns"}) == "slowest_rank_ns"  # the context wins
+
+
+@pytest.mark.parametrize(("scenario", "expected"), [("pingpong", "one_way_ns"), ("stream", "window_ns"),
+                                                    ("alltoall", "round_ns"), ("manytoone", "round_ns"),
+                                                    ("onetomany", "round_ns")])
+def test_primary_metric_fallback_by_scenario(scenario: str, expected: str) -> None:
+    assert primary_metric(scenario) == expected
+
+
+def test_time_metric_is_none_without_the_primary_metric(make_result: Callable[..., Path]) -> None:
+    bandwidth_only = make_result([row("stream/shm/size:64", p99_ns=20.0, bytes_per_second=6.4e9)], "bw.json")
     assert time_metric(load_results([bandwidth_only])) is None
+
+
+def test_canary_is_never_a_metric(inputs: Path) -> None:
+    rows = load_results([inputs / "alltoall_blocked.json"])
+    assert "canary_ns" not in measured_metrics(rows) and "canary_ns" not in summarize(rows).columns
+    assert declared_metrics([{"scenario": "pingpong", "primary_metric": "canary_ns"}]) == {}

@@ -133,7 +133,8 @@ def test_module_help_lists_every_command() -> None:
 def test_the_page_renders_offline_in_chromium(inputs: Path, tmp_path: Path) -> None:
     from browser import render_in_chromium  # noqa: PLC0415  (skips or fails by itself without chromium)
     out = tmp_path / "report"
-    assert main(["report", str(inputs / "skipped_failed.json"), str(inputs / "stream_small.json"), "-o", str(out)]) == 1
+    results = [str(inputs / name) for name in ("skipped_failed.json", "stream_small.json", "alltoall_blocked.json")]
+    assert main(["report", *results, "-o", str(out)]) == 1  # canary.png too, in Host stability
     page = render_in_chromium(out / "report.html", tmp_path / "browser")
     figures = len(json.loads((out / "summary.json").read_text())["figures"])
     assert figures >= 4 and page.images == figures
