@@ -5,7 +5,7 @@ PUs (README: "Run order and the drift canary"). Drawn against the time of the
 run, it shows when the host changed state, which a figure of medians cannot:
 every mechanism measured in the slow state moved with it. The values are read
 from the documents themselves: canary_ns ends in _ns but is not a metric, and
-no table of metrics may carry it (cells.NOT_METRICS).
+no table of metrics may carry it (schema.NOT_METRICS).
 """
 from __future__ import annotations
 

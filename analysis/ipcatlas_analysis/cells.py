@@ -11,6 +11,7 @@ from typing import Any
 import pandas as pd
 
 from .load import FAILED, OK, SKIPPED, STATUSES, metric_columns, name_key_columns
+from .schema import NOT_METRICS  # the drift canary: it measures the host, never a mechanism
 
 BANDWIDTH = "bytes_per_second"
 PREFERRED_TIME = "one_way_ns"
@@ -18,9 +19,6 @@ PRIMARY_KEY = "primary_metric"  # the context field in which a run's scenario de
 # For files written before scenarios declared it: what each scenario's time has always been.
 FALLBACK_PRIMARY = {"pingpong": "one_way_ns", "stream": "window_ns"}
 FALLBACK_ROUND = "round_ns"  # alltoall, manytoone, onetomany: one round, as their context says
-# Columns that end in _ns but measure the host, not a mechanism: never compared, drawn or gated
-# as a mechanism's time (the drift canary; README "Run order and the drift canary").
-NOT_METRICS = frozenset({"canary_ns"})
 
 
 def cell_status(statuses: pd.Series) -> str:
