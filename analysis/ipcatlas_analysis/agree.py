@@ -9,13 +9,18 @@ like. Listed:
   non-numeric values differ), or a crossover whose kind or size (factor 2) differs;
 - undecided in one: one run decides (a setting, a crossover), the other does not.
 
-A claim present in one run only (a state the other run never saw) is not a
-disagreement: the runs measured different things.
+Like state with like: when both runs found two states, state 0 meets state 0.
+When one run found two states and the other one, the one-state run is set
+beside the state whose canary is nearest its own median canary (a run that
+stayed near ~60 ns is compared with the other run's ~60 ns state, not left
+out). A claim present in one run only (a state the other run never saw) is
+not a disagreement: the runs measured different things.
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 from .crossings import A, TIE
 from .recommend import UNDECIDED_VALUE, Setting
@@ -42,8 +47,23 @@ class Disagreement:
 
 def disagreements(a: ThresholdResult, b: ThresholdResult) -> list[Disagreement]:
     """Everything A and B disagree on: claims first, then crossovers, then settings."""
+    a, b = with_aligned_states(a, b), with_aligned_states(b, a)
     return [*claim_disagreements(a.pairs, b.pairs), *crossover_disagreements(a.crossovers, b.crossovers),
             *setting_disagreements(a.settings, b.settings)]
+
+
+def with_aligned_states(mine: ThresholdResult, other: ThresholdResult) -> ThresholdResult:
+    """`mine` with its single state named after the nearest of `other`'s two (see above)."""
+    if mine.states or not other.states or mine.canary_ns is None:
+        return mine
+    known = {state: info.canary_ns for state, info in other.states.items() if info.canary_ns}
+    if not known:
+        return mine
+    nearest = min(known, key=lambda state: abs(math.log(known[state] / mine.canary_ns)))  # type: ignore[operator]
+    return replace(
+        mine, crossovers=[replace(c, state=nearest) for c in mine.crossovers],
+        pairs=[replace(c, state=nearest) for c in mine.pairs],
+        settings=[replace(s, state=nearest) for s in mine.settings])
 
 
 def claim_disagreements(a: Sequence[Crossover], b: Sequence[Crossover]) -> list[Disagreement]:

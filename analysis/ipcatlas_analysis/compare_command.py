@@ -14,7 +14,7 @@ from .cli import EXIT_OK
 from .compare import (DEFAULT_ALPHA, FASTER, GEOMEAN_NAME, NOT_COMPARED, ONLY_BASE, ONLY_NEW, RECOMMENDED_REPETITIONS,
                       SLOWER, UNCHANGED, UNTESTED, Comparison, Geomean, comparison_record, compare_tables,
                       format_counts, format_not_compared, format_table, geomean, repetitions_needed)
-from .gate import GateResult, benchmarks_needed, decide, format_gate, gate_record
+from .gate import GateResult, benchmarks_needed, decide, format_gate, gate_record, host_change
 from .load import load_context, load_results
 from .safe_output import check_file_target, write_text
 from .units import json_safe
@@ -111,11 +111,13 @@ def run(args: argparse.Namespace) -> int:
     if args.json is not None:
         check_file_target(args.json, [args.base, args.new])
     base_rows, new_rows = load_results([args.base]), load_results([args.new])
-    declared = declared_metrics([load_context(args.base), load_context(args.new)])
+    base_context, new_context = load_context(args.base), load_context(args.new)
+    declared = declared_metrics([base_context, new_context])
     comparisons = compare_tables(base_rows, new_rows, args.alpha, args.threshold, declared=declared)
     overall = geomean(comparisons)
     fail_pct: float | None = args.fail_on_regression
-    result = None if fail_pct is None else decide(comparisons, max(fail_pct, args.threshold), args.alpha)
+    result = None if fail_pct is None else decide(comparisons, max(fail_pct, args.threshold), args.alpha,
+                                                  host_change(base_context, new_context))
     if args.json is not None:
         document = to_json(args.base, args.new, comparisons, overall, args.alpha, args.threshold, fail_pct, result)
         write_text(args.json, json.dumps(document, indent=2) + "\n")

@@ -18,9 +18,10 @@ its own exit status: "untested" is never "passed".
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from statistics import median
+from typing import Any
 
 from scipy.stats import wilcoxon
 
@@ -32,6 +33,8 @@ PASSED = "passed"
 FAILED = "FAILED"
 UNDECIDED = "cannot decide"
 ACROSS = "across benchmarks (signed-rank test)"
+# Runs whose median drift canaries are further apart than this were measured in different host states.
+HOST_CHANGE_FACTOR = 1.25
 PER_BENCHMARK = "per benchmark (U test)"
 OVERALL = "all benchmarks"
 EXIT_STATUS = {PASSED: EXIT_OK, FAILED: EXIT_FINDING, UNDECIDED: EXIT_UNDECIDED}
@@ -124,11 +127,34 @@ def holm_levels(p_values: dict[str, float], alpha: float) -> dict[str, float]:
     return levels
 
 
-def decide(comparisons: Sequence[Comparison], pct: float, alpha: float) -> GateResult:
-    """The gate's verdict: across benchmarks when there are enough of them (and every test that
-    could be made has at least a chance at its Holm level), else per benchmark, else undecided."""
+def host_change(base: Mapping[str, Any], new: Mapping[str, Any], factor: float = HOST_CHANGE_FACTOR) -> str:
+    """Why two runs cannot be compared ("" when they can): their drift canaries (the bare
+    cache-line bounce, measured before every benchmark) put the host in different states. On
+    a VM whose host moves the vCPUs, a rerun of the same code then looks 1.2x to 5x slower."""
+    base_ns, new_ns = canary_median(base), canary_median(new)
+    if base_ns is None or new_ns is None or max(new_ns / base_ns, base_ns / new_ns) <= factor:
+        return ""
+    return (f"the host changed state between the runs: drift canary median {base_ns:.0f} ns in BASE, "
+            f"{new_ns:.0f} ns in NEW (more than {factor:g}x apart); rerun, or pin the VM's vCPUs to host cores")
+
+
+def canary_median(context: Mapping[str, Any]) -> float | None:
+    """The run's median drift canary from its context (None for older files)."""
+    try:
+        value = float(context.get("canary_median_ns", ""))
+    except (TypeError, ValueError):
+        return None
+    return value if math.isfinite(value) and value > 0 else None
+
+
+def decide(comparisons: Sequence[Comparison], pct: float, alpha: float, host_changed: str = "") -> GateResult:
+    """The gate's verdict: undecided when the host changed state between the runs; else across
+    benchmarks when there are enough of them (and every test that could be made has at least a
+    chance at its Holm level), else per benchmark, else undecided."""
     tests = across_tests(comparisons, pct, alpha)
     tripped = [c for c in comparisons if slower_than(c, pct, alpha)]
+    if host_changed:
+        return GateResult(UNDECIDED, "", pct, alpha, tests, tripped, host_changed)
     made = [t for t in tests if t.p_value is not None]
     if made and 0.5 ** max(t.count for t in made) < alpha / len(made):
         status = FAILED if any(t.slower for t in tests) else PASSED

@@ -23,7 +23,7 @@ import pandas as pd
 from .cells import cell_status, declared_metrics, measured_metrics, primary_metric
 from .compare import DEFAULT_ALPHA, UNTESTED, Comparison, compare_tables, slower_than
 from .figures import FigureGroup, mechanism_colors, plain_text
-from .gate import GateResult, decide, gate_record
+from .gate import GateResult, decide, gate_record, host_change
 from .history_figures import Drawing, HistoryFigure, draw_figure, select_sizes
 from .load import OK, ResultFileError, load_context, load_results
 from .safe_output import check_directory_target, output_directory, write_text
@@ -101,7 +101,8 @@ class History:
 
     def gate(self, alpha: float, threshold_pct: float) -> GateResult:
         """compare's gate over the last run against its predecessors (--fail-on-regression)."""
-        return decide(self.last_comparisons, threshold_pct, alpha)
+        changed = host_change(self.runs[-2].context, self.runs[-1].context) if len(self.runs) >= 2 else ""
+        return decide(self.last_comparisons, threshold_pct, alpha, changed)
 
     def last_run_regressions(self) -> list[Regression]:
         return [r for r in self.regressions if r.run == len(self.runs)]

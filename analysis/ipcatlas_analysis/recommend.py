@@ -75,8 +75,24 @@ class Evidence:
     pull: Crossover | None  # cma-read over shm
     push: Crossover | None  # cma-write over shm
     push_over_pull: Crossover | None  # cma-write over cma-read (UCX's rendezvous scheme)
-    plateau: int | None  # shm: smallest size at PLATEAU of its peak bandwidth
+    plateau: Plateau | None  # shm: smallest size at PLATEAU of its peak bandwidth
     cma_unavailable: str  # the skip message when cma-read never ran, else ""
+
+
+@dataclass(frozen=True)
+class Plateau:
+    """Where shm's ping-pong bandwidth reaches PLATEAU of its peak: over the medians, and the
+    range over single repetitions (which says whether the size is a property of the
+    mechanism or of the moment the host measured it in)."""
+
+    size: int
+    lowest: int
+    highest: int
+    repetitions: int
+
+    @property
+    def settled(self) -> bool:
+        return self.repetitions >= 2 and self.highest <= 2 * self.lowest
 
 
 def single_copy_wins(c: Crossover | None) -> bool:
@@ -157,12 +173,26 @@ def open_mpi(e: Evidence) -> list[Setting]:
                                  "^cma (4.x: none)", "no single copy: every message takes the copy-in/copy-out path",
                                  e.cma_unavailable or evidence_text(e.pull)))
     if e.plateau is not None:
-        settings.append(_setting(e, "Open MPI", "btl_sm_max_send_size (4.x: btl_vader_max_send_size)",
-                                 str(e.plateau), "fragment size of messages above the eager limit on the "
-                                 "copy-in/copy-out path (matters when there is no single copy)",
-                                 f"shm reaches {PLATEAU:.0%} of its peak ping-pong bandwidth at "
-                                 f"{format_size(e.plateau)}; larger fragments gain little"))
+        settings.append(max_send_size(e, e.plateau))
     return settings
+
+
+def max_send_size(e: Evidence, plateau: Plateau) -> Setting:
+    """btl_sm_max_send_size from the bandwidth plateau; undecided when single repetitions put it
+    more than a factor 2 apart (on a VM whose host changes state the plateau moves with it)."""
+    parameter = "btl_sm_max_send_size (4.x: btl_vader_max_send_size)"
+    meaning = "fragment size of messages above the eager limit on the copy-in/copy-out path (matters when there " \
+              "is no single copy)"
+    if not plateau.settled:
+        why = ("one repetition cannot show it is stable" if plateau.repetitions < 2 else
+               f"single repetitions put it anywhere from {format_size(plateau.lowest)} to "
+               f"{format_size(plateau.highest)}")
+        return _setting(e, "Open MPI", parameter, UNDECIDED_VALUE, meaning,
+                        f"where shm reaches {PLATEAU:.0%} of its peak ping-pong bandwidth is not settled: {why}")
+    return _setting(e, "Open MPI", parameter, str(plateau.size), meaning,
+                    f"shm reaches {PLATEAU:.0%} of its peak ping-pong bandwidth at {format_size(plateau.size)} "
+                    f"({format_size(plateau.lowest)}–{format_size(plateau.highest)} over {plateau.repetitions} "
+                    "repetitions); larger fragments gain little")
 
 
 def mpich(e: Evidence) -> list[Setting]:
@@ -264,14 +294,24 @@ def gather_evidence(found: Sequence[Crossover], rows: pd.DataFrame,
     return evidence
 
 
-def bandwidth_plateau(rows: pd.DataFrame, placement: str, wait: str) -> int | None:
-    """The smallest size at which shm's median ping-pong bandwidth reaches PLATEAU of its peak."""
+def bandwidth_plateau(rows: pd.DataFrame, placement: str, wait: str) -> Plateau | None:
+    """The smallest size at which shm's median ping-pong bandwidth reaches PLATEAU of its peak,
+    and the same over each repetition alone."""
     mine = rows[(rows["scenario"] == SCENARIO) & (rows["mechanism"] == BASELINE) & (rows["status"] == OK)
                 & (rows["placement"] == placement) & (rows["wait"] == wait)]
     if "bytes_per_second" not in mine or mine["bytes_per_second"].isna().all():
         return None
-    medians = mine.groupby("size")["bytes_per_second"].median().sort_index()
-    reached = medians[medians >= PLATEAU * medians.max()]
+    size = plateau_size(mine.groupby("size")["bytes_per_second"].median())
+    if size is None:
+        return None
+    singles = [s for _, one in mine.groupby("repetition") if (s := plateau_size(one.set_index("size")["bytes_per_second"]))]
+    return Plateau(size, min(singles, default=size), max(singles, default=size), len(singles))
+
+
+def plateau_size(bandwidth: pd.Series) -> int | None:
+    """The smallest size (the index) whose bandwidth reaches PLATEAU of the largest."""
+    bandwidth = bandwidth.dropna().sort_index()
+    reached = bandwidth[bandwidth >= PLATEAU * bandwidth.max()]
     return int(reached.index[0]) if len(reached) else None
 
 

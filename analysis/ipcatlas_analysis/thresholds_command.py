@@ -69,6 +69,7 @@ class ThresholdResult:
     states: dict[str, StateInfo] = field(default_factory=dict)  # the host's canary states, where two
     state_note: str = ""  # states.topology_note
     excluded_blocks: int = 0  # blocks left out: the canary changed state inside them
+    canary_ns: float | None = None  # the median drift canary over the run (None: not measured)
 
     @property
     def paired(self) -> bool:
@@ -153,7 +154,15 @@ def compute(rows: pd.DataFrame, baseline: str = "shm", alpha: float = 0.05,
     return ThresholdResult(baseline, alpha, found, pairs, fastest_ranges(rows, alpha),
                            recommend.recommend(found, rows, push_over_pull), problems(rows),
                            int(counts.min()) if len(counts) else 0, state_infos(rows, contexts),
-                           topology_note(list(contexts.values())), mixed_blocks(rows))
+                           topology_note(list(contexts.values())), mixed_blocks(rows), median_canary(rows))
+
+
+def median_canary(rows: pd.DataFrame) -> float | None:
+    """The run's typical canary: what a run that found one state is compared by (agree.py)."""
+    if "canary_ns" not in rows.columns:
+        return None
+    values = rows["canary_ns"].dropna()
+    return float(values.median()) if len(values) else None
 
 
 def decision_lines(result: ThresholdResult) -> list[str]:

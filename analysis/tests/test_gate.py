@@ -126,7 +126,32 @@ def test_a_scaled_copy_is_slower_in_time_and_bandwidth_only(inputs: Path, tmp_pa
 def test_a_real_rerun_pair_passes_and_its_slowed_copy_fails(inputs: Path, tmp_path: Path,
                                                             ipcatlas: Callable[..., int]) -> None:
     # Two runs made back to back by ci/false-alarms (shm and pipe, 3 sizes, 3 repetitions): shm 4K
-    # alone moved +205 % between them, and the gate must still pass.
+    # alone moved +205 % between them, and the canary moved from 137 to 217 ns: the host changed
+    # state, so the gate will not compare them.
     base, rerun = inputs / "rerun_a.json", inputs / "rerun_b.json"
-    assert ipcatlas(base, rerun, "--fail-on-regression", "5") == 0
-    assert ipcatlas(base, write_scaled(rerun, tmp_path / "slowed.json", 1.6), "--fail-on-regression", "5") == 1
+    assert ipcatlas(base, rerun, "--fail-on-regression", "5") == cli.EXIT_UNDECIDED
+    # Were the states alike, the noise passes and a 1.6x slowdown fails.
+    same_state = with_canary(rerun, tmp_path / "rerun.json", 137)
+    assert ipcatlas(base, same_state, "--fail-on-regression", "5") == 0
+    assert ipcatlas(base, write_scaled(same_state, tmp_path / "slowed.json", 1.6), "--fail-on-regression", "5") == 1
+
+
+def with_canary(source: Path, target: Path, canary_ns: float) -> Path:
+    """A copy of a result file whose context says its drift canary's median was `canary_ns`."""
+    document = json.loads(source.read_text())
+    document["context"]["canary_median_ns"] = f"{canary_ns:.1f}"
+    target.write_text(json.dumps(document))
+    return target
+
+
+def test_runs_from_different_host_states_are_not_compared(inputs: Path, tmp_path: Path,
+                                                          ipcatlas: Callable[..., int],
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    base = with_canary(write_scaled(inputs / PINGPONG, tmp_path / "b.json", 1.0, {0, 1, 2}), tmp_path / "b.json", 57)
+    slowed = write_scaled(inputs / PINGPONG, tmp_path / "s.json", 1.6, {0, 1, 2})
+    far = with_canary(slowed, tmp_path / "far.json", 109)
+    assert ipcatlas(base, far, "--fail-on-regression", "5") == cli.EXIT_UNDECIDED
+    assert "the host changed state between the runs: drift canary median 57 ns in BASE, 109 ns in NEW" in \
+        capsys.readouterr().out
+    near = with_canary(slowed, tmp_path / "near.json", 62)  # within 1.25x: the same state
+    assert ipcatlas(base, near, "--fail-on-regression", "5") == 1

@@ -97,3 +97,15 @@ def test_agree_lists_contradictions(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert "contradiction | separated claim" in capsys.readouterr().out
     assert main(["thresholds", "--agree", str(first)]) == 2
     assert "exactly two runs" in capsys.readouterr().err
+
+
+def test_agree_sets_a_one_state_run_beside_the_state_nearest_its_canary(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Run A found two states (~50 and ~250 ns); run B stayed near ~50 ns and disagrees there.
+    two_states = blocked_run(tmp_path / "a.json", [1, 5] * 6, [0, 1] * 6)
+    near_only = blocked_run(tmp_path / "b.json", [1] * 6, ratio={1024: 0.7, 65536: 1.5})
+    assert main(["thresholds", "--agree", str(two_states), str(near_only), "--json", str(tmp_path / "x.json")]) == 1
+    record = json.loads((tmp_path / "x.json").read_text())
+    assert record["contradictions"] == 2, "compared with state 0, not left out"
+    assert all("state 0" in d["where"] for d in record["disagreements"] if d["kind"] == "contradiction")
+    capsys.readouterr()

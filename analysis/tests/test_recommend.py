@@ -67,11 +67,30 @@ def test_a_faster_push_picks_put_zcopy(make_result: Callable[..., Path]) -> None
     assert tie["UCX_RNDV_SCHEME"].value == "auto"
 
 
+def shm_repetitions(make_result: Callable[..., Path], curves: list[list[float]]) -> pd.DataFrame:
+    """shm alone, one-way times per size for each repetition."""
+    sizes = (1024, 4096, 16384, 65536)
+    rows = [row(f"pingpong/shm/size:{s}/ranks:2/placement:l3/wait:spin", repetition_index=k, one_way_ns=t,
+                bytes_per_second=s / t * 1e9) for k, times in enumerate(curves) for s, t in zip(sizes, times)]
+    return load_results([make_result(rows)])
+
+
 def test_bandwidth_plateau(make_result: Callable[..., Path]) -> None:
     # bytes/s = size / time: 1 GB/s at 1K, 2 at 4K, 3.9 at 16K, 4 at 64K -> 16K reaches 90 % of 4.
-    rows = made(make_result, {"shm": [1024, 2048, 16384 / 3.9, 16384]})
-    assert bandwidth_plateau(rows, "l3", "spin") == 16384
+    curve = [1024, 2048, 16384 / 3.9, 16384]
+    rows = shm_repetitions(make_result, [curve, curve])
+    plateau = bandwidth_plateau(rows, "l3", "spin")
+    assert plateau is not None and (plateau.size, plateau.lowest, plateau.highest) == (16384, 16384, 16384)
     assert settings_of(rows)["btl_sm_max_send_size"].value == "16384"
+
+
+def test_a_plateau_the_repetitions_do_not_agree_on_is_undecided(make_result: Callable[..., Path]) -> None:
+    # One repetition reaches 90 % at 4K, the other only at 64K: the host, not shm, set the size.
+    early, late = [1024, 4096 / 3.95, 16384 / 3.95, 65536 / 4], [1024, 2048, 16384 / 2, 16384]
+    found = settings_of(shm_repetitions(make_result, [early, late]))["btl_sm_max_send_size"]
+    assert found.value == "undecided" and "from 4K to 64K" in found.evidence
+    alone = settings_of(shm_repetitions(make_result, [early]))["btl_sm_max_send_size"]
+    assert alone.value == "undecided" and "one repetition" in alone.evidence
 
 
 def test_a_win_in_the_middle_still_switches_and_says_what_it_costs(make_result: Callable[..., Path]) -> None:
