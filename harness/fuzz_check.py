@@ -1,7 +1,8 @@
 """Runs one fuzz case (fuzz_argv.Case) against the binary and lists every way
 it broke the contract:
 
-- no death by a signal other than the one the case sent, exit status 0, 1 or 2;
+- no death by a signal other than the one the case sent, exit status 0, 1 or 2 (4 for
+  compare and history: their gate could not decide);
 - no sanitizer report, no Python traceback, no Google Benchmark usage text;
 - bad input: exit 2 and at most 2 lines on stderr, naming the bad value, no usage dump;
 - done within the timeout, and within a memory limit (reading /dev/zero to
@@ -104,12 +105,18 @@ def execute(case: Case, box: Sandbox, timeout: float, outcome: Outcome) -> None:
         case.send_signal = 0  # it ended before the signal was due
 
 
+# Commands whose --fail-on-regression gate may answer "cannot decide" (exit 4).
+GATED_COMMANDS = ("compare", "history")
+
+
 def check_status(outcome: Outcome) -> None:
     """Exit status, crash reports and the shape of a bad-input message."""
     case, rc, problems = outcome.case, outcome.returncode, outcome.problems
     if problems or rc is None:
         return  # hung or blew up: already said
     allowed = {0, 1, 2}
+    if case.argv and case.argv[0] in GATED_COMMANDS:
+        allowed.add(4)  # the regression gate could not decide (README, compare)
     if case.send_signal:
         allowed |= {-case.send_signal, 128 + case.send_signal}
     if rc not in allowed:
