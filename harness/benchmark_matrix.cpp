@@ -79,12 +79,11 @@ ScenarioSession& session_for(const MatrixCell& cell, const Topology& topology) {
   return *g_live.session;
 }
 
-// Google Benchmark requires every repetition of a benchmark to report the
-// same iteration count: its statistics abort the whole run otherwise. An
-// error raised before the timing loop reports 0 iterations, one raised inside
-// it the count the repetition was given. So a measurement that fails, fails
-// inside the loop, and its repetition is reported as failed while the others
-// stand (the aggregates are computed over the successful ones).
+// A measurement that fails, fails inside the timing loop, so that its entry
+// keeps the iteration count it was given (an error before the loop reports 0,
+// which Google Benchmark's own repetitions could not aggregate; ipcatlas
+// aggregates its repetitions itself, see repetitions.hpp, but the entry stays
+// what Google Benchmark's tools expect).
 void fail_measurement(benchmark::State& state, const std::string& why) {
   for (auto _ : state) {
     state.SkipWithError(why.c_str());
