@@ -42,10 +42,6 @@ struct RankPlacement {
 RankPlacement place_ranks(const Topology& topology, int ranks, const std::vector<int>& cpus,
                           const std::string& placement_name);
 
-// The topology as hwloc XML (loadable with Topology::load_xml or
-// `lstopo -i FILE`), for write_output_file. Throws std::runtime_error on failure.
-std::string topology_xml(const Topology& topology);
-
 // The text of `ipcatlas list --placements`: every named placement of the
 // topology for `ranks` ranks, with its PUs, and the classes it lacks.
 std::string describe_placements(const Topology& topology, int ranks);

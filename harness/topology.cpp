@@ -198,4 +198,15 @@ int current_pu(const Topology& topo) {
   return hwloc_bitmap_first(where.set);
 }
 
+std::string topology_xml(const Topology& topology) {
+  char* buffer = nullptr;
+  int length = 0;
+  if (hwloc_topology_export_xmlbuffer(topology.handle(), &buffer, &length, 0) != 0)
+    throw SysError("hwloc_topology_export_xmlbuffer", errno);
+  // length counts the terminating NUL.
+  std::string xml(buffer, static_cast<std::size_t>(length > 0 ? length - 1 : 0));
+  hwloc_free_xmlbuffer(topology.handle(), buffer);
+  return xml;
+}
+
 }  // namespace ipcatlas

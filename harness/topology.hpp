@@ -69,6 +69,10 @@ class Topology {
 
 // Binds the calling process to one PU and checks that it now runs there.
 // Throws SysError/std::runtime_error naming the PU and errno.
+// The topology as hwloc XML (loadable with Topology::load_xml or
+// `lstopo -i FILE`), for write_output_file. Throws std::runtime_error on failure.
+std::string topology_xml(const Topology& topology);
+
 void pin_this_process(const Topology& topo, int os_pu);
 
 // The OS index of the PU this process last ran on.
