@@ -14,8 +14,8 @@
 
 #include <climits>
 
-#include "harness/error.hpp"
-#include "mechanisms/rendezvous.hpp"
+#include "harness/base/error.hpp"
+#include "mechanisms/support/rendezvous.hpp"
 
 namespace ipcatlas {
 namespace {

@@ -24,7 +24,8 @@
 #include <string>
 #include <string_view>
 
-#include "harness/wait.hpp"
+#include "harness/base/availability.hpp"
+#include "harness/ranks/wait.hpp"
 
 namespace ipcatlas {
 
@@ -77,28 +78,6 @@ class Link {
  protected:
   std::span<const std::byte> pending_send_;
   std::span<std::byte> pending_recv_;
-};
-
-// Whether a mechanism works here and, if not, exactly why and how to fix it.
-//
-// A probe that ran out of a resource (a process, a file descriptor, memory:
-// EAGAIN, EMFILE, ENFILE, ENOMEM) learnt nothing about the mechanism, which
-// may work fine with a higher limit. Calling that "unavailable" would turn a
-// broken run into a quiet skip, so such a probe is `failed`: not available,
-// and its benchmarks fail (harness/resource_limits.hpp names the limit).
-struct Availability {
-  bool available = true;
-  bool failed = false;  // not available because the probe itself failed for lack of a resource
-  std::string reason;   // e.g. "EPERM from process_vm_readv: Yama ptrace_scope=2 needs CAP_SYS_PTRACE"
-  std::string fix;      // e.g. "run as root, or sysctl kernel.yama.ptrace_scope=1"
-
-  static Availability yes() { return {}; }
-  static Availability no(std::string reason, std::string fix) {
-    return {false, false, std::move(reason), std::move(fix)};
-  }
-  static Availability failure(std::string reason, std::string fix) {
-    return {false, true, std::move(reason), std::move(fix)};
-  }
 };
 
 // A mechanism's descriptor. The registry (registry.cpp) lists them all.

@@ -8,10 +8,10 @@
 
 #include <algorithm>
 
-#include "harness/launcher.hpp"
-#include "harness/payload.hpp"
-#include "harness/shared_memory.hpp"
-#include "harness/text.hpp"
+#include "harness/ranks/launcher.hpp"
+#include "harness/ranks/payload.hpp"
+#include "harness/machine/shared_memory.hpp"
+#include "harness/base/text.hpp"
 #include "mechanisms/registry.hpp"
 
 namespace ipcatlas {

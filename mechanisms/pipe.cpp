@@ -8,9 +8,9 @@
 
 #include <fstream>
 
-#include "harness/error.hpp"
-#include "harness/resource_limits.hpp"
-#include "mechanisms/fd_io.hpp"
+#include "harness/base/error.hpp"
+#include "harness/base/resource_limits.hpp"
+#include "mechanisms/support/fd_io.hpp"
 #include "mechanisms/mechanism.hpp"
 
 namespace ipcatlas {

@@ -8,7 +8,7 @@
 #include <cerrno>
 #include <string>
 
-#include "harness/error.hpp"
+#include "harness/base/error.hpp"
 #include "harness/testing/isolated.hpp"
 #include "mechanisms/registry.hpp"
 

@@ -12,9 +12,9 @@
 
 #include <string>
 
-#include "harness/error.hpp"
-#include "mechanisms/fd_io.hpp"
-#include "mechanisms/rendezvous.hpp"
+#include "harness/base/error.hpp"
+#include "mechanisms/support/fd_io.hpp"
+#include "mechanisms/support/rendezvous.hpp"
 
 namespace ipcatlas {
 namespace {

@@ -19,8 +19,8 @@
 
 #include <cstring>
 
-#include "harness/error.hpp"
-#include "mechanisms/rendezvous.hpp"
+#include "harness/base/error.hpp"
+#include "mechanisms/support/rendezvous.hpp"
 
 namespace ipcatlas {
 namespace {

@@ -13,7 +13,7 @@
 #include <thread>
 
 #include "mechanisms/registry.hpp"
-#include "mechanisms/rendezvous.hpp"
+#include "mechanisms/support/rendezvous.hpp"
 
 namespace ipcatlas {
 namespace {

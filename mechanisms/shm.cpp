@@ -26,9 +26,9 @@
 #include <cmath>
 #include <cstring>
 
-#include "harness/error.hpp"
-#include "harness/shared_memory.hpp"
-#include "mechanisms/mailbox.hpp"
+#include "harness/base/error.hpp"
+#include "harness/machine/shared_memory.hpp"
+#include "mechanisms/support/mailbox.hpp"
 #include "mechanisms/mechanism.hpp"
 
 namespace ipcatlas {

@@ -26,10 +26,10 @@
 #include <stdexcept>
 #include <string>
 
-#include "harness/error.hpp"
-#include "harness/peer_access.hpp"
-#include "harness/text.hpp"
-#include "mechanisms/fd_io.hpp"
+#include "harness/base/error.hpp"
+#include "mechanisms/support/peer_access.hpp"
+#include "harness/base/text.hpp"
+#include "mechanisms/support/fd_io.hpp"
 #include "mechanisms/mechanism.hpp"
 
 namespace ipcatlas {

@@ -4,9 +4,9 @@
 // (net.core.wmem_default), as an application that does not tune them gets.
 #include <sys/socket.h>
 
-#include "harness/error.hpp"
-#include "harness/resource_limits.hpp"
-#include "mechanisms/fd_io.hpp"
+#include "harness/base/error.hpp"
+#include "harness/base/resource_limits.hpp"
+#include "mechanisms/support/fd_io.hpp"
 #include "mechanisms/mechanism.hpp"
 
 namespace ipcatlas {

@@ -36,12 +36,12 @@
 #include <fstream>
 #include <string>
 
-#include "harness/error.hpp"
-#include "harness/resource_limits.hpp"
-#include "harness/peer_access.hpp"
-#include "harness/shared_memory.hpp"
-#include "mechanisms/fd_io.hpp"
-#include "mechanisms/mailbox.hpp"
+#include "harness/base/error.hpp"
+#include "harness/base/resource_limits.hpp"
+#include "mechanisms/support/peer_access.hpp"
+#include "harness/machine/shared_memory.hpp"
+#include "mechanisms/support/fd_io.hpp"
+#include "mechanisms/support/mailbox.hpp"
 #include "mechanisms/mechanism.hpp"
 
 namespace ipcatlas {

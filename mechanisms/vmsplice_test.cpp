@@ -21,10 +21,10 @@
 #include <thread>
 #include <vector>
 
-#include "harness/launcher.hpp"
-#include "harness/payload.hpp"
-#include "harness/shared_memory.hpp"
-#include "harness/text.hpp"
+#include "harness/ranks/launcher.hpp"
+#include "harness/ranks/payload.hpp"
+#include "harness/machine/shared_memory.hpp"
+#include "harness/base/text.hpp"
 #include "mechanisms/registry.hpp"
 
 namespace ipcatlas {

@@ -8,9 +8,9 @@
 //
 // The info word says where the message starts: bit 31 set means in the
 // shared region, clear means in the mailbox slot; the low bits are the offset.
-#include "harness/error.hpp"
-#include "harness/shared_memory.hpp"
-#include "mechanisms/mailbox.hpp"
+#include "harness/base/error.hpp"
+#include "harness/machine/shared_memory.hpp"
+#include "mechanisms/support/mailbox.hpp"
 #include "mechanisms/mechanism.hpp"
 
 namespace ipcatlas {

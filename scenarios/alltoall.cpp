@@ -8,8 +8,8 @@
 // sends.
 #include "scenarios/alltoall.hpp"
 
-#include "harness/launcher.hpp"
-#include "scenarios/group.hpp"
+#include "harness/ranks/launcher.hpp"
+#include "scenarios/support/group.hpp"
 
 namespace ipcatlas {
 

@@ -7,8 +7,8 @@
 // the same time: the contention on one address space that the CMA patch and
 // the LWN article describe. With cma-read rank 0 itself copies from each
 // sender in turn; run onetomany for the contention of many readers.
-#include "harness/launcher.hpp"
-#include "scenarios/fan.hpp"
+#include "harness/ranks/launcher.hpp"
+#include "scenarios/support/fan.hpp"
 
 namespace ipcatlas {
 

@@ -6,8 +6,8 @@
 // 0's buffer address, so all receivers copy from rank 0's memory at the same
 // time: many readers of one address space. With cma-write rank 0 itself
 // copies into each receiver in turn; run manytoone for many writers.
-#include "harness/launcher.hpp"
-#include "scenarios/fan.hpp"
+#include "harness/ranks/launcher.hpp"
+#include "scenarios/support/fan.hpp"
 
 namespace ipcatlas {
 

@@ -23,12 +23,12 @@
 #include <cstring>
 #include <vector>
 
-#include "harness/clock.hpp"
-#include "harness/error.hpp"
-#include "harness/launcher.hpp"
-#include "harness/shared_memory.hpp"
-#include "harness/stats.hpp"
-#include "scenarios/channel.hpp"
+#include "harness/base/clock.hpp"
+#include "harness/base/error.hpp"
+#include "harness/ranks/launcher.hpp"
+#include "harness/machine/shared_memory.hpp"
+#include "harness/base/stats.hpp"
+#include "scenarios/support/channel.hpp"
 #include "scenarios/scenario.hpp"
 
 namespace ipcatlas {

@@ -2,7 +2,7 @@
 // used for real, tiny iteration counts.
 #include <gtest/gtest.h>
 
-#include "harness/launcher.hpp"
+#include "harness/ranks/launcher.hpp"
 #include "mechanisms/registry.hpp"
 #include "scenarios/scenario.hpp"
 

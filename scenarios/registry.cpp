@@ -3,7 +3,7 @@
 #include <string>
 #include <vector>
 
-#include "harness/text.hpp"
+#include "harness/base/text.hpp"
 
 namespace ipcatlas {
 

@@ -15,10 +15,10 @@
 #include <string_view>
 #include <vector>
 
-#include "harness/fault_injection.hpp"
-#include "harness/memory_binding.hpp"
-#include "harness/topology.hpp"
-#include "harness/wait.hpp"
+#include "mechanisms/support/fault_injection.hpp"
+#include "harness/machine/memory_binding.hpp"
+#include "harness/machine/topology.hpp"
+#include "harness/ranks/wait.hpp"
 #include "mechanisms/mechanism.hpp"
 
 namespace ipcatlas {

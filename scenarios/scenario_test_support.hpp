@@ -3,8 +3,8 @@
 
 #include <string>
 
-#include "harness/launcher.hpp"
-#include "harness/placement.hpp"
+#include "harness/ranks/launcher.hpp"
+#include "harness/machine/placement.hpp"
 #include "mechanisms/registry.hpp"
 #include "scenarios/scenario.hpp"
 

@@ -7,9 +7,9 @@
 // are single-threaded and send() blocks, so this works only for messages a
 // send can complete while the peer is itself sending (the mechanism's
 // bidirectional_limit); larger ones are skipped with that reason.
-#include "harness/sizes.hpp"
-#include "harness/text.hpp"
-#include "scenarios/group.hpp"
+#include "harness/base/sizes.hpp"
+#include "harness/base/text.hpp"
+#include "scenarios/support/group.hpp"
 
 namespace ipcatlas {
 namespace {

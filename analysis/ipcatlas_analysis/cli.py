@@ -1,7 +1,7 @@
 """The analysis half of the `ipcatlas` command: plot, thresholds, compare, history, report.
 
 The C++ binary hands these subcommands to `python -m ipcatlas_analysis COMMAND ...`
-(see harness/analysis_command.cpp), so users learn one tool. Each command is a
+(see harness/app/analysis_command.cpp), so users learn one tool. Each command is a
 module with three names:
 
     SUMMARY: str                                   one line for `ipcatlas --help`

@@ -96,7 +96,7 @@ def doctor_section(contexts: dict[str, dict[str, Any]]) -> list[str]:
         elif not warnings:
             parts.append(f"<p>{html.escape(name)}: none; every check passed.</p>")
         else:
-            # The fields of `ipcatlas doctor --json` (harness/doctor.cpp: fact_json).
+            # The fields of `ipcatlas doctor --json` (harness/machine/doctor.cpp: fact_json).
             rows = [[str(w.get(k, "")) for k in ("title", "verdict", "value", "hint")] for w in warnings]
             parts.append(to_html(Table(name, ["check", "verdict", "finding", "hint"], rows,
                                        row_classes=["warn"] * len(rows)), level=4))

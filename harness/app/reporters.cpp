@@ -1,0 +1,212 @@
+#include "harness/app/reporters.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+
+#include "harness/base/error.hpp"
+
+namespace ipcatlas {
+namespace {
+
+constexpr const char* kSkipPrefix = "skipped: ";
+
+// 1234.5 -> "1.23 us"; keeps the console readable across 9 orders of magnitude.
+std::string format_ns(double ns) {
+  if (ns < 1e3) return strfmt("%.1f ns", ns);
+  if (ns < 1e6) return strfmt("%.2f us", ns / 1e3);
+  if (ns < 1e9) return strfmt("%.2f ms", ns / 1e6);
+  return strfmt("%.2f s", ns / 1e9);
+}
+
+std::string format_rate(double bytes_per_second) {
+  if (bytes_per_second >= 1e9) return strfmt("%.2f GB/s", bytes_per_second / 1e9);
+  if (bytes_per_second >= 1e6) return strfmt("%.1f MB/s", bytes_per_second / 1e6);
+  return strfmt("%.1f kB/s", bytes_per_second / 1e3);
+}
+
+const double* counter(const benchmark::BenchmarkReporter::Run& run, const char* name) {
+  const auto it = run.counters.find(name);
+  return it == run.counters.end() ? nullptr : &it->second.value;
+}
+
+}  // namespace
+
+std::string strip_time_type(std::string name) {
+  static const std::string kSuffix = "/manual_time";
+  if (const auto at = name.find(kSuffix); at != std::string::npos) name.erase(at, kSuffix.size());
+  return name;
+}
+
+RunStatus status_of(const benchmark::BenchmarkReporter::Run& run) {
+  if (!run.error_occurred) return RunStatus::ok;
+  return run.error_message.rfind(kSkipPrefix, 0) == 0 ? RunStatus::skipped : RunStatus::failed;
+}
+
+void RunTally::add(RunStatus s) {
+  (s == RunStatus::ok ? ok : s == RunStatus::failed ? failed : skipped) += 1;
+}
+
+bool ProgressReporter::ReportContext(const Context&) {
+  for (const Fact& f : warnings_)
+    GetErrorStream() << "warning: " << f.title << ": " << f.value << (f.hint.empty() ? "" : " - " + f.hint) << "\n";
+  GetOutputStream() << "ipcatlas: running " << total_ << " benchmark" << (total_ == 1 ? "" : "s") << "\n";
+  return true;
+}
+
+// With repetitions Google Benchmark reports a benchmark twice: its runs,
+// then their aggregates. Only the first counts as progress.
+bool is_aggregates_only(const std::vector<benchmark::BenchmarkReporter::Run>& runs) {
+  return std::all_of(runs.begin(), runs.end(),
+                     [](const auto& r) { return r.run_type == benchmark::BenchmarkReporter::Run::RT_Aggregate; });
+}
+
+void ProgressReporter::ReportRuns(const std::vector<Run>& runs) {
+  if (!is_aggregates_only(runs)) ++done_;
+  for (const Run& run : runs) print_run(run);
+  GetOutputStream().flush();
+}
+
+// "pingpong/knem/size:64/..." -> "pingpong/knem": the benchmarks one skip reason usually covers.
+std::string scenario_and_mechanism(const std::string& name) {
+  const std::size_t first = name.find('/');
+  return name.substr(0, first == std::string::npos ? first : name.find('/', first + 1));
+}
+
+bool ProgressReporter::skip_already_shown(const Run& run) {
+  if (status_of(run) != RunStatus::skipped) return false;
+  return !skips_shown_.emplace(scenario_and_mechanism(run.benchmark_name()), run.error_message).second;
+}
+
+void ProgressReporter::print_run(const Run& run) {
+  if (skip_already_shown(run)) return;
+  std::ostream& out = GetOutputStream();
+  const int width = static_cast<int>(std::to_string(total_).size());
+  const std::string name = strip_time_type(run.benchmark_name());
+  out << strfmt("[%*d/%d] %-60s ", width, done_, total_, name.c_str());
+  if (run.run_type == Run::RT_Aggregate && run.aggregate_unit == benchmark::kPercentage) {
+    if (const double* cv = counter(run, "one_way_ns")) out << strfmt("cv %.1f%%", *cv * 100);
+    out << "\n";
+    return;
+  }
+  switch (status_of(run)) {
+    case RunStatus::skipped:
+      out << "SKIPPED " << run.error_message.substr(std::string(kSkipPrefix).size()) << "\n";
+      return;
+    case RunStatus::failed: out << "FAILED  " << run.error_message << "\n"; return;
+    case RunStatus::ok: break;
+  }
+  if (const double* one_way = counter(run, "one_way_ns")) out << "one-way " << format_ns(*one_way);
+  const double* p50 = counter(run, "p50_ns");
+  const double* p99 = counter(run, "p99_ns");
+  const double* p999 = counter(run, "p999_ns");
+  const double* max = counter(run, "max_ns");
+  if (p50 && p99 && p999 && max)
+    out << "  (p50 " << format_ns(*p50) << ", p99 " << format_ns(*p99) << ", p99.9 " << format_ns(*p999) << ", max "
+        << format_ns(*max) << ")";
+  // The multi-rank scenarios: time per round or window, and who was slowest.
+  if (const double* round = counter(run, "round_ns")) out << "round " << format_ns(*round);
+  if (const double* window = counter(run, "window_ns")) out << "window " << format_ns(*window);
+  if (const double* slowest = counter(run, "slowest_rank_ns")) out << " (slowest rank " << format_ns(*slowest) << ")";
+  if (const double* per_message = counter(run, "per_message_ns")) out << "  per message " << format_ns(*per_message);
+  if (const double* rate = counter(run, "bytes_per_second")) out << "  " << format_rate(*rate);
+  if (const double* messages = counter(run, "messages_per_second")) out << strfmt("  %.3g msg/s", *messages);
+  out << "\n";
+}
+
+TeeReporter::TeeReporter(benchmark::BenchmarkReporter& display, RepetitionOutput output)
+    : display_(display), output_(output), repetitions_(output.count) {
+  if (output_.count < 2) output_.report_aggregates_only = output_.display_aggregates_only = false;
+  json_.SetOutputStream(&json_text_);
+  json_.SetErrorStream(&json_text_);
+}
+
+bool TeeReporter::ReportContext(const Context& context) {
+  json_.ReportContext(context);
+  return display_.ReportContext(context);
+}
+
+void TeeReporter::ReportRuns(const std::vector<Run>& runs) {
+  for (const Run& run : runs) report_repetition(run);
+}
+
+void TeeReporter::report_repetition(const Run& run) {
+  const std::vector<Run> numbered{repetitions_.number(run)};
+  if (!output_.report_aggregates_only) json_.ReportRuns(numbered);
+  if (!output_.report_aggregates_only && !output_.display_aggregates_only) display_.ReportRuns(numbered);
+  const std::optional<Repetitions::Completed> done = repetitions_.take_completed(run.run_name.str());
+  if (!done) return;
+  if (!done->aggregates.empty()) {
+    json_.ReportRuns(done->aggregates);
+    display_.ReportRuns(done->aggregates);
+  }
+  // One benchmark, all its repetitions: it failed if any repetition failed.
+  RunStatus worst = RunStatus::ok;
+  for (const Run& r : done->repetitions) {
+    const RunStatus s = status_of(r);
+    if (s == RunStatus::failed || (s == RunStatus::skipped && worst == RunStatus::ok)) worst = s;
+  }
+  tally_.add(worst);
+}
+
+void TeeReporter::Finalize() {
+  json_.Finalize();
+  display_.Finalize();
+}
+
+namespace {
+
+void add_record(nlohmann::json& entry, const RunRecord& r, const CanarySummary& canary) {
+  entry["block"] = r.block;
+  entry["block_position"] = r.position;
+  entry["start_unix_s"] = r.start_unix_s;
+  if (!r.canary_ns) return;
+  entry["canary_ns"] = *r.canary_ns;
+  entry["canary_outlier"] = r.canary_outlier;
+  if (canary.multimodal) entry["canary_state"] = *r.canary_ns < canary.split_ns ? 0 : 1;
+}
+
+// Context values are strings in Google Benchmark's JSON.
+void add_canary_context(nlohmann::json& context, const CanarySummary& c) {
+  context["canary"] = describe(c);
+  if (c.count == 0) return;
+  context["canary_median_ns"] = strfmt("%.1f", c.median_ns);
+  context["canary_p10_ns"] = strfmt("%.1f", c.p10_ns);
+  context["canary_p90_ns"] = strfmt("%.1f", c.p90_ns);
+  context["canary_states"] = c.multimodal ? "2" : "1";
+  if (!c.multimodal) return;
+  context["canary_split_ns"] = strfmt("%.1f", c.split_ns);
+  context["canary_state_ns"] = strfmt("%.1f,%.1f", c.low_mode_ns, c.high_mode_ns);
+  context["canary_state_runs"] = strfmt("%zu,%zu", c.low_count, c.high_count);
+}
+
+}  // namespace
+
+std::string annotate_json(const std::string& gbench_json, const std::vector<RunRecord>& records,
+                          const CanarySummary& canary) {
+  nlohmann::json doc = nlohmann::json::parse(gbench_json);
+  add_canary_context(doc["context"], canary);
+  std::size_t next_record = 0;
+  for (nlohmann::json& b : doc["benchmarks"]) {
+    for (const char* key : {"name", "run_name"})
+      if (b.contains(key)) b[key] = strip_time_type(b[key].get<std::string>());
+    const bool error = b.value("error_occurred", false);
+    const std::string message = b.value("error_message", "");
+    const bool skipped = error && message.rfind(kSkipPrefix, 0) == 0;
+    b["ipcatlas_status"] = !error ? "ok" : skipped ? "skipped" : "failed";
+    if (skipped) {
+      b["skipped"] = true;
+      b["skip_message"] = message.substr(std::string(kSkipPrefix).size());
+    }
+    const bool repetition = b.value("run_type", "") == "iteration";
+    if (repetition && next_record < records.size() && records[next_record].name == b.value("run_name", "")) {
+      add_record(b, records[next_record++], canary);
+    }
+  }
+  return doc.dump(2) + "\n";
+}
+
+}  // namespace ipcatlas

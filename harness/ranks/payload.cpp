@@ -1,0 +1,104 @@
+#include "harness/ranks/payload.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "harness/base/error.hpp"
+
+namespace ipcatlas {
+namespace {
+
+std::uint64_t splitmix64(std::uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+// Body word j covers message bytes [8j, 8j+8).
+std::uint64_t body_word(std::uint64_t seed, std::size_t j) { return splitmix64(seed + j); }
+
+// The low byte is (seed + seq) mod 256, so even a 1-byte message differs
+// from the one before it; the other bytes are a hash.
+std::uint64_t stamp_value(PayloadKey key) {
+  const std::uint64_t hash = splitmix64(key.seed ^ (key.seq * 0xd1b54a32d192ed03ULL));
+  return (hash & ~std::uint64_t{0xff}) | ((key.seed + key.seq) & 0xff);
+}
+
+std::uint8_t byte_of(std::uint64_t word, std::size_t i) { return static_cast<std::uint8_t>(word >> (8 * i)); }
+
+// What byte i of an n-byte message must be.
+std::uint8_t expected_byte(std::size_t i, std::size_t n, PayloadKey key) {
+  const std::size_t k = std::min<std::size_t>(8, n);
+  if (i >= n - k) return byte_of(stamp_value(key), i - (n - k));
+  if (i < k) return byte_of(stamp_value(key), i);
+  return byte_of(body_word(key.seed, i / 8), i % 8);
+}
+
+}  // namespace
+
+std::uint64_t payload_seed(std::uint64_t salt, std::uint64_t batch, int direction) {
+  return splitmix64(splitmix64(salt) ^ (batch * 2 + static_cast<std::uint64_t>(direction)));
+}
+
+void fill_body(std::span<std::byte> msg, std::uint64_t seed) {
+  if (msg.empty()) return;
+  const std::size_t whole = msg.size() / 8;
+  for (std::size_t j = 0; j < whole; ++j) {
+    const std::uint64_t w = body_word(seed, j);
+    std::memcpy(msg.data() + 8 * j, &w, 8);
+  }
+  const std::uint64_t last = body_word(seed, whole);
+  std::memcpy(msg.data() + 8 * whole, &last, msg.size() - 8 * whole);
+}
+
+Stamp make_stamp(std::size_t n, PayloadKey key) {
+  // Lay the stamp into a scratch message the way the sender does, then read
+  // back its first and last 8 bytes: this handles the overlap below 16 bytes.
+  const std::size_t k = std::min<std::size_t>(8, n);
+  const std::uint64_t v = stamp_value(key);
+  std::byte scratch[16] = {};
+  const std::size_t len = std::min<std::size_t>(n, 16);
+  std::memcpy(scratch, &v, k);
+  std::memcpy(scratch + len - k, &v, k);
+  Stamp s{n, 0, 0};
+  std::memcpy(&s.head, scratch, k);
+  if (n >= 8) std::memcpy(&s.tail, scratch + len - 8, 8);
+  return s;
+}
+
+void fill_message(std::span<std::byte> msg, PayloadKey key) {
+  fill_body(msg, key.seed);
+  write_stamp(msg, key);
+}
+
+std::optional<PayloadMismatch> first_mismatch(std::span<const std::byte> msg, PayloadKey key) {
+  const std::size_t n = msg.size();
+  const std::size_t k = std::min<std::size_t>(8, n);
+  // Compare whole body words at once; fall back to bytes where they differ
+  // and in the stamp regions at both ends.
+  for (std::size_t i = 0; i < n;) {
+    const bool in_stamp = i < k || i >= n - k;
+    if (!in_stamp && i % 8 == 0 && i + 8 <= n - k) {
+      const std::uint64_t want = body_word(key.seed, i / 8);
+      if (std::memcmp(msg.data() + i, &want, 8) == 0) {
+        i += 8;
+        continue;
+      }
+    }
+    const std::uint8_t got = std::to_integer<std::uint8_t>(msg[i]);
+    const std::uint8_t want = expected_byte(i, n, key);
+    if (got != want) return PayloadMismatch{i, want, got};
+    ++i;
+  }
+  return std::nullopt;
+}
+
+std::string describe_mismatch(const PayloadMismatch& m, std::uint64_t message, int from_rank, int to_rank,
+                              std::size_t size) {
+  return strfmt("payload mismatch in message %llu (rank %d -> rank %d, %zu bytes): first bad byte at offset %zu: "
+                "expected 0x%02x, got 0x%02x",
+                static_cast<unsigned long long>(message), from_rank, to_rank, size, m.offset, m.expected, m.actual);
+}
+
+}  // namespace ipcatlas

@@ -1,0 +1,94 @@
+#include "scenarios/support/channel.hpp"
+
+#include <stdexcept>
+
+#include "harness/ranks/launcher.hpp"
+
+namespace ipcatlas {
+
+PeerChannel::PeerChannel(Link& link, int me, int peer, std::size_t size, std::size_t offset, std::uint64_t salt,
+                         int numa_node)
+    : link_(link),
+      me_(me),
+      peer_(peer),
+      size_(size),
+      offset_(offset),
+      salt_(salt),
+      out_(size + offset, numa_node),
+      in_(size + offset, numa_node) {}
+
+void PeerChannel::open(pid_t peer_pid) { link_.open(me_ < peer_ ? Side::a : Side::b, peer_pid); }
+
+namespace {
+
+// The seed of the messages from rank `from` to rank `to` in `batch`: both
+// ends compute it from the session's salt.
+std::uint64_t direction_seed(std::uint64_t salt, int from, int to, std::uint64_t batch) {
+  const auto direction = static_cast<std::uint64_t>(from * kMaxRanks + to + 1);
+  return payload_seed(salt + direction * 0x9e3779b97f4a7c15ULL, batch, 0);
+}
+
+}  // namespace
+
+void PeerChannel::begin_batch(std::uint64_t batch) {
+  seed_out_ = direction_seed(salt_, me_, peer_, batch);
+  seed_in_ = direction_seed(salt_, peer_, me_, batch);
+  sent_ = received_ = 0;
+  next_out_ = make_stamp(size_, {seed_out_, sent_});
+  fill_body(outgoing(), seed_out_);
+}
+
+std::span<std::byte> PeerChannel::outgoing() {
+  const std::span<std::byte> shared = link_.message_memory(size_ + offset_);
+  const std::span<std::byte> memory = shared.empty() ? std::span<std::byte>(out_.data(), out_.size()) : shared;
+  return memory.subspan(offset_, size_);
+}
+
+// The plain forms call the link's plain send/recv: one virtual call instead
+// of three on the path of every message.
+void PeerChannel::send() {
+  const std::span<std::byte> msg = outgoing();
+  write_stamp(msg, next_out_);
+  ++sent_;
+  link_.send(msg);
+  next_out_ = make_stamp(size_, {seed_out_, sent_});
+}
+
+void PeerChannel::recv(Check check) {
+  expected_in_ = make_stamp(size_, {seed_in_, received_});
+  verify(link_.recv(incoming()), check);
+}
+
+void PeerChannel::send_ack() {
+  // zerocopy sends only what was built in its memory, even when empty.
+  const std::span<std::byte> shared = link_.message_memory(0);
+  link_.send(shared.empty() ? std::span<std::byte>() : shared.subspan(0, 0));
+}
+
+void PeerChannel::begin_send() {
+  const std::span<std::byte> msg = outgoing();
+  write_stamp(msg, next_out_);
+  ++sent_;
+  link_.begin_send(msg);
+}
+
+void PeerChannel::end_send() {
+  link_.end_send();
+  next_out_ = make_stamp(size_, {seed_out_, sent_});
+}
+
+void PeerChannel::begin_recv() {
+  expected_in_ = make_stamp(size_, {seed_in_, received_});
+  link_.begin_recv(incoming());
+}
+
+void PeerChannel::end_recv(Check check) { verify(link_.end_recv(), check); }
+
+void PeerChannel::verify(std::span<const std::byte> got, Check check) {
+  const PayloadKey key{seed_in_, received_++};
+  if (check == Check::stamp && stamp_matches(got, expected_in_)) return;
+  if (const auto bad = first_mismatch(got, key))
+    throw std::runtime_error(describe_mismatch(*bad, key.seq, peer_, me_, got.size()));
+}
+
+}  // namespace ipcatlas

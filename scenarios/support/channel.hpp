@@ -1,0 +1,60 @@
+// One rank's end of one link, carrying validated messages: its own send and
+// receive buffers, and the seeds and sequence numbers that make every
+// message's payload unique (harness/ranks/payload.hpp). The multi-rank scenarios
+// (stream, alltoall, manytoone, onetomany) talk only through channels;
+// pingpong keeps its own tighter loop for latency.
+#pragma once
+
+#include <cstdint>
+#include <span>
+
+#include "harness/ranks/payload.hpp"
+#include "harness/machine/shared_memory.hpp"
+#include "mechanisms/mechanism.hpp"
+
+namespace ipcatlas {
+
+enum class Check { stamp, full };
+
+class PeerChannel {
+ public:
+  // `link` connects ranks `me` and `peer`; the lower rank is side a. `salt`
+  // is the session's, the same in every rank. Buffers are SIZE + offset
+  // bytes, bound to `numa_node` (-1: the kernel's default) before first touch.
+  PeerChannel(Link& link, int me, int peer, std::size_t size, std::size_t offset, std::uint64_t salt, int numa_node);
+
+  int peer() const { return peer_; }
+  // In the rank, after fork.
+  void open(pid_t peer_pid);
+  // New seeds for `batch`; restarts sequence numbers; fills the body.
+  void begin_batch(std::uint64_t batch);
+
+  void send();
+  void recv(Check check);
+  // An empty message, unchecked (stream's end-of-window acknowledgement).
+  void send_ack();
+  void recv_ack() { link_.recv({}); }
+  // Split-phase (see Link): at most one of each pending.
+  void begin_send();
+  void end_send();
+  void begin_recv();
+  void end_recv(Check check);
+
+ private:
+  std::span<std::byte> outgoing();
+  std::span<std::byte> incoming() { return {in_.data() + offset_, size_}; }
+  void verify(std::span<const std::byte> got, Check check);
+
+  Link& link_;
+  int me_, peer_;
+  std::size_t size_, offset_;
+  std::uint64_t salt_;
+  PrivateBuffer out_, in_;
+  std::uint64_t seed_out_ = 0, seed_in_ = 0, sent_ = 0, received_ = 0;
+  // Stamps computed before they are needed, off the critical path: the next
+  // outgoing one when a send ends, the expected incoming one when a receive
+  // begins (before it waits). See pingpong.cpp for why it matters.
+  Stamp next_out_, expected_in_;
+};
+
+}  // namespace ipcatlas

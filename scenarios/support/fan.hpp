@@ -1,0 +1,29 @@
+// What manytoone and onetomany report: both move (N-1) x SIZE per round
+// between rank 0 and the others.
+#pragma once
+
+#include "scenarios/support/group.hpp"
+
+namespace ipcatlas {
+
+// Rank 0 and the N-1 others, linked in a star. Every round rank 0 first
+// begins an operation on every link, then completes them in order, so that
+// rendezvous peers copy at the same time; a barrier ends the round.
+class FanPattern final : public Pattern {
+ public:
+  enum class Direction { to_root, from_root };  // manytoone, onetomany
+  explicit FanPattern(Direction direction) : direction_(direction) {}
+
+  std::vector<std::pair<int, int>> pairs(int ranks) const override;
+  bool barrier_ends_round() const override { return true; }
+  bool receives_payload(int rank, int) const override {
+    return direction_ == Direction::to_root ? rank == 0 : rank != 0;
+  }
+  void round(int me, int ranks, const std::vector<PeerChannel*>& by_peer, Check check) const override;
+  Measurement measure(const CellSpec& cell, std::span<const RankTimes> times, std::uint64_t rounds) const override;
+
+ private:
+  Direction direction_;
+};
+
+}  // namespace ipcatlas
