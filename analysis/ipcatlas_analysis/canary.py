@@ -80,7 +80,8 @@ def canary_points(benchmarks: list[dict[str, Any]]) -> pd.DataFrame:
         if entry.get("run_type", ITERATION) != ITERATION or not _finite(start) or not _finite(canary):
             continue
         state = entry.get("canary_state")
-        records.append({"start": start, "canary_ns": canary, "state": state if type(state) is int and state in (0, 1) else None,
+        known_state = state if type(state) is int and state in (0, 1) else None
+        records.append({"start": start, "canary_ns": canary, "state": known_state,
                         "outlier": entry.get("canary_outlier") is True})
     points = pd.DataFrame(records, columns=["start", "canary_ns", "state", "outlier"])
     points = points[points["canary_ns"] > 0]  # a log axis cannot show 0

@@ -117,4 +117,4 @@ def time_metric(table: pd.DataFrame, declared: Mapping[str, str] | None = None) 
 
 def _first_message(group: pd.DataFrame, status: str) -> str:
     messages = [m for m in group.loc[group["status"] == status, "message"] if m]
-    return messages[0] if messages else ""
+    return str(messages[0]) if messages else ""

@@ -259,8 +259,9 @@ def _ordered_names(base_rows: pd.DataFrame, new_rows: pd.DataFrame) -> list[str]
     for table in (base_rows, new_rows):
         for row in table.drop_duplicates("name").itertuples(index=False):
             size = getattr(row, "size", None)
+            number = -1 if size is None or pd.isna(size) else int(size)
             keys.setdefault(row.name, (row.scenario, row.mechanism, row.variant, str(getattr(row, "placement", "")),
-                                       str(getattr(row, "wait", "")), -1 if pd.isna(size) else int(size), row.name))
+                                       str(getattr(row, "wait", "")), number, row.name))
     return sorted(keys, key=lambda name: keys[name])
 
 

@@ -127,4 +127,3 @@ def run(args: argparse.Namespace) -> int:
         sections.append(format_gate(result, f"--fail-on-regression {fail_pct:g}"))
     print("\n\n".join(section for section in sections if section))
     return EXIT_OK if result is None else result.exit_status
-

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from hashlib import sha256
 from pathlib import Path
+from typing import BinaryIO
 
 import matplotlib
 import pandas as pd
@@ -84,5 +85,11 @@ def plain_text() -> Iterator[None]:
 
 def save_figure(figure: Figure, png: Path, dpi: int = 110) -> None:
     """PNG for pages and mail, SVG (beside it) for papers and zooming, each written safely."""
-    write_file(png, lambda stream: figure.savefig(stream, format="png", dpi=dpi))
-    write_file(png.with_suffix(".svg"), lambda stream: figure.savefig(stream, format="svg"))
+    def png_bytes(stream: BinaryIO) -> None:
+        figure.savefig(stream, format="png", dpi=dpi)
+
+    def svg_bytes(stream: BinaryIO) -> None:
+        figure.savefig(stream, format="svg")
+
+    write_file(png, png_bytes)
+    write_file(png.with_suffix(".svg"), svg_bytes)

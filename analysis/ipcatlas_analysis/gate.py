@@ -201,4 +201,3 @@ def _test_line(test: GroupTest, alpha: float) -> str:
                 f"{benchmarks_needed(alpha)} benchmarks)")
     verdict = "SLOWER" if test.slower else ("shifted, within PCT" if test.rejected else "no shift")
     return f"{test.group}: {test.count} benchmarks, {ratio}, p {test.p_value:.2g} (level {test.level:.2g}): {verdict}"
-

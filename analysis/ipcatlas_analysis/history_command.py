@@ -18,8 +18,8 @@ SUMMARY = "graph benchmarks over a series of runs (by date or commit) and flag r
 def format_summary(history: History, out: Path, alpha: float, threshold_pct: float) -> str:
     """The text printed to stdout: runs, figures, regressions, warnings."""
     width = max(len(run.label) for run in history.runs)
-    runs = [f"  {i:>2}  {run.label.ljust(width)}  {run.path}" + (f"  commit {run.commit[:SHORT_COMMIT]}"
-                                                                  if run.commit and history.order != "commit" else "")
+    runs = [f"  {i:>2}  {run.label.ljust(width)}  {run.path}"
+            + (f"  commit {run.commit[:SHORT_COMMIT]}" if run.commit and history.order != "commit" else "")
             for i, run in enumerate(history.runs, start=1)]
     sections = [f"{len(history.runs)} runs, {ORDER_TEXT[history.order]}, oldest first:\n" + "\n".join(runs)]
     figures = [f"  {f.png.name} (+.svg): sizes {', '.join(format_size(s) for s in f.sizes)}" for f in history.figures]

@@ -36,7 +36,8 @@ def add_input_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("results", nargs="+", type=options.path, metavar="RUN.json",
                         help="ipcatlas result files (`ipcatlas run --out FILE`); several files are pooled: the "
                              "same benchmark name in two files counts as more repetitions")
-    parser.add_argument("--peer", action="append", default=[], type=options.nonempty, metavar="[LABEL=]FILE", help=PEER_HELP)
+    parser.add_argument("--peer", action="append", default=[], type=options.nonempty, metavar="[LABEL=]FILE",
+                        help=PEER_HELP)
 
 
 def read_inputs(results: Sequence[Path], peers: Sequence[str] = ()) -> Inputs:

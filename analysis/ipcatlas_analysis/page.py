@@ -135,4 +135,3 @@ def full_context(contexts: dict[str, dict[str, Any]]) -> str:
 
 def _text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
-

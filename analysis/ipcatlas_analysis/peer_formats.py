@@ -149,7 +149,7 @@ def _netpipe_line(number: int, line: str, label: str) -> Measurement:
     allowed = _rounding(fields[2]) + one_way * _rounding(fields[1]) / mbps + 1e-15
     if abs(one_way - seconds) > allowed:
         raise BadLine(number, f"{fields[0]} bytes at {fields[1]} Mbps (2^20 bits/s) take {one_way:.8f} s, "
-                               f"not {fields[2]} s: not NetPIPE 3.x output")
+                              f"not {fields[2]} s: not NetPIPE 3.x output")
     return Measurement(PINGPONG, label, size, one_way_ns=one_way * 1e9, bytes_per_second=mbps * MEBI / 8)
 
 
@@ -187,7 +187,7 @@ def _parse_ucx(lines: Sequence[str], _stem: str) -> list[Measurement]:
         elif line.startswith(_UCX_HEADER):
             if run is None or header is not None:
                 raise BadLine(number, "ucx_perftest CSV without the command before it: the CSV has no message "
-                                       "size, so put '# ucx_perftest ... -t TEST -s SIZE' before each run")
+                                      "size, so put '# ucx_perftest ... -t TEST -s SIZE' before each run")
             header = line.strip().split(",")
         elif header is not None and line.count(",") == len(header) - 1:
             rows.append((number, line.strip().split(",")))

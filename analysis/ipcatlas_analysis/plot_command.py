@@ -56,7 +56,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="directory for the figures (created if missing, once the inputs are read)")
     parser.add_argument("--baseline", default="shm", metavar="MECHANISM",
                         help="mark where other mechanisms beat this one (default: %(default)s)")
-    parser.add_argument("--alpha", type=options.alpha, default=0.05, help="as in `ipcatlas thresholds` (default: %(default)s)")
+    parser.add_argument("--alpha", type=options.alpha, default=0.05,
+                        help="as in `ipcatlas thresholds` (default: %(default)s)")
 
 
 def plot_data(rows: pd.DataFrame, baseline: str, alpha: float, declared: Mapping[str, str] | None = None) -> PlotData:

@@ -158,7 +158,7 @@ def open_mpi(e: Evidence) -> list[Setting]:
     settings = []
     if undecided_reason(e.pull):
         settings += undecided_settings(e, "Open MPI", ["btl_sm_eager_limit (4.x: btl_vader_eager_limit)",
-                                                      "smsc (4.x: btl_vader_single_copy_mechanism)"],
+                                                       "smsc (4.x: btl_vader_single_copy_mechanism)"],
                                        undecided_reason(e.pull))
     elif single_copy_wins(e.pull):
         assert e.pull is not None
@@ -268,7 +268,8 @@ def libfabric(e: Evidence) -> list[Setting]:
                      e.cma_unavailable or evidence_text(c))]
 
 
-def recommend(found: Sequence[Crossover], rows: pd.DataFrame, push_over_pull: Sequence[Crossover] = ()) -> list[Setting]:
+def recommend(found: Sequence[Crossover], rows: pd.DataFrame,
+              push_over_pull: Sequence[Crossover] = ()) -> list[Setting]:
     """Settings for every (placement, wait) group of the ping-pong crossovers against shm."""
     settings: list[Setting] = []
     for e in gather_evidence(found, rows, push_over_pull):
@@ -304,7 +305,8 @@ def bandwidth_plateau(rows: pd.DataFrame, placement: str, wait: str) -> Plateau 
     size = plateau_size(mine.groupby("size")["bytes_per_second"].median())
     if size is None:
         return None
-    singles = [s for _, one in mine.groupby("repetition") if (s := plateau_size(one.set_index("size")["bytes_per_second"]))]
+    singles = [s for _, one in mine.groupby("repetition")
+               if (s := plateau_size(one.set_index("size")["bytes_per_second"]))]
     return Plateau(size, min(singles, default=size), max(singles, default=size), len(singles))
 
 

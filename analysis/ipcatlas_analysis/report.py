@@ -60,7 +60,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="directory for the outputs (created if missing, once the inputs are read)")
     parser.add_argument("--baseline", default="shm", metavar="MECHANISM",
                         help="the mechanism crossovers are measured against (default: %(default)s)")
-    parser.add_argument("--alpha", type=options.alpha, default=0.05, help="as in `ipcatlas thresholds` (default: %(default)s)")
+    parser.add_argument("--alpha", type=options.alpha, default=0.05,
+                        help="as in `ipcatlas thresholds` (default: %(default)s)")
 
 
 def run(args: argparse.Namespace) -> int:

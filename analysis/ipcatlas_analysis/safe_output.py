@@ -88,7 +88,9 @@ def write_file(path: Path, fill: Callable[[BinaryIO], None]) -> None:
 
 def write_text(path: Path, text: str) -> None:
     """write_file for UTF-8 text."""
-    write_file(path, lambda stream: stream.write(text.encode("utf-8")))
+    def fill(stream: BinaryIO) -> None:
+        stream.write(text.encode("utf-8"))
+    write_file(path, fill)
 
 
 def check_directory_target(path: Path) -> None:

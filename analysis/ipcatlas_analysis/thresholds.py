@@ -13,6 +13,7 @@ where the canary found two host states, each state is a group of its own
 """
 from __future__ import annotations
 
+import statistics
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 
@@ -216,7 +217,7 @@ def classify(compared: Sequence[SizeComparison],
 
 def crossovers(rows: pd.DataFrame, baseline: str = "shm", alpha: float = 0.05) -> list[Crossover]:
     """Every other mechanism (single-copy ones first) against `baseline`, per group that has it."""
-    found = []
+    found: list[Crossover] = []
     for group in groups(rows):
         mechanisms = group.mechanisms()
         if baseline in mechanisms:
@@ -226,7 +227,7 @@ def crossovers(rows: pd.DataFrame, baseline: str = "shm", alpha: float = 0.05) -
 
 def all_pairs(rows: pd.DataFrame, alpha: float = 0.05) -> list[Crossover]:
     """Every pair of mechanisms in every group (challenger sorts after baseline)."""
-    found = []
+    found: list[Crossover] = []
     for group in groups(rows):
         mechanisms = group.mechanisms()
         found.extend(compare_pair(group, challenger, baseline, alpha)
@@ -272,7 +273,7 @@ def per_size_winners(group: Group, alpha: float, exclude: Sequence[str]) -> list
     winners: list[tuple[int, str, bool] | None] = []
     for size in sizes:
         present = [m for m in candidates if (m, size) in group.values]
-        ranked = sorted(present, key=lambda m: pd.Series(group.values[(m, size)]).median(),
+        ranked = sorted(present, key=lambda m: statistics.median(group.values[(m, size)]),
                         reverse=not group.lower_is_better)
         if not ranked:
             winners.append(None)

@@ -135,7 +135,7 @@ def run_agree(args: argparse.Namespace) -> int:
     if args.markdown:
         write_text(args.markdown, text + "\n")
     if args.json:
-        record = {"inputs": [str(path) for path in args.results], **agree.to_record(found)}
+        record: dict[str, object] = {"inputs": [str(path) for path in args.results], **agree.to_record(found)}
         write_text(args.json, json.dumps(record, indent=2) + "\n")
     print(text)
     return EXIT_FINDING if found else EXIT_OK

@@ -26,8 +26,8 @@ def ipcatlas(monkeypatch: pytest.MonkeyPatch) -> Callable[..., int]:
 
 
 def test_a_uniform_60_percent_slowdown_fails_at_3_repetitions(inputs: Path, tmp_path: Path,
-                                                               ipcatlas: Callable[..., int],
-                                                               capsys: pytest.CaptureFixture[str]) -> None:
+                                                              ipcatlas: Callable[..., int],
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
     base = write_scaled(inputs / PINGPONG, tmp_path / "base.json", 1.0, {0, 1, 2})
     slowed = write_scaled(inputs / PINGPONG, tmp_path / "slowed.json", 1.6, {0, 1, 2})
     assert ipcatlas(base, slowed, "--fail-on-regression", "5", "--json", tmp_path / "c.json") == 1

@@ -48,8 +48,8 @@ def one_error_line(capsys: pytest.CaptureFixture[str], command: str) -> str:
 @pytest.mark.parametrize("kind", ["symlink", "fifo", "directory"])
 @pytest.mark.parametrize("which", FILE_COMMANDS)
 def test_a_file_output_that_is_not_a_regular_file_is_refused_before_work(
-        inputs: Path, tmp_path: Path, victim: Path, hostile: Callable[[str, Path], Path], capsys: pytest.CaptureFixture[str],
-        monkeypatch: pytest.MonkeyPatch, which: str, kind: str) -> None:
+        inputs: Path, tmp_path: Path, victim: Path, hostile: Callable[[str, Path], Path],
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, which: str, kind: str) -> None:
     target = tmp_path / "out"
     hostile(kind, target)
     monkeypatch.setattr("ipcatlas_analysis.load.read_document", _no_work)  # refused before reading inputs
@@ -62,8 +62,8 @@ def test_a_file_output_that_is_not_a_regular_file_is_refused_before_work(
 @pytest.mark.parametrize("kind", ["symlink", "fifo", "directory"])
 @pytest.mark.parametrize("command", DIRECTORY_COMMANDS)
 def test_a_planted_target_in_the_output_directory_is_refused(
-        inputs: Path, tmp_path: Path, victim: Path, hostile: Callable[[str, Path], Path], capsys: pytest.CaptureFixture[str], command: str,
-        kind: str) -> None:
+        inputs: Path, tmp_path: Path, victim: Path, hostile: Callable[[str, Path], Path],
+        capsys: pytest.CaptureFixture[str], command: str, kind: str) -> None:
     out = tmp_path / "out"
     out.mkdir()
     planted = out / ALWAYS_WRITTEN[command]

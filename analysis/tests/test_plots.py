@@ -11,8 +11,8 @@ from ipcatlas_analysis.cells import problems, summarize
 from ipcatlas_analysis.inputs import overlay_peers
 from ipcatlas_analysis.load import load_results
 from ipcatlas_analysis.plot_command import plot_data
-from ipcatlas_analysis.plots import (MAX_FOOTNOTE_LINES, DrawnFigure, FigureGroup, PlotData, draw_figures, footnote_lines,
-                                     pick_sizes, repetition_spread, size_ticks, with_gaps)
+from ipcatlas_analysis.plots import (MAX_FOOTNOTE_LINES, DrawnFigure, FigureGroup, PlotData, draw_figures,
+                                     footnote_lines, pick_sizes, repetition_spread, size_ticks, with_gaps)
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 GROUP = FigureGroup("pingpong", "l3", "spin")

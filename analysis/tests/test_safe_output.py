@@ -33,7 +33,8 @@ def test_replaces_an_existing_regular_file(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("kind", ["symlink", "fifo", "directory"])
-def test_a_target_that_is_not_a_regular_file_is_refused(tmp_path: Path, victim: Path, hostile: Callable[[str, Path], Path], kind: str) -> None:
+def test_a_target_that_is_not_a_regular_file_is_refused(tmp_path: Path, victim: Path,
+                                                        hostile: Callable[[str, Path], Path], kind: str) -> None:
     target = hostile(kind, tmp_path / "out.json")
     with pytest.raises(OutputError, match=rf"^{target}: refusing to write: it exists and is a {kind}"):
         write_text(target, "evil\n")
@@ -136,7 +137,9 @@ def test_publishing_refuses_a_planted_symlink_before_replacing_anything(tmp_path
 
 
 @pytest.mark.parametrize("kind", ["symlink", "fifo"])
-def test_an_output_directory_that_is_something_else_is_refused(tmp_path: Path, victim: Path, hostile: Callable[[str, Path], Path], kind: str) -> None:
+def test_an_output_directory_that_is_something_else_is_refused(tmp_path: Path, victim: Path,
+                                                               hostile: Callable[[str, Path], Path],
+                                                               kind: str) -> None:
     target = hostile(kind, tmp_path / "out")
     with pytest.raises(OutputError, match="not a directory"), output_directory(target):
         pass

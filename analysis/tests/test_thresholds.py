@@ -26,8 +26,8 @@ def test_crossovers_of_the_four_mechanism_run(inputs: Path) -> None:
     found = by_challenger(crossovers(load_results([inputs / "pingpong_4mech.json"])))
     assert list(found) == ["cma-read", "pipe", "zerocopy"]  # single-copy first
     cma = found["cma-read"]
-    assert (cma.kind, cma.size, cma.below, cma.sizes_compared, cma.metric) == ("crossover", 16384, 8192, 23,
-                                                                             "one_way_ns")
+    assert (cma.kind, cma.size, cma.below, cma.sizes_compared, cma.metric) == (
+        "crossover", 16384, 8192, 23, "one_way_ns")
     assert cma.margin == pytest.approx(1738.4 / 1419.2)
     # An early win at 4K, then a loss at 8K: three changes of winner, the last one counts.
     assert [(c.low, c.high) for c in cma.crossings] == [(2048, 4096), (4096, 8192), (8192, 16384)]
@@ -58,8 +58,8 @@ def test_repetitions_give_the_undecided_interval(make_result: Callable[..., Path
         rows += repeated(base.format(m="shm", s=size), [shm[size] * (1 + noise * k) for k in (-1, -0.5, 0, 0.5, 1)])
         rows += repeated(base.format(m="cma-read", s=size), [cma[size] * (1 + noise * k) for k in (-1, -.5, 0, .5, 1)])
     (found,) = crossovers(load_results([make_result(rows)]))
-    assert (found.kind, found.low, found.size, found.repetitions, found.method) == ("crossover", 1024, 16384, 5,
-                                                                                   "u-test")
+    assert (found.kind, found.low, found.size, found.repetitions, found.method) == (
+        "crossover", 1024, 16384, 5, "u-test")
     assert describe(found) == "16K" and undecided(found).startswith("1K–16K (≈ 4K")
 
 
