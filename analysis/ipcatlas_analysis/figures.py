@@ -19,8 +19,8 @@ import matplotlib
 import pandas as pd
 from matplotlib.figure import Figure
 
+from .peers import PEER_PREFIX
 from .safe_output import write_file
-from .thresholds import PEER_PREFIX
 
 MAX_SCALING_SIZES = 3
 MAX_SLUG_CHARS = 40  # per part of a file name: a long name from a crafted file must still fit NAME_MAX

@@ -22,7 +22,8 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, NullForma
 from .cells import BANDWIDTH, ok_cells, time_metric
 from .figures import Color, FigureGroup, mechanism_colors, pick_sizes, plain_text, save_figure, slug
 from .load import OK
-from .thresholds import CROSSOVER, PEER_PREFIX, REFERENCES, Crossover
+from .peers import PEER_PREFIX
+from .thresholds import CROSSOVER, REFERENCES, Crossover
 from .units import format_ns, format_size
 
 MAX_FOOTNOTE_LINES = 8

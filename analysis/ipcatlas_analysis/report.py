@@ -13,10 +13,10 @@ from .cells import declared_metrics, status_counts, summarize
 from .cli import exit_for_failures
 from .inputs import add_input_arguments, read_inputs
 from .page import PageData, render_page
+from .peers import PEER_PREFIX
 from .plot_command import NOT_DRAWN
 from .plots import DrawnFigure, draw_figures, prepare
 from .safe_output import check_directory_target, check_file_target, output_directory, write_text
-from .thresholds import PEER_PREFIX
 from .thresholds_command import (ThresholdResult, compute, crossover_tables, fastest_tables, markdown,
                                  settings_table, to_json, unavailable_table)
 from .units import json_safe

@@ -24,6 +24,7 @@ from .crossings import (A, B, TIE, Blocks, Crossing, SizeComparison, compare_siz
                         find_crossings, weakest_method)
 from .load import OK
 from .paired import min_pairs, too_few_text
+from .peers import PEER_PREFIX
 from .states import MIXED, STATE, block_keys, mixed_blocks, with_states
 from .units import format_size, json_safe
 
@@ -40,7 +41,6 @@ GROUP_COLUMNS = ("scenario", "placement", "wait", "variant")
 REFERENCES = ("zerocopy",)
 # The single-copy mechanisms a runtime can switch to above its eager limit: listed first.
 SINGLE_COPY = ("cma-read", "cma-write", "vmsplice")
-PEER_PREFIX = "peer:"
 
 Values = dict[tuple[str, int], list[float]]  # (mechanism, size) -> repetitions
 
