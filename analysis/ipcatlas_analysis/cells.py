@@ -5,20 +5,14 @@ which, unlike the mean, a few preempted repetitions do not drag.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any
-
 import pandas as pd
 
+from .descriptors import LEGACY, Descriptors
 from .load import FAILED, OK, SKIPPED, STATUSES, metric_columns, name_key_columns
 from .schema import NOT_METRICS  # the drift canary: it measures the host, never a mechanism
 
 BANDWIDTH = "bytes_per_second"
 PREFERRED_TIME = "one_way_ns"
-PRIMARY_KEY = "primary_metric"  # the context field in which a run's scenario declares its time
-# For files written before scenarios declared it: what each scenario's time has always been.
-FALLBACK_PRIMARY = {"pingpong": "one_way_ns", "stream": "window_ns"}
-FALLBACK_ROUND = "round_ns"  # alltoall, manytoone, onetomany: one round, as their context says
 
 
 def cell_status(statuses: pd.Series) -> str:
@@ -86,33 +80,16 @@ def measured_metrics(table: pd.DataFrame) -> list[str]:
     return [m for m in metric_columns(table) if m not in NOT_METRICS]
 
 
-def declared_metrics(contexts: Iterable[Mapping[str, Any]]) -> dict[str, str]:
-    """Scenario -> the primary metric its runs' contexts declare (the first file wins)."""
-    declared: dict[str, str] = {}
-    for context in contexts:
-        scenario, metric = context.get("scenario"), context.get(PRIMARY_KEY)
-        if isinstance(scenario, str) and isinstance(metric, str) and metric and metric not in NOT_METRICS:
-            declared.setdefault(scenario, metric)
-    return declared
-
-
-def primary_metric(scenario: str, declared: Mapping[str, str] | None = None) -> str:
-    """The scenario's time: as its context declares, else as ipcatlas has always measured it.
-    Never guessed from the columns: their order says nothing (alltoall's fastest_rank_ns
-    sorts before its round_ns, and the round is what a user waits for)."""
-    if declared and scenario in declared:
-        return declared[scenario]
-    return FALLBACK_PRIMARY.get(scenario, FALLBACK_ROUND)
-
-
-def time_metric(table: pd.DataFrame, declared: Mapping[str, str] | None = None) -> str | None:
-    """The primary metric of the table's scenario (the first, sorted, if it mixes several),
-    or None when the table has no value of it (a bandwidth-only benchmark)."""
+def time_metric(table: pd.DataFrame, descriptors: Descriptors = LEGACY) -> str | None:
+    """The primary metric of the table's scenario (the first, sorted, if it mixes several), as
+    the runs' descriptors declare it; None when the table has no value of it (a bandwidth-only
+    benchmark). Never guessed from the columns: their order says nothing (alltoall's
+    fastest_rank_ns sorts before its round_ns, and the round is what a user waits for)."""
     scenarios = sorted(str(s) for s in table["scenario"].dropna().unique()) if "scenario" in table else []
     if not scenarios:
         return None
-    metric = primary_metric(scenarios[0], declared)
-    return metric if metric in table and table[metric].notna().any() else None
+    metric = descriptors.primary_metric(scenarios[0])
+    return metric if metric is not None and metric in table and table[metric].notna().any() else None
 
 
 def _first_message(group: pd.DataFrame, status: str) -> str:

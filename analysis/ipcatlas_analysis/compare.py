@@ -12,7 +12,7 @@ thing in both commands.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -20,6 +20,7 @@ import pandas as pd
 from scipy.stats import mannwhitneyu
 
 from .cells import BANDWIDTH, time_metric
+from .descriptors import LEGACY, Descriptors
 from .load import FAILED, MEDIAN_AGGREGATE, OK, SKIPPED
 from .units import format_ns
 
@@ -140,17 +141,17 @@ def slower_than(comparison: Comparison, pct: float, alpha: float) -> bool:
 
 def compare_benchmark(name: str, base: pd.DataFrame, new: pd.DataFrame, alpha: float = DEFAULT_ALPHA,
                       threshold_pct: float = 0.0, metric: str | None = None,
-                      declared: Mapping[str, str] | None = None) -> Comparison:
+                      descriptors: Descriptors = LEGACY) -> Comparison:
     """Compare one benchmark's repetition rows from the two sides.
 
     metric None picks the scenario's primary metric (cells.time_metric, from
-    `declared`, the contexts' primary_metric per scenario) or, for bandwidth-only
+    the runs' descriptors) or, for bandwidth-only
     benchmarks, bytes_per_second.
     """
     reason = _failure_reason(base, "BASE") or _failure_reason(new, "NEW")
     if reason:
         return Comparison(name, NOT_COMPARED, note=reason)
-    metric = metric or time_metric(pd.concat([base, new]), declared) or BANDWIDTH
+    metric = metric or time_metric(pd.concat([base, new]), descriptors) or BANDWIDTH
     base_values, new_values = _values(base, metric), _values(new, metric)
     if not base_values or not new_values:
         side = "BASE" if not base_values else "NEW"
@@ -171,7 +172,7 @@ def compare_benchmark(name: str, base: pd.DataFrame, new: pd.DataFrame, alpha: f
 
 def compare_tables(base_rows: pd.DataFrame, new_rows: pd.DataFrame, alpha: float = DEFAULT_ALPHA,
                    threshold_pct: float = 0.0, metric: str | None = None,
-                   declared: Mapping[str, str] | None = None) -> list[Comparison]:
+                   descriptors: Descriptors = LEGACY) -> list[Comparison]:
     """Compare every benchmark name of two load_results() tables (one row per repetition).
 
     Names on one side only are listed as "only in BASE"/"only in NEW". Sorted
@@ -183,7 +184,7 @@ def compare_tables(base_rows: pd.DataFrame, new_rows: pd.DataFrame, alpha: float
         if base.empty or new.empty:
             comparisons.append(Comparison(name, ONLY_NEW if base.empty else ONLY_BASE))
         else:
-            comparisons.append(compare_benchmark(name, base, new, alpha, threshold_pct, metric, declared))
+            comparisons.append(compare_benchmark(name, base, new, alpha, threshold_pct, metric, descriptors))
     return comparisons
 
 

@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any
 
 from . import options
-from .cells import declared_metrics
 from .cli import EXIT_OK
 from .compare import (DEFAULT_ALPHA, FASTER, GEOMEAN_NAME, NOT_COMPARED, ONLY_BASE, ONLY_NEW, RECOMMENDED_REPETITIONS,
                       SLOWER, UNCHANGED, UNTESTED, Comparison, Geomean, comparison_record, compare_tables,
                       format_counts, format_not_compared, format_table, geomean, repetitions_needed)
+from .descriptors import descriptors_of
 from .gate import GateResult, benchmarks_needed, decide, format_gate, gate_record, host_change
 from .load import load_context, load_results
 from .safe_output import check_file_target, write_text
@@ -112,8 +112,8 @@ def run(args: argparse.Namespace) -> int:
         check_file_target(args.json, [args.base, args.new])
     base_rows, new_rows = load_results([args.base]), load_results([args.new])
     base_context, new_context = load_context(args.base), load_context(args.new)
-    declared = declared_metrics([base_context, new_context])
-    comparisons = compare_tables(base_rows, new_rows, args.alpha, args.threshold, declared=declared)
+    comparisons = compare_tables(base_rows, new_rows, args.alpha, args.threshold,
+                                 descriptors=descriptors_of([base_context, new_context]))
     overall = geomean(comparisons)
     fail_pct: float | None = args.fail_on_regression
     result = None if fail_pct is None else decide(comparisons, max(fail_pct, args.threshold), args.alpha,

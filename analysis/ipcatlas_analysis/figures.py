@@ -8,7 +8,7 @@ would otherwise be parsed as TeX and crash the drawing (plain_text()).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from hashlib import sha256
@@ -21,6 +21,7 @@ from matplotlib.figure import Figure
 
 from .peers import PEER_PREFIX
 from .safe_output import write_file
+from .units import format_ns
 
 MAX_SCALING_SIZES = 3
 MAX_SLUG_CHARS = 40  # per part of a file name: a long name from a crafted file must still fit NAME_MAX
@@ -65,6 +66,16 @@ def mechanism_colors(cells: pd.DataFrame) -> dict[str, Color]:
     colors: dict[str, Color] = {m: palette(order[i % 20]) for i, m in enumerate(ours)}
     colors.update({m: _PEER_COLORS[i % len(_PEER_COLORS)] for i, m in enumerate(peers)})
     return colors
+
+
+def tick_label(unit: str | None) -> Callable[[float], str]:
+    """How an axis labels a value of this unit: times as "250 ns" or "1.5 µs", anything else
+    plainly ("0.5", "12"), never as 10^n (mathtext, which warns with Debian's pyparsing)."""
+    return format_ns if unit == "ns" else _plain
+
+
+def _plain(value: float) -> str:
+    return f"{value:g}"
 
 
 def slug(text: str) -> str:

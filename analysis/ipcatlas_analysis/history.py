@@ -20,8 +20,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .cells import cell_status, declared_metrics, measured_metrics, primary_metric
+from .cells import cell_status, measured_metrics
 from .compare import DEFAULT_ALPHA, UNTESTED, Comparison, compare_tables, slower_than
+from .descriptors import descriptors_of
 from .figures import FigureGroup, mechanism_colors, plain_text
 from .gate import GateResult, decide, gate_record, host_change
 from .history_figures import Drawing, HistoryFigure, draw_figure, select_sizes
@@ -30,7 +31,7 @@ from .safe_output import check_directory_target, output_directory, write_text
 from .units import format_size, json_safe
 
 ORDERS = ("date", "commit", "given")
-PRIMARY = "primary"  # --metric default: each scenario's primary metric (cells.primary_metric)
+PRIMARY = "primary"  # --metric default: each scenario's primary metric (descriptors.primary_metric)
 DEFAULT_THRESHOLD_PCT = 5.0
 HISTORY_JSON = "history.json"
 SHORT_COMMIT = 7
@@ -298,13 +299,15 @@ def metric_plan(runs: Sequence[Run], metrics: Sequence[str]) -> dict[str, frozen
     """Metric -> the scenarios it is drawn and tested for (None: all). PRIMARY stands for each
     scenario's primary metric, as the runs' contexts declare it; a named metric must be present."""
     present = sorted({m for run in runs for m in measured_metrics(run.rows) if run.rows[m].notna().any()})
-    declared = declared_metrics(run.context for run in runs)
+    descriptors = descriptors_of(run.context for run in runs)
     plan: dict[str, frozenset[str] | None] = {}
     for metric in metrics:
         if metric == PRIMARY:
             scenarios = sorted({str(s) for run in runs for s in run.rows["scenario"].unique()})
             for scenario in scenarios:
-                chosen = primary_metric(scenario, declared)
+                chosen = descriptors.primary_metric(scenario)
+                if chosen is None:  # declares no time: nothing to draw by default
+                    continue
                 if chosen not in plan or plan[chosen] is not None:  # None already means every scenario
                     plan[chosen] = (plan.get(chosen) or frozenset()) | {scenario}
         elif metric not in present:

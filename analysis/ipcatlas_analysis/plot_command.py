@@ -2,15 +2,16 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
 
 from . import options
 from .canary import draw_canary
-from .cells import declared_metrics, problems, summarize
+from .cells import problems, summarize
 from .cli import exit_for_failures
+from .descriptors import LEGACY, Descriptors, descriptors_of
 from .inputs import add_input_arguments, read_inputs
 from .plots import DrawnFigure, PlotData, draw_figures, prepare
 from .safe_output import check_directory_target, output_directory
@@ -60,16 +61,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="as in `ipcatlas thresholds` (default: %(default)s)")
 
 
-def plot_data(rows: pd.DataFrame, baseline: str, alpha: float, declared: Mapping[str, str] | None = None) -> PlotData:
-    """Cells, problems and crossovers from the rows, ready to draw; `declared` as in prepare()."""
-    return prepare(rows, summarize(rows), problems(rows), crossovers(rows, baseline, alpha), declared)
+def plot_data(rows: pd.DataFrame, baseline: str, alpha: float, descriptors: Descriptors = LEGACY) -> PlotData:
+    """Cells, problems and crossovers from the rows, ready to draw, with the runs' descriptors."""
+    return prepare(rows, summarize(rows), problems(rows), crossovers(rows, baseline, alpha, descriptors), descriptors)
 
 
 def run(args: argparse.Namespace) -> int:
     """Draw every figure into --out and list them."""
     check_directory_target(args.out)
     inputs = read_inputs(args.results, args.peer)
-    data = plot_data(inputs.rows, args.baseline, args.alpha, declared_metrics(inputs.contexts.values()))
+    data = plot_data(inputs.rows, args.baseline, args.alpha, descriptors_of(inputs.contexts.values()))
     with output_directory(args.out) as staging:
         drawn = draw_figures(data, staging)
         canary = draw_canary(args.results, staging)[1]

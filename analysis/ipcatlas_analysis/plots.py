@@ -9,8 +9,8 @@ peers (mechanisms named "peer:...") are drawn dashed in dark tones.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -20,11 +20,13 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, NullFormatter, NullLocator
 
 from .cells import BANDWIDTH, ok_cells, time_metric
-from .figures import Color, FigureGroup, mechanism_colors, pick_sizes, plain_text, save_figure, slug
+from .descriptors import LEGACY, Descriptors
+from .figures import (Color, FigureGroup, mechanism_colors, pick_sizes, plain_text, save_figure, slug,
+                      tick_label)
 from .load import OK
 from .peers import PEER_PREFIX
-from .thresholds import CROSSOVER, REFERENCES, Crossover
-from .units import format_ns, format_size
+from .thresholds import CROSSOVER, Crossover
+from .units import format_size
 
 MAX_FOOTNOTE_LINES = 8
 MESSAGE_CHARS = 90
@@ -59,7 +61,7 @@ class PlotData:
     problems: pd.DataFrame  # failed and skipped (cells.problems)
     crossovers: list[Crossover]
     colors: dict[str, Color]
-    declared: Mapping[str, str] = field(default_factory=dict)  # scenario -> primary metric (cells.declared_metrics)
+    descriptors: Descriptors = LEGACY  # the runs' mechanisms and scenarios (descriptors.descriptors_of)
 
 
 @dataclass(frozen=True)
@@ -72,18 +74,20 @@ class Kind:
     title: str
     note: str
     scale: float = 1.0
+    unit: str | None = None  # of the metric, as the scenario declares it (descriptors.unit)
 
 
 def prepare(rows: pd.DataFrame, cells: pd.DataFrame, problems: pd.DataFrame, found: Sequence[Crossover],
-            declared: Mapping[str, str] | None = None) -> PlotData:
-    """Add the tail ratio (p99/p50 per repetition, median per cell) and pick colours; `declared`
-    names each scenario's primary metric, the time of its latency figure."""
+            descriptors: Descriptors = LEGACY) -> PlotData:
+    """Add the tail ratio (p99/p50 per repetition, median per cell) and pick colours; the
+    descriptors name each scenario's primary metric (the time of its latency figure) and the
+    references (never marked as beating anything)."""
     rows = rows.copy()
     cells = cells.copy()
     if {"p50_ns", "p99_ns"} <= set(rows.columns):
         rows[TAIL] = rows["p99_ns"] / rows["p50_ns"].where(rows["p50_ns"] > 0)
         cells[TAIL] = cells["name"].map(rows[rows["status"] == OK].groupby("name")[TAIL].median())
-    return PlotData(rows, cells, problems, list(found), mechanism_colors(cells), dict(declared or {}))
+    return PlotData(rows, cells, problems, list(found), mechanism_colors(cells), descriptors)
 
 
 def draw_figures(data: PlotData, out: Path) -> list[DrawnFigure]:
@@ -113,21 +117,22 @@ def figure_groups(cells: pd.DataFrame) -> list[FigureGroup]:
 
 def size_kinds(data: PlotData, group: FigureGroup) -> list[Kind]:
     """Latency (the scenario's time), bandwidth and tail figures for one group."""
-    metric = time_metric(ok_cells(group.select(data.cells)), data.declared)
+    metric = time_metric(ok_cells(group.select(data.cells)), data.descriptors)
     kinds = []
     if metric is not None:
         what = "one-way latency" if metric == "one_way_ns" else metric
         line = "mean one-way time (half a round trip)" if metric == "one_way_ns" else metric
         kinds.append(Kind("latency", metric, f"{what} (log scale)", f"{group.scenario}: {what} vs message size",
-                          f"Lines: {line}, median over repetitions. Bands: min to max over repetitions."))
+                          f"Lines: {line}, median over repetitions. Bands: min to max over repetitions.",
+                          unit=data.descriptors.unit(group.scenario, metric)))
     kinds.append(Kind("bandwidth", BANDWIDTH, "bandwidth (GB/s, SI: 10^9 bytes/s, log scale)",
                       f"{group.scenario}: bandwidth vs message size",
                       "Lines: bytes_per_second (pingpong: size / one-way time; others: all ranks' bytes / time), "
-                      "median over repetitions. Bands: min to max over repetitions.", 1e-9))
+                      "median over repetitions. Bands: min to max over repetitions.", 1e-9, "B/s"))
     kinds.append(Kind("tail", TAIL, "p99 / p50 of per-message times (log scale)",
                       f"{group.scenario}: tail latency (p99 / p50) vs message size",
                       "Lines: p99 over p50 of the per-message one-way times of a repetition, median over "
-                      "repetitions; 1 = no tail. Bands: min to max over repetitions."))
+                      "repetitions; 1 = no tail. Bands: min to max over repetitions.", unit="1"))
     return kinds
 
 
@@ -147,7 +152,7 @@ def plot_sizes(data: PlotData, group: FigureGroup, kind: Kind, path: Path) -> Dr
     spread = repetition_spread(data.rows, kind.metric)
     lines, gaps = _draw_size_lines(axes, present, group.select(data.problems), spread, kind, data.colors,
                                    multi_variant)
-    markers = _draw_crossovers(axes, data.crossovers, group, data.colors, multi_variant)
+    markers = _draw_crossovers(axes, data, group, multi_variant)
     _style_size_axes(axes, present, kind, f"{kind.title}\nplacement {group.placement or 'any'}, "
                                           f"wait {group.wait or 'any'}")
     save_figure(figure, path)
@@ -195,7 +200,7 @@ def plot_scaling(data: PlotData, group: FigureGroup, variant: str, path: Path) -
     axes.xaxis.set_major_locator(FixedLocator(ranks))
     axes.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
     axes.set_xlabel("ranks (processes)")
-    log_y(axes, cells[BANDWIDTH] * 1e-9, lambda gbps: f"{gbps:g}")
+    log_y(axes, cells[BANDWIDTH] * 1e-9, tick_label("B/s"))
     axes.set_ylabel("aggregate bandwidth (GB/s, SI, log scale)")
     axes.set_title(f"{group.scenario}: aggregate bandwidth vs ranks{' (' + variant + ')' if variant else ''}\n"
                    f"placement {group.placement or 'any'}, wait {group.wait or 'any'}", fontsize=10)
@@ -277,15 +282,15 @@ def _band(series: pd.DataFrame, spread: pd.DataFrame) -> tuple[pd.Series, pd.Ser
     return (names.map(spread["low"]).astype(float), names.map(spread["high"]).astype(float))
 
 
-def _draw_crossovers(axes: Axes, found: Sequence[Crossover], group: FigureGroup,
-                     colors: dict[str, Color], multi_variant: bool) -> list[str]:
+def _draw_crossovers(axes: Axes, data: PlotData, group: FigureGroup, multi_variant: bool) -> list[str]:
     """A dotted vertical line where a mechanism beats the baseline for good, and a shaded
-    span over the sizes the repetitions could not decide."""
+    span over the sizes the repetitions could not decide; none for peers and references."""
     labels = []
-    for c in found:
+    colors = data.colors
+    for c in data.crossovers:
         if c.kind != CROSSOVER or c.size is None or (c.scenario, c.placement, c.wait) != (
                 group.scenario, group.placement, group.wait) or c.challenger.startswith(PEER_PREFIX) \
-                or c.challenger in REFERENCES:
+                or data.descriptors.reference(c.challenger):
             continue
         label = f"{c.challenger} beats {c.baseline} from {format_size(c.size)}"
         label += f" ({c.variant})" if multi_variant and c.variant else ""
@@ -306,8 +311,7 @@ def _style_size_axes(axes: Axes, data: pd.DataFrame, kind: Kind, title: str) -> 
     axes.set_xticks(ticks, [format_size(t) for t in ticks])
     axes.xaxis.set_minor_locator(NullLocator())
     axes.set_xlim(smallest / 1.3, largest * 1.3)
-    label: Callable[[float], str] = format_ns if kind.metric.endswith("_ns") else (lambda value: f"{value:g}")
-    log_y(axes, data[kind.metric] * kind.scale, label)
+    log_y(axes, data[kind.metric] * kind.scale, tick_label(kind.unit))
     axes.set_xlabel("message size (bytes, log2 scale; K = 2^10, M = 2^20)")
     axes.set_ylabel(kind.ylabel)
     axes.set_title(title, fontsize=10)

@@ -1,10 +1,12 @@
 """Settings for Open MPI, MPICH, UCX and libfabric from measured crossovers.
 
-Each runtime switches from a double copy through shared memory (what the
-`shm` mechanism measures) to a single copy with process_vm_readv/writev
-(`cma-read`, `cma-write`) at one size. The ping-pong crossover of cma over
-shm, per placement, is the measured value for that switch. Every setting
-carries its meaning and the measurement behind it, so a user can judge it.
+Each runtime switches from a double copy through shared memory to a single
+copy with process_vm_readv/writev at one size. The ping-pong crossover of
+the single copy over the double copy, per placement, is the measured value
+for that switch. Which mechanisms measure those is read from the runs'
+descriptors (TRANSPORTS: `shm`, `cma-read` and `cma-write` today), never
+from a list of mechanism names. Every setting carries its meaning and the
+measurement behind it, so a user can judge it.
 
 Parameter facts (names, defaults, direction of the comparison):
 - Open MPI 5 btl/sm (`btl_vader_*` in 4.x): `btl_sm_eager_limit` (default 4096)
@@ -12,9 +14,9 @@ Parameter facts (names, defaults, direction of the comparison):
   `btl_sm_max_send_size` (default 32K) is the fragment size of larger
   messages on the copy-in/copy-out path. Single copy comes from the smsc
   framework in 5.x (`--mca smsc cma`), `btl_vader_single_copy_mechanism` in
-  4.x; ob1 pulls large messages (RGET), i.e. the receiver reads: cma-read.
+  4.x; ob1 pulls large messages (RGET), i.e. the receiver reads: process_vm_readv.
 - MPICH ch4: `MPIR_CVAR_CH4_IPC_CMA_P2P_THRESHOLD` (default 16384): messages
-  of at least this size use CMA single copy (the receiver reads: cma-read).
+  of at least this size use CMA single copy (the receiver reads: process_vm_readv).
 - UCX: `UCX_RNDV_THRESH=intra:SIZE` switches intra-node messages to
   rendezvous, whose zero-copy transport is `cma` when `UCX_TLS` includes it;
   `UCX_RNDV_SCHEME` get_zcopy (receiver reads) or put_zcopy (sender writes).
@@ -36,18 +38,22 @@ from dataclasses import asdict, dataclass
 import pandas as pd
 
 from .crossings import A
+from .descriptors import LEGACY, Descriptors
 from .load import OK, SKIPPED
 from .states import MIXED, ONE_STATE, STATE, with_states
-from .thresholds import (ALWAYS, CROSSOVER, NEVER, NOT_SEPARATED, UNDECIDED, Crossover, describe, format_margin,
-                         undecided, win_window)
+from .thresholds import (ALWAYS, CROSSOVER, NEVER, NOT_SEPARATED, UNDECIDED, Crossover, crossovers_between, describe,
+                         format_margin, undecided, win_window)
 from .units import format_size, json_safe
 
-BASELINE = "shm"
-PULL = "cma-read"
-PUSH = "cma-write"
+# What the runtimes' transports are, as (api, moves, copies) of a mechanism's descriptor (None:
+# any). The copy-in/copy-out path is a double copy through shared memory; Open MPI's smsc/cma,
+# MPICH's CMA and UCX's cma call process_vm_readv (the receiver pulls: ob1 RGET, get_zcopy)
+# or process_vm_writev (the sender pushes: put_zcopy).
+TRANSPORTS = {"double_copy": ("shared memory", None, 2), "pull": ("process_vm_readv", "pull", None),
+              "push": ("process_vm_writev", "push", None)}
 SCENARIO = "pingpong"
 LIBFABRIC_INJECT = 4096
-PLATEAU = 0.9  # max_send_size: the smallest size reaching this share of shm's peak bandwidth
+PLATEAU = 0.9  # max_send_size: the smallest size reaching this share of the double copy's peak bandwidth
 UNDECIDED_VALUE = "undecided"
 
 
@@ -66,22 +72,37 @@ class Setting:
 
 
 @dataclass(frozen=True)
+class Transports:
+    """The mechanisms that measure the runtimes' transports (None: no run describes one)."""
+
+    double_copy: str | None
+    pull: str | None
+    push: str | None
+
+
+def transports(descriptors: Descriptors = LEGACY) -> Transports:
+    """The mechanisms of TRANSPORTS, found by their descriptors."""
+    return Transports(**{role: descriptors.find(*facts) for role, facts in TRANSPORTS.items()})
+
+
+@dataclass(frozen=True)
 class Evidence:
     """What one (placement, wait) ping-pong group measured."""
 
     placement: str
     wait: str
     state: str
-    pull: Crossover | None  # cma-read over shm
-    push: Crossover | None  # cma-write over shm
-    push_over_pull: Crossover | None  # cma-write over cma-read (UCX's rendezvous scheme)
-    plateau: Plateau | None  # shm: smallest size at PLATEAU of its peak bandwidth
-    cma_unavailable: str  # the skip message when cma-read never ran, else ""
+    transports: Transports
+    pull: Crossover | None  # the pull single copy over the double copy
+    push: Crossover | None  # the push single copy over the double copy
+    push_over_pull: Crossover | None  # push over pull (UCX's rendezvous scheme)
+    plateau: Plateau | None  # the double copy: smallest size at PLATEAU of its peak bandwidth
+    cma_unavailable: str  # the skip message when the pull mechanism never ran, else ""
 
 
 @dataclass(frozen=True)
 class Plateau:
-    """Where shm's ping-pong bandwidth reaches PLATEAU of its peak: over the medians, and the
+    """Where the double copy's ping-pong bandwidth reaches PLATEAU of its peak: over the medians, and the
     range over single repetitions (which says whether the size is a property of the
     mechanism or of the moment the host measured it in)."""
 
@@ -96,9 +117,10 @@ class Plateau:
 
 
 def single_copy_wins(c: Crossover | None) -> bool:
-    """Whether the single-copy mechanism beats shm from some measured size: for good, or over a
-    range after which shm wins again (runtimes have no upper limit for single copy, so the
-    switch still pays below that range's end; the evidence says what it costs above)."""
+    """Whether the single-copy mechanism beats the double copy from some measured size: for good,
+    or over a range after which the double copy wins again (runtimes have no upper limit for
+    single copy, so the switch still pays below that range's end; the evidence says what it
+    costs above)."""
     return c is not None and ((c.kind in (CROSSOVER, ALWAYS) and c.size is not None) or win_window(c) is not None)
 
 
@@ -120,7 +142,7 @@ def eager_limit(c: Crossover) -> int:
 
 
 def window_below(c: Crossover) -> int | None:
-    """For a win window, the low end of the crossing into it (the last size shm won before it)."""
+    """For a win window, the low end of the crossing into it (the last size the baseline won before it)."""
     wins = [x for x in c.crossings if x.after == A]
     return wins[-1].low if wins else None
 
@@ -188,9 +210,11 @@ def max_send_size(e: Evidence, plateau: Plateau) -> Setting:
                f"single repetitions put it anywhere from {format_size(plateau.lowest)} to "
                f"{format_size(plateau.highest)}")
         return _setting(e, "Open MPI", parameter, UNDECIDED_VALUE, meaning,
-                        f"where shm reaches {PLATEAU:.0%} of its peak ping-pong bandwidth is not settled: {why}")
+                        f"where {e.transports.double_copy} reaches {PLATEAU:.0%} of its peak ping-pong bandwidth is "
+                        f"not settled: {why}")
     return _setting(e, "Open MPI", parameter, str(plateau.size), meaning,
-                    f"shm reaches {PLATEAU:.0%} of its peak ping-pong bandwidth at {format_size(plateau.size)} "
+                    f"{e.transports.double_copy} reaches {PLATEAU:.0%} of its peak ping-pong bandwidth at "
+                    f"{format_size(plateau.size)} "
                     f"({format_size(plateau.lowest)}–{format_size(plateau.highest)} over {plateau.repetitions} "
                     "repetitions); larger fragments gain little")
 
@@ -229,16 +253,16 @@ def ucx(e: Evidence) -> list[Setting]:
         _setting(e, "UCX", "UCX_TLS", "self,sm (the sm alias includes cma; or list it: self,posix,cma)",
                  "transports to use; cma carries the rendezvous zero copy", evidence_text(best)),
     ]
-    if e.push_over_pull is not None:  # needs both cma-read and cma-write measured
+    if e.push_over_pull is not None:  # needs both the pull and the push mechanism measured
         settings.append(_setting(e, "UCX", "UCX_RNDV_SCHEME", scheme,
-                                 "get_zcopy: the receiver reads (cma-read); put_zcopy: the sender writes "
-                                 "(cma-write); auto: UCX chooses", evidence_text(e.push_over_pull)))
+                                 f"get_zcopy: the receiver reads ({e.transports.pull}); put_zcopy: the sender "
+                                 f"writes ({e.transports.push}); auto: UCX chooses", evidence_text(e.push_over_pull)))
     return settings
 
 
 def rendezvous_scheme(push_over_pull: Crossover | None, threshold: int) -> str:
-    """put_zcopy where cma-write beats cma-read from the rendezvous threshold on, get_zcopy
-    where cma-read is never beaten for good, else auto (the two trade places inside the
+    """put_zcopy where the push single copy beats the pull one from the rendezvous threshold on,
+    get_zcopy where the pull one is never beaten for good, else auto (the two trade places inside the
     rendezvous range, or cannot be told apart)."""
     if push_over_pull is None:
         return "auto"
@@ -268,37 +292,48 @@ def libfabric(e: Evidence) -> list[Setting]:
                      e.cma_unavailable or evidence_text(c))]
 
 
-def recommend(found: Sequence[Crossover], rows: pd.DataFrame,
-              push_over_pull: Sequence[Crossover] = ()) -> list[Setting]:
-    """Settings for every (placement, wait) group of the ping-pong crossovers against shm."""
+def recommend(found: Sequence[Crossover], rows: pd.DataFrame, push_over_pull: Sequence[Crossover] = (),
+              descriptors: Descriptors = LEGACY) -> list[Setting]:
+    """Settings for every (placement, wait) group of the ping-pong crossovers against the double copy."""
     settings: list[Setting] = []
-    for e in gather_evidence(found, rows, push_over_pull):
+    for e in gather_evidence(found, rows, push_over_pull, transports(descriptors)):
         settings += open_mpi(e) + mpich(e) + ucx(e) + libfabric(e)
     return settings
 
 
-def gather_evidence(found: Sequence[Crossover], rows: pd.DataFrame,
-                    push_over_pull: Sequence[Crossover]) -> list[Evidence]:
-    """One Evidence per (placement, wait, canary state) where shm was measured in ping-pong."""
-    evidence = []
+def push_against_pull(rows: pd.DataFrame, alpha: float, descriptors: Descriptors = LEGACY) -> list[Crossover]:
+    """The push single copy against the pull one, per group (UCX_RNDV_SCHEME's evidence)."""
+    chosen = transports(descriptors)
+    if chosen.push is None or chosen.pull is None:
+        return []
+    return crossovers_between(rows, chosen.push, chosen.pull, alpha, descriptors)
+
+
+def gather_evidence(found: Sequence[Crossover], rows: pd.DataFrame, push_over_pull: Sequence[Crossover],
+                    chosen: Transports) -> list[Evidence]:
+    """One Evidence per (placement, wait, canary state) where the double copy was measured in ping-pong."""
+    evidence: list[Evidence] = []
+    if chosen.double_copy is None:
+        return evidence
     rows = with_states(rows)
-    shm = rows[(rows["scenario"] == SCENARIO) & (rows["mechanism"] == BASELINE) & (rows["status"] == OK)
-               & (rows[STATE] != MIXED)]
-    for (placement, wait, state), _ in shm.groupby(["placement", "wait", STATE], sort=True):
-        def pick(pairs: Sequence[Crossover], challenger: str, baseline: str = BASELINE) -> Crossover | None:
+    double = rows[(rows["scenario"] == SCENARIO) & (rows["mechanism"] == chosen.double_copy)
+                  & (rows["status"] == OK) & (rows[STATE] != MIXED)]
+    for (placement, wait, state), _ in double.groupby(["placement", "wait", STATE], sort=True):
+        def pick(pairs: Sequence[Crossover], challenger: str | None, baseline: str | None) -> Crossover | None:
             return next((c for c in pairs if (c.scenario, c.placement, c.wait, c.state, c.challenger, c.baseline)
                          == (SCENARIO, placement, wait, state, challenger, baseline)), None)
-        evidence.append(Evidence(placement, wait, state, pick(found, PULL), pick(found, PUSH),
-                                 pick(push_over_pull, PUSH, PULL),
-                                 bandwidth_plateau(rows[rows[STATE] == state], placement, wait),
-                                 unavailable_reason(rows, placement, wait)))
+        evidence.append(Evidence(placement, wait, state, chosen, pick(found, chosen.pull, chosen.double_copy),
+                                 pick(found, chosen.push, chosen.double_copy),
+                                 pick(push_over_pull, chosen.push, chosen.pull),
+                                 bandwidth_plateau(rows[rows[STATE] == state], chosen.double_copy, placement, wait),
+                                 unavailable_reason(rows, chosen.pull, placement, wait)))
     return evidence
 
 
-def bandwidth_plateau(rows: pd.DataFrame, placement: str, wait: str) -> Plateau | None:
-    """The smallest size at which shm's median ping-pong bandwidth reaches PLATEAU of its peak,
-    and the same over each repetition alone."""
-    mine = rows[(rows["scenario"] == SCENARIO) & (rows["mechanism"] == BASELINE) & (rows["status"] == OK)
+def bandwidth_plateau(rows: pd.DataFrame, mechanism: str, placement: str, wait: str) -> Plateau | None:
+    """The smallest size at which the mechanism's median ping-pong bandwidth reaches PLATEAU of
+    its peak, and the same over each repetition alone."""
+    mine = rows[(rows["scenario"] == SCENARIO) & (rows["mechanism"] == mechanism) & (rows["status"] == OK)
                 & (rows["placement"] == placement) & (rows["wait"] == wait)]
     if "bytes_per_second" not in mine or mine["bytes_per_second"].isna().all():
         return None
@@ -317,14 +352,14 @@ def plateau_size(bandwidth: pd.Series) -> int | None:
     return int(reached.index[0]) if len(reached) else None
 
 
-def unavailable_reason(rows: pd.DataFrame, placement: str, wait: str) -> str:
-    """Why cma-read did not run in this group ("" when it ran)."""
-    mine = rows[(rows["mechanism"] == PULL) & (rows["placement"] == placement) & (rows["wait"] == wait)]
+def unavailable_reason(rows: pd.DataFrame, mechanism: str | None, placement: str, wait: str) -> str:
+    """Why the (pull) mechanism did not run in this group ("" when it ran)."""
+    mine = rows[(rows["mechanism"] == mechanism) & (rows["placement"] == placement) & (rows["wait"] == wait)]
     if mine.empty or (mine["status"] == OK).any():
         return ""
     skipped = mine[mine["status"] == SKIPPED]
     reason = skipped["message"].iloc[0] if len(skipped) else mine["message"].iloc[0]
-    return f"cma-read could not run here: {reason}"
+    return f"{mechanism} could not run here: {reason}"
 
 
 def to_records(settings: Sequence[Setting]) -> list[dict[str, object]]:

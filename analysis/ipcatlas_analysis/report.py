@@ -9,8 +9,9 @@ from pathlib import Path
 
 from . import options
 from .canary import draw_canary, stability_table
-from .cells import declared_metrics, status_counts, summarize
+from .cells import status_counts, summarize
 from .cli import exit_for_failures
+from .descriptors import descriptors_of
 from .inputs import add_input_arguments, read_inputs
 from .page import PageData, render_page
 from .peers import PEER_PREFIX
@@ -84,9 +85,9 @@ def write_report(results: Sequence[Path], out: Path, peers: Sequence[str] = (), 
         for name in FIXED_OUTPUTS:
             check_file_target(out / name)
     inputs = read_inputs(results, peers)
-    thresholds = compute(inputs.rows, baseline, alpha)
+    thresholds = compute(inputs.rows, baseline, alpha, inputs.contexts)
     data = prepare(inputs.rows, summarize(inputs.rows), thresholds.unavailable, thresholds.crossovers,
-                   declared_metrics(inputs.contexts.values()))
+                   descriptors_of(inputs.contexts.values()))
     counts = status_counts(data.cells[~data.cells["mechanism"].str.startswith(PEER_PREFIX)])
     with output_directory(out) as staging:
         figures = draw_figures(data, staging)

@@ -44,6 +44,14 @@ RUN_NUMBERS = ("start_unix_s", "canary_ns")
 NOT_METRICS = frozenset({"canary_ns"})
 # Context fields the canary writes, with a check of their text (the context holds strings).
 CANARY_STATES = ("1", "2")
+# The descriptors in a context (descriptors.py reads them): objects of objects, keyed by mechanism
+# or scenario, with the JSON type of each field that is read (other fields are left alone).
+MECHANISMS = "mechanisms"
+SCENARIOS = "scenarios"
+DESCRIPTOR_FIELDS: dict[str, dict[str, type]] = {
+    MECHANISMS: {"api": str, "moves": str, "copies": int, "single_copy": bool, "reference": bool},
+    SCENARIOS: {"primary_metric": str, "counters": dict},
+}
 
 
 class SchemaError(ValueError):
@@ -75,6 +83,7 @@ def check_document(document: object) -> dict[str, Any]:
     if not isinstance(benchmarks, list):
         raise SchemaError("not Google Benchmark JSON (\"benchmarks\" is not a list)")
     check_canary_context(document["context"])
+    check_descriptors(document["context"])
     for index, benchmark in enumerate(benchmarks):
         check_benchmark(index, benchmark)
     return document
@@ -96,6 +105,26 @@ def check_canary_context(context: dict[str, Any]) -> None:
         if len(parts) != 2 or not all(math.isfinite(p) and p >= 0 for p in parts):
             raise SchemaError(f"context: \"{field}\" is {_shown(value)}, not two numbers >= 0 "
                               "(\"low,high\")")
+
+
+def check_descriptors(context: dict[str, Any]) -> None:
+    """The mechanisms and scenarios a context describes: each an object whose read fields have
+    their JSON type, and a scenario's counters an object of unit strings."""
+    for key, fields in DESCRIPTOR_FIELDS.items():
+        table = context.get(key, {})
+        if not isinstance(table, dict):
+            raise SchemaError(f"context: \"{key}\" is {json_type(table)}, not an object")
+        for name, entry in table.items():
+            where = f"context: {key} {_shown(name)}"
+            if not isinstance(entry, dict):
+                raise SchemaError(f"{where} is {json_type(entry)}, not an object")
+            for field, expected in fields.items():
+                if field in entry and not _is_type(entry[field], expected):
+                    raise SchemaError(f"{where}: \"{field}\" is {json_type(entry[field])}, "
+                                      f"not {json_type(expected())}")
+            units = entry.get("counters", {}) if key == SCENARIOS else {}
+            if not all(isinstance(unit, str) for unit in units.values()):
+                raise SchemaError(f"{where}: \"counters\" has a unit that is not a string")
 
 
 def check_benchmark(index: int, benchmark: object) -> None:

@@ -22,6 +22,7 @@ import pandas as pd
 from .cells import BANDWIDTH, PREFERRED_TIME, time_metric
 from .crossings import (A, B, TIE, Blocks, Crossing, SizeComparison, compare_sizes, compare_sizes_paired,
                         find_crossings, weakest_method)
+from .descriptors import LEGACY, Descriptors
 from .load import OK
 from .paired import min_pairs, too_few_text
 from .peers import PEER_PREFIX
@@ -35,12 +36,6 @@ NOT_SEPARATED = "not separated"
 NO_COMMON_SIZES = "no common sizes"
 UNDECIDED = "undecided"  # paired: too few blocks, or the blocks disagree at every size
 GROUP_COLUMNS = ("scenario", "placement", "wait", "variant")
-# The floor every mechanism is judged against (the message is built in shared
-# memory, nothing moves), not a way to move an arbitrary buffer: it would win
-# every "fastest" row and hide the real choice.
-REFERENCES = ("zerocopy",)
-# The single-copy mechanisms a runtime can switch to above its eager limit: listed first.
-SINGLE_COPY = ("cma-read", "cma-write", "vmsplice")
 
 Values = dict[tuple[str, int], list[float]]  # (mechanism, size) -> repetitions
 
@@ -115,20 +110,20 @@ class Group:
                              self.lower_is_better, alpha)
 
 
-def comparison_metric(rows: pd.DataFrame) -> str | None:
+def comparison_metric(rows: pd.DataFrame, descriptors: Descriptors = LEGACY) -> str | None:
     """one_way_ns where measured (ping-pong); else bytes_per_second, the quantity a
     streaming or collective pattern is about; else the scenario's time metric."""
     present = [m for m in (PREFERRED_TIME, BANDWIDTH) if m in rows and rows[m].notna().any()]
-    return present[0] if present else time_metric(rows)
+    return present[0] if present else time_metric(rows, descriptors)
 
 
-def groups(rows: pd.DataFrame) -> Iterator[Group]:
+def groups(rows: pd.DataFrame, descriptors: Descriptors = LEGACY) -> Iterator[Group]:
     """The ok rows with a size, per group and canary state, as repetition lists of the
     comparison metric (and per block where they have one)."""
     rows = with_states(rows)
     usable = rows[(rows["status"] == OK) & rows["size"].notna()]
     for key, group in usable.groupby(list(GROUP_COLUMNS), sort=True):
-        metric = comparison_metric(group)
+        metric = comparison_metric(group, descriptors)
         if metric is None:
             continue
         positive = group[group[metric].notna() & (group[metric] > 0)]
@@ -215,41 +210,55 @@ def classify(compared: Sequence[SizeComparison],
     return CROSSOVER, last.high, last.low, last.estimate
 
 
-def crossovers(rows: pd.DataFrame, baseline: str = "shm", alpha: float = 0.05) -> list[Crossover]:
+def crossovers(rows: pd.DataFrame, baseline: str = "shm", alpha: float = 0.05,
+               descriptors: Descriptors = LEGACY) -> list[Crossover]:
     """Every other mechanism (single-copy ones first) against `baseline`, per group that has it."""
     found: list[Crossover] = []
-    for group in groups(rows):
+    for group in groups(rows, descriptors):
         mechanisms = group.mechanisms()
         if baseline in mechanisms:
-            found.extend(compare_pair(group, m, baseline, alpha) for m in challenger_order(mechanisms, baseline))
+            found.extend(compare_pair(group, m, baseline, alpha)
+                         for m in challenger_order(mechanisms, baseline, descriptors))
     return found
 
 
-def all_pairs(rows: pd.DataFrame, alpha: float = 0.05) -> list[Crossover]:
+def crossovers_between(rows: pd.DataFrame, challenger: str, baseline: str, alpha: float = 0.05,
+                       descriptors: Descriptors = LEGACY) -> list[Crossover]:
+    """`challenger` against `baseline` in every group that has both."""
+    return [compare_pair(group, challenger, baseline, alpha) for group in groups(rows, descriptors)
+            if {challenger, baseline} <= set(group.mechanisms())]
+
+
+def all_pairs(rows: pd.DataFrame, alpha: float = 0.05, descriptors: Descriptors = LEGACY) -> list[Crossover]:
     """Every pair of mechanisms in every group (challenger sorts after baseline)."""
     found: list[Crossover] = []
-    for group in groups(rows):
+    for group in groups(rows, descriptors):
         mechanisms = group.mechanisms()
         found.extend(compare_pair(group, challenger, baseline, alpha)
                      for i, baseline in enumerate(mechanisms) for challenger in mechanisms[i + 1:])
     return found
 
 
-def challenger_order(mechanisms: Sequence[str], baseline: str) -> list[str]:
-    """The single-copy mechanisms first (the decision users make), then the others, then peers."""
+def challenger_order(mechanisms: Sequence[str], baseline: str, descriptors: Descriptors = LEGACY) -> list[str]:
+    """The single-copy mechanisms a runtime can switch to above its eager limit first (the
+    decision users make), then the others, then peers."""
     others = [m for m in mechanisms if m != baseline]
-    return sorted(others, key=lambda m: (m.startswith(PEER_PREFIX), m not in SINGLE_COPY, m))
+    return sorted(others, key=lambda m: (m.startswith(PEER_PREFIX), not descriptors.single_copy(m), m))
 
 
-def fastest_ranges(rows: pd.DataFrame, alpha: float = 0.05, exclude: Sequence[str] = REFERENCES) -> pd.DataFrame:
+def fastest_ranges(rows: pd.DataFrame, alpha: float = 0.05, exclude: Sequence[str] | None = None,
+                   descriptors: Descriptors = LEGACY) -> pd.DataFrame:
     """Per group, the size ranges over which one mechanism is the fastest (by median),
     and at how many of those sizes the repetitions separate it from the runner-up.
 
-    The references (zerocopy) and imported peers are left out: neither is a
-    way to move a buffer that a runtime could choose.
+    Left out: `exclude`, by default the references (zerocopy: the floor every mechanism is
+    judged against, where the message is built in place and nothing moves; it would win every
+    row and hide the real choice), and imported peers: neither is a way to move a buffer that
+    a runtime could choose.
     """
+    exclude = descriptors.references() if exclude is None else exclude
     records: list[dict[str, object]] = []
-    for group in groups(rows):
+    for group in groups(rows, descriptors):
         winners = [w for w in per_size_winners(group, alpha, exclude) if w is not None]
         for start in range(len(winners)):
             if start and winners[start][1] == winners[start - 1][1]:

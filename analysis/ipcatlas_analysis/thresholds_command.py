@@ -15,6 +15,7 @@ from . import options, recommend
 from .cells import problems
 from .cli import EXIT_BAD_INPUT, EXIT_FINDING, EXIT_OK, exit_for_failures
 from .crossings import MIN_U_TEST, SINGLE
+from .descriptors import descriptors_of
 from .inputs import add_input_arguments, read_inputs
 from .paired import min_pairs
 from .states import STATE, StateInfo, mixed_blocks, state_infos, topology_note, with_states
@@ -36,7 +37,9 @@ how to read it:
   non-overlapping min-max ranges with 2-3, and none with 1 (run `ipcatlas run
   --benchmark_repetitions=5` or more; with 1 the tables say "single" and intervals are not
   measured). "fastest from": the size ranges over which each mechanism is the fastest
-  (zerocopy, the floor every mechanism is judged against, and peers are left out).
+  (references, such as zerocopy, the floor every mechanism is judged against, and peers are
+  left out; which mechanisms are references, and which single copies (listed first), the
+  result files' descriptors say).
   Failed and skipped benchmarks never take part; they are listed with their reasons.
 
 examples:
@@ -70,6 +73,7 @@ class ThresholdResult:
     state_note: str = ""  # states.topology_note
     excluded_blocks: int = 0  # blocks left out: the canary changed state inside them
     canary_ns: float | None = None  # the median drift canary over the run (None: not measured)
+    double_copy: str | None = None  # the mechanism the settings' crossovers are against (recommend.transports)
 
     @property
     def paired(self) -> bool:
@@ -144,17 +148,19 @@ def run_agree(args: argparse.Namespace) -> int:
 def compute(rows: pd.DataFrame, baseline: str = "shm", alpha: float = 0.05,
             contexts: Mapping[str, Mapping[str, Any]] | None = None) -> ThresholdResult:
     """All threshold results from the rows of load_results (plus peers); `contexts` (file ->
-    context) label the host's states."""
+    context) describe the mechanisms and scenarios (descriptors.py) and label the host's states."""
     contexts = contexts or {}
+    described = descriptors_of(contexts.values())
     rows = with_states(rows)
-    found = crossovers(rows, baseline, alpha)
-    pairs = all_pairs(rows, alpha)
-    push_over_pull = [c for c in pairs if (c.challenger, c.baseline) == (recommend.PUSH, recommend.PULL)]
+    found = crossovers(rows, baseline, alpha, described)
+    pairs = all_pairs(rows, alpha, described)
+    push_over_pull = recommend.push_against_pull(rows, alpha, described)
     counts = rows[rows["status"] == "ok"].groupby("name").size()
-    return ThresholdResult(baseline, alpha, found, pairs, fastest_ranges(rows, alpha),
-                           recommend.recommend(found, rows, push_over_pull), problems(rows),
+    return ThresholdResult(baseline, alpha, found, pairs, fastest_ranges(rows, alpha, descriptors=described),
+                           recommend.recommend(found, rows, push_over_pull, described), problems(rows),
                            int(counts.min()) if len(counts) else 0, state_infos(rows, contexts),
-                           topology_note(list(contexts.values())), mixed_blocks(rows), median_canary(rows))
+                           topology_note(list(contexts.values())), mixed_blocks(rows), median_canary(rows),
+                           recommend.transports(described).double_copy)
 
 
 def median_canary(rows: pd.DataFrame) -> float | None:
@@ -250,7 +256,7 @@ def settings_table(result: ThresholdResult) -> Table:
     rows = [[s.library, f"`{s.parameter}`", f"`{s.value}`", s.meaning, s.evidence,
              " / ".join(t for t in (s.placement or "any", s.wait or "any", result.state_label(s.state)) if t)]
             for s in result.settings]
-    return Table("Recommended settings (ping-pong crossovers against shm)",
+    return Table(f"Recommended settings (ping-pong crossovers against {result.double_copy or 'the double copy'})",
                  ["library", "parameter", "value", "what it does", "measured", "placement / wait / state"], rows,
                  "Values are message payload sizes in bytes. A setting is as good as the crossover behind it: "
                  "see the undecided interval and the repetitions in the crossover table. An undecided crossover "

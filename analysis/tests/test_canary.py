@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from ipcatlas_analysis.canary import CANARY_FIGURE, read_canaries, stability_table
-from ipcatlas_analysis.cells import declared_metrics
+from ipcatlas_analysis.descriptors import descriptors_of
 from ipcatlas_analysis.cli import main
 from ipcatlas_analysis.figures import FigureGroup
 from ipcatlas_analysis.inputs import read_inputs
@@ -67,6 +67,6 @@ def test_the_report_has_a_host_stability_section(inputs: Path, tmp_path: Path) -
 
 def test_the_latency_figure_is_the_primary_metric(inputs: Path) -> None:
     loaded = read_inputs([inputs / TWO_STATES])
-    data = plot_data(loaded.rows, "shm", 0.05, declared_metrics(loaded.contexts.values()))
+    data = plot_data(loaded.rows, "shm", 0.05, descriptors_of(loaded.contexts.values()))
     latency = size_kinds(data, FigureGroup("alltoall", "l3", "spin"))[0]
     assert (latency.name, latency.metric) == ("latency", "round_ns")  # not fastest_rank_ns, first by name

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from conftest import row
 
-from ipcatlas_analysis.cells import (cell_status, declared_metrics, measured_metrics, primary_metric, problems,
-                                     status_counts, summarize, time_metric)
+from ipcatlas_analysis.cells import cell_status, measured_metrics, problems, status_counts, summarize, time_metric
+from ipcatlas_analysis.descriptors import descriptors_of
 from ipcatlas_analysis.load import load_context, load_results, metric_columns
 
 SHM_64 = "pingpong/shm/size:64/ranks:2/placement:l3/wait:spin"
@@ -74,17 +74,18 @@ def test_time_metric_is_the_declared_primary_metric(inputs: Path, tmp_path: Path
     assert document["context"]["primary_metric"] == "round_ns"
     rows = load_results([path])
     assert metric_columns(rows).index("fastest_rank_ns") < metric_columns(rows).index("round_ns")
-    declared = declared_metrics([load_context(path)])
-    assert declared == {"alltoall": "round_ns"} and time_metric(rows, declared) == "round_ns"
+    declared = descriptors_of([load_context(path)])
+    assert declared.primary_metric("alltoall") == "round_ns" and time_metric(rows, declared) == "round_ns"
     assert time_metric(rows) == "round_ns"  # an older file without primary_metric: by scenario name
-    assert time_metric(rows, {"alltoall": "slowest_rank_ns"}) == "slowest_rank_ns"  # the context wins
+    other = descriptors_of([{"scenario": "alltoall", "primary_metric": "slowest_rank_ns"}])
+    assert time_metric(rows, other) == "slowest_rank_ns"  # the context wins
 
 
 @pytest.mark.parametrize(("scenario", "expected"), [("pingpong", "one_way_ns"), ("stream", "window_ns"),
                                                     ("alltoall", "round_ns"), ("manytoone", "round_ns"),
                                                     ("onetomany", "round_ns")])
 def test_primary_metric_fallback_by_scenario(scenario: str, expected: str) -> None:
-    assert primary_metric(scenario) == expected
+    assert descriptors_of([{"host_name": "a file from before descriptors"}]).primary_metric(scenario) == expected
 
 
 def test_time_metric_is_none_without_the_primary_metric(make_result: Callable[..., Path]) -> None:
@@ -95,4 +96,5 @@ def test_time_metric_is_none_without_the_primary_metric(make_result: Callable[..
 def test_canary_is_never_a_metric(inputs: Path) -> None:
     rows = load_results([inputs / "alltoall_blocked.json"])
     assert "canary_ns" not in measured_metrics(rows) and "canary_ns" not in summarize(rows).columns
-    assert declared_metrics([{"scenario": "pingpong", "primary_metric": "canary_ns"}]) == {}
+    declared = descriptors_of([{"scenario": "pingpong", "primary_metric": "canary_ns"}])
+    assert declared.primary_metric("pingpong") == "one_way_ns"  # not declared: as 0.1.x files measured it

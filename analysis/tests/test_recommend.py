@@ -79,7 +79,7 @@ def test_bandwidth_plateau(make_result: Callable[..., Path]) -> None:
     # bytes/s = size / time: 1 GB/s at 1K, 2 at 4K, 3.9 at 16K, 4 at 64K -> 16K reaches 90 % of 4.
     curve = [1024, 2048, 16384 / 3.9, 16384]
     rows = shm_repetitions(make_result, [curve, curve])
-    plateau = bandwidth_plateau(rows, "l3", "spin")
+    plateau = bandwidth_plateau(rows, "shm", "l3", "spin")
     assert plateau is not None and (plateau.size, plateau.lowest, plateau.highest) == (16384, 16384, 16384)
     assert settings_of(rows)["btl_sm_max_send_size"].value == "16384"
 
