@@ -292,39 +292,33 @@ def libfabric(e: Evidence) -> list[Setting]:
                      e.cma_unavailable or evidence_text(c))]
 
 
-def recommend(found: Sequence[Crossover], rows: pd.DataFrame, push_over_pull: Sequence[Crossover] = (),
-              descriptors: Descriptors = LEGACY) -> list[Setting]:
-    """Settings for every (placement, wait) group of the ping-pong crossovers against the double copy."""
+def recommend(rows: pd.DataFrame, alpha: float = 0.05, descriptors: Descriptors = LEGACY) -> list[Setting]:
+    """Settings for every (placement, wait) group of the ping-pong crossovers against the double
+    copy (whatever mechanism the other tables compare with)."""
     settings: list[Setting] = []
-    for e in gather_evidence(found, rows, push_over_pull, transports(descriptors)):
+    for e in gather_evidence(rows, alpha, descriptors):
         settings += open_mpi(e) + mpich(e) + ucx(e) + libfabric(e)
     return settings
 
 
-def push_against_pull(rows: pd.DataFrame, alpha: float, descriptors: Descriptors = LEGACY) -> list[Crossover]:
-    """The push single copy against the pull one, per group (UCX_RNDV_SCHEME's evidence)."""
-    chosen = transports(descriptors)
-    if chosen.push is None or chosen.pull is None:
-        return []
-    return crossovers_between(rows, chosen.push, chosen.pull, alpha, descriptors)
-
-
-def gather_evidence(found: Sequence[Crossover], rows: pd.DataFrame, push_over_pull: Sequence[Crossover],
-                    chosen: Transports) -> list[Evidence]:
+def gather_evidence(rows: pd.DataFrame, alpha: float, descriptors: Descriptors = LEGACY) -> list[Evidence]:
     """One Evidence per (placement, wait, canary state) where the double copy was measured in ping-pong."""
     evidence: list[Evidence] = []
+    chosen = transports(descriptors)
     if chosen.double_copy is None:
         return evidence
     rows = with_states(rows)
+    # Evidence.pull, .push and .push_over_pull, in that order: (challenger, baseline).
+    pairs = ((chosen.pull, chosen.double_copy), (chosen.push, chosen.double_copy), (chosen.push, chosen.pull))
+    measured = [c for a, b in pairs if a and b for c in crossovers_between(rows, a, b, alpha, descriptors)]
     double = rows[(rows["scenario"] == SCENARIO) & (rows["mechanism"] == chosen.double_copy)
                   & (rows["status"] == OK) & (rows[STATE] != MIXED)]
     for (placement, wait, state), _ in double.groupby(["placement", "wait", STATE], sort=True):
-        def pick(pairs: Sequence[Crossover], challenger: str | None, baseline: str | None) -> Crossover | None:
-            return next((c for c in pairs if (c.scenario, c.placement, c.wait, c.state, c.challenger, c.baseline)
-                         == (SCENARIO, placement, wait, state, challenger, baseline)), None)
-        evidence.append(Evidence(placement, wait, state, chosen, pick(found, chosen.pull, chosen.double_copy),
-                                 pick(found, chosen.push, chosen.double_copy),
-                                 pick(push_over_pull, chosen.push, chosen.pull),
+        def pick(pair: tuple[str | None, str | None]) -> Crossover | None:
+            return next((c for c in measured if (c.scenario, c.placement, c.wait, c.state, c.challenger, c.baseline)
+                         == (SCENARIO, placement, wait, state, *pair)), None)
+        pull, push, push_over_pull = (pick(pair) for pair in pairs)
+        evidence.append(Evidence(placement, wait, state, chosen, pull, push, push_over_pull,
                                  bandwidth_plateau(rows[rows[STATE] == state], chosen.double_copy, placement, wait),
                                  unavailable_reason(rows, chosen.pull, placement, wait)))
     return evidence

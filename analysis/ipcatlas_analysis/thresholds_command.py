@@ -154,10 +154,9 @@ def compute(rows: pd.DataFrame, baseline: str = "shm", alpha: float = 0.05,
     rows = with_states(rows)
     found = crossovers(rows, baseline, alpha, described)
     pairs = all_pairs(rows, alpha, described)
-    push_over_pull = recommend.push_against_pull(rows, alpha, described)
     counts = rows[rows["status"] == "ok"].groupby("name").size()
     return ThresholdResult(baseline, alpha, found, pairs, fastest_ranges(rows, alpha, descriptors=described),
-                           recommend.recommend(found, rows, push_over_pull, described), problems(rows),
+                           recommend.recommend(rows, alpha, described), problems(rows),
                            int(counts.min()) if len(counts) else 0, state_infos(rows, contexts),
                            topology_note(list(contexts.values())), mixed_blocks(rows), median_canary(rows),
                            recommend.transports(described).double_copy)

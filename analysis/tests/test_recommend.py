@@ -102,3 +102,10 @@ def test_a_win_in_the_middle_still_switches_and_says_what_it_costs(make_result: 
     evidence = found["MPIR_CVAR_CH4_IPC_CMA_P2P_THRESHOLD"].evidence
     assert evidence.startswith("cma-read vs shm: only 4K–16K (shm again from 64K)")
     assert "messages above that range pay for the switch" in evidence
+
+
+def test_the_settings_do_not_depend_on_the_baseline_of_the_tables(inputs: Path) -> None:
+    # --baseline pipe changes the crossover tables; the settings still measure single copy against the double copy.
+    rows = load_results([inputs / "pingpong_4mech.json"])
+    assert compute(rows, baseline="pipe").settings == compute(rows).settings
+    assert settings_of(rows)["smsc"].value == "cma"
