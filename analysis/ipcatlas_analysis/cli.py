@@ -1,10 +1,12 @@
 """The analysis half of the `ipcatlas` command: plot, thresholds, compare, history, report.
 
 The C++ binary hands these subcommands to `python -m ipcatlas_analysis COMMAND ...`
-(see harness/app/analysis_command.cpp), so users learn one tool. Each command is a
-module with three names:
+(see harness/app/analysis_command.cpp), so users learn one tool. commands.json, next
+to this module, lists them once, in the order `--help` shows them: a JSON array of
+{"name": ..., "module": ..., "summary": ...}, the summary being the one line of
+`ipcatlas --help` (the C++ build reads the same file for its own list). Each
+command's module has two names:
 
-    SUMMARY: str                                   one line for `ipcatlas --help`
     add_arguments(parser: ArgumentParser) -> None  its options; --help must explain them
     run(args: Namespace) -> int                    the exit status
 
@@ -20,9 +22,11 @@ from __future__ import annotations
 import argparse
 import importlib
 import io
+import json
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from types import ModuleType
 from typing import NoReturn
 
@@ -39,14 +43,19 @@ EXIT_UNDECIDED = 4  # a CI gate the repetitions and benchmarks cannot decide: no
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports Ctrl-C
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as for a C tool whose reader went away
 
-# Subcommand -> module, in the order `--help` lists them.
-COMMANDS = {
-    "plot": "plot_command",
-    "thresholds": "thresholds_command",
-    "compare": "compare_command",
-    "history": "history_command",
-    "report": "report",
-}
+COMMANDS_FILE = Path(__file__).with_name("commands.json")
+
+
+def read_commands(path: Path = COMMANDS_FILE) -> list[dict[str, str]]:
+    """The entries of commands.json, in `--help` order."""
+    entries: list[dict[str, str]] = json.loads(path.read_text(encoding="utf-8"))
+    return entries
+
+
+# Subcommand -> module, and subcommand -> its line in `--help`, in the order `--help` lists them.
+_ENTRIES = read_commands()
+COMMANDS = {entry["name"]: entry["module"] for entry in _ENTRIES}
+SUMMARIES = {entry["name"]: entry["summary"] for entry in _ENTRIES}
 
 
 def exit_for_failures(problems: pd.DataFrame, command: str, consequence: str) -> int:
@@ -80,7 +89,7 @@ def build_parser(prog: str = "ipcatlas") -> argparse.ArgumentParser:
                                      parser_class=OneLineErrorParser)
     for name in COMMANDS:
         module = command_module(name)
-        sub = commands.add_parser(name, help=module.SUMMARY, description=module.SUMMARY,
+        sub = commands.add_parser(name, help=SUMMARIES[name], description=SUMMARIES[name],
                                   formatter_class=argparse.RawDescriptionHelpFormatter)
         module.add_arguments(sub)
         sub.set_defaults(run=module.run)

@@ -19,7 +19,6 @@ from .load import load_context, load_results
 from .safe_output import check_file_target, write_text
 from .units import json_safe
 
-SUMMARY = "compare two result files: U test per benchmark, geomean, a CI gate that works with 3 repetitions"
 
 _EPILOG = f"""\
 columns (one row per benchmark measured on both sides):

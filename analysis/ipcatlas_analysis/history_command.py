@@ -12,8 +12,6 @@ from .history import DEFAULT_THRESHOLD_PCT, MIN_RUNS, ORDERS, PRIMARY, SHORT_COM
 from .history_figures import LOG_SPAN, ORDER_TEXT
 from .units import format_size, parse_size
 
-SUMMARY = "graph benchmarks over a series of runs (by date or commit) and flag run-to-run regressions"
-
 
 def format_summary(history: History, out: Path, alpha: float, threshold_pct: float) -> str:
     """The text printed to stdout: runs, figures, regressions, warnings."""

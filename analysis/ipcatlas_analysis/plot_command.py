@@ -18,7 +18,6 @@ from .safe_output import check_directory_target, output_directory
 from .thresholds import crossovers
 
 NOT_DRAWN = "they are not drawn and are listed in the footnotes"
-SUMMARY = "figures of latency, bandwidth and tail against message size, and of bandwidth against ranks"
 
 EPILOG = """\
 figures (each as .png and .svg, one per scenario, placement and wait policy):

@@ -23,7 +23,6 @@ from .thresholds_command import (ThresholdResult, compute, crossover_tables, fas
 from .units import json_safe
 
 FIXED_OUTPUTS = ("report.html", "thresholds.md", "thresholds.json", "summary.json")
-SUMMARY = "a self-contained HTML page: run context, doctor warnings, every figure, thresholds, what could not run"
 
 EPILOG = """\
 outputs (in DIR, created if missing):

@@ -25,7 +25,6 @@ from .thresholds import (UNDECIDED, Crossover, all_pairs, crossovers, describe, 
                          group_title, to_records, undecided)
 from .units import format_size, json_safe
 
-SUMMARY = "crossover sizes between mechanisms, and Open MPI / MPICH / UCX / libfabric settings they justify"
 
 EPILOG = f"""\
 how to read it:
