@@ -17,11 +17,10 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import pandas as pd
-from scipy.stats import mannwhitneyu
-
 from .cells import BANDWIDTH, time_metric
 from .descriptors import LEGACY, Descriptors
 from .load import FAILED, MEDIAN_AGGREGATE, OK, SKIPPED
+from .stats import mann_whitney_p, repetitions_needed, smallest_p
 from .units import format_ns
 
 FASTER = "faster"
@@ -88,28 +87,6 @@ class Geomean:
 def is_higher_better(metric: str) -> bool:
     """Bandwidth metrics improve upwards; every other metric is a time (`_ns`)."""
     return metric.endswith(BANDWIDTH)
-
-
-def mann_whitney_p(base: Sequence[float], new: Sequence[float]) -> float:
-    """Two-sided Mann-Whitney U p-value; 1.0 when every value is equal (no evidence
-    of a difference, where scipy's normal approximation would divide by zero)."""
-    if len(set(base) | set(new)) == 1:
-        return 1.0
-    return float(mannwhitneyu(base, new, alternative="two-sided").pvalue)
-
-
-def smallest_p(n_base: int, n_new: int) -> float:
-    """The smallest two-sided p the exact test can give for these sample sizes:
-    below alpha only with enough repetitions (4 + 4 for 0.05)."""
-    return 2 / math.comb(n_base + n_new, n_base)
-
-
-def repetitions_needed(alpha: float) -> int:
-    """The smallest n for which n + n repetitions can reach p < alpha."""
-    n = 1
-    while smallest_p(n, n) >= alpha:
-        n += 1
-    return n
 
 
 def too_few_note(n_base: int, n_new: int, alpha: float, aggregates_only: bool = False) -> str:

@@ -12,11 +12,12 @@ from . import options
 from .cli import EXIT_OK
 from .compare import (DEFAULT_ALPHA, FASTER, GEOMEAN_NAME, NOT_COMPARED, ONLY_BASE, ONLY_NEW, RECOMMENDED_REPETITIONS,
                       SLOWER, UNCHANGED, UNTESTED, Comparison, Geomean, comparison_record, compare_tables,
-                      format_counts, format_not_compared, format_table, geomean, repetitions_needed)
+                      format_counts, format_not_compared, format_table, geomean)
 from .descriptors import descriptors_of
-from .gate import GateResult, benchmarks_needed, decide, format_gate, gate_record, host_change
+from .gate import GateResult, decide, format_gate, gate_record, host_change
 from .load import load_context, load_results
 from .safe_output import check_file_target, write_text
+from .stats import min_pairs_one_sided, repetitions_needed
 from .units import json_safe
 
 
@@ -49,7 +50,7 @@ the gate (--fail-on-regression PCT):
   these lean towards slower, per scenario and mechanism and over all benchmarks,
   with Holm's correction across those tests. The gate FAILS when a test rejects at
   ALPHA and the median slowdown of its benchmarks exceeds PCT. It needs
-  >= {benchmarks_needed(DEFAULT_ALPHA)} benchmarks (for 0.05), not repetitions: 3 repetitions are enough.
+  >= {min_pairs_one_sided(DEFAULT_ALPHA)} benchmarks (for 0.05), not repetitions: 3 repetitions are enough.
   With fewer benchmarks, the per-benchmark U tests decide (a benchmark {SLOWER} by
   more than PCT fails it; it passes only if every benchmark was tested); when they
   cannot either, the gate says "cannot decide" (exit 4), never "passed".

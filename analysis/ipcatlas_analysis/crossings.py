@@ -27,8 +27,8 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .compare import mann_whitney_p
-from .paired import SIGN_TEST, SIGNED_RANK, PairedTest, log_ratios, paired_test, separated
+from .paired import PairedTest, log_ratios, paired_test, separated
+from .stats import SIGN_TEST, SIGNED_RANK, mann_whitney_p
 
 A = "a"
 B = "b"

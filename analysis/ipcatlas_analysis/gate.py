@@ -23,11 +23,10 @@ from dataclasses import dataclass, field
 from statistics import median
 from typing import Any
 
-from scipy.stats import wilcoxon
-
 from .cli import EXIT_FINDING, EXIT_OK, EXIT_UNDECIDED
 from .compare import TESTED, Comparison, format_value, slower_than
 from .load import parse_name
+from .stats import holm_levels, min_pairs_one_sided, signed_rank_p
 
 PASSED = "passed"
 FAILED = "FAILED"
@@ -74,20 +73,6 @@ class GateResult:
         return EXIT_STATUS[self.status]
 
 
-def benchmarks_needed(alpha: float) -> int:
-    """The smallest n for which a one-sided exact signed-rank test can give p < alpha (1/2^n)."""
-    return max(1, math.floor(math.log2(1 / alpha)) + 1)
-
-
-def signed_rank_p(log_ratios: Sequence[float]) -> float:
-    """One-sided p that the log ratios lean above 0 (NEW slower). Zeros carry no sign and are
-    dropped (as zero_method="wilcox", but before scipy sees them, so it keeps the exact test)."""
-    signed = [r for r in log_ratios if r != 0]
-    if not signed:
-        return 1.0
-    return float(wilcoxon(signed, alternative="greater").pvalue)
-
-
 def across_tests(comparisons: Sequence[Comparison], pct: float, alpha: float) -> list[GroupTest]:
     """One test per (scenario, mechanism) group, then the overall one (unless it is the only group)."""
     ratios: dict[str, list[float]] = {}
@@ -98,7 +83,7 @@ def across_tests(comparisons: Sequence[Comparison], pct: float, alpha: float) ->
     groups = dict(sorted(ratios.items()))
     if len(groups) > 1:
         groups[OVERALL] = [r for values in ratios.values() for r in values]
-    need = benchmarks_needed(alpha)
+    need = min_pairs_one_sided(alpha)
     made = {name: signed_rank_p([math.log(r) for r in values]) for name, values in groups.items()
             if len(values) >= need}
     levels = holm_levels(made, alpha)
@@ -110,21 +95,6 @@ def across_tests(comparisons: Sequence[Comparison], pct: float, alpha: float) ->
         tests.append(GroupTest(name, len(values), median_ratio, p, level, rejected,
                                rejected and (median_ratio - 1) * 100 > pct))
     return tests
-
-
-def holm_levels(p_values: dict[str, float], alpha: float) -> dict[str, float]:
-    """Holm's step-down levels: the k-th smallest p is held against alpha / (m - k), and the
-    steps stop at the first that does not reject (later tests keep that level, so none rejects).
-    Several groups are tested at once; without it one of ten would reject by chance at 0.05."""
-    m = len(p_values)
-    levels: dict[str, float] = {}
-    stopped: float | None = None
-    for k, name in enumerate(sorted(p_values, key=lambda n: p_values[n])):
-        level = stopped if stopped is not None else alpha / (m - k)
-        levels[name] = level
-        if stopped is None and p_values[name] >= level:
-            stopped = level
-    return levels
 
 
 def host_change(base: Mapping[str, Any], new: Mapping[str, Any], factor: float = HOST_CHANGE_FACTOR) -> str:
@@ -162,7 +132,7 @@ def decide(comparisons: Sequence[Comparison], pct: float, alpha: float, host_cha
     measured = [c for c in comparisons if c.measured]
     if tripped or (measured and all(c.verdict in TESTED for c in measured)):
         return GateResult(FAILED if tripped else PASSED, PER_BENCHMARK, pct, alpha, tests, tripped)
-    need = benchmarks_needed(alpha)
+    need = min_pairs_one_sided(alpha)
     untested = sum(c.verdict not in TESTED for c in measured)
     reason = (f"{len(measured)} benchmark(s) measured on both sides (the signed-rank test needs >= {need} "
               f"for p < {alpha:g}) and {untested} of them have too few repetitions for the U test")
@@ -198,6 +168,6 @@ def _test_line(test: GroupTest, alpha: float) -> str:
     ratio = f"median x{test.median_ratio:.3f} ({test.median_slowdown:+.1%})"
     if test.p_value is None:
         return (f"{test.group}: {test.count} benchmark(s), {ratio}, not tested (needs >= "
-                f"{benchmarks_needed(alpha)} benchmarks)")
+                f"{min_pairs_one_sided(alpha)} benchmarks)")
     verdict = "SLOWER" if test.slower else ("shifted, within PCT" if test.rejected else "no shift")
     return f"{test.group}: {test.count} benchmarks, {ratio}, p {test.p_value:.2g} (level {test.level:.2g}): {verdict}"

@@ -6,10 +6,11 @@ from pathlib import Path
 
 from . import options
 from .cli import EXIT_OK
-from .compare import DEFAULT_ALPHA, format_value, repetitions_needed
-from .gate import benchmarks_needed, format_gate
+from .compare import DEFAULT_ALPHA, format_value
+from .gate import format_gate
 from .history import DEFAULT_THRESHOLD_PCT, MIN_RUNS, ORDERS, PRIMARY, SHORT_COMMIT, History, write_history
 from .history_figures import LOG_SPAN, ORDER_TEXT
+from .stats import min_pairs_one_sided, repetitions_needed
 from .units import format_size, parse_size
 
 
@@ -82,7 +83,7 @@ regressions:
 the gate (--fail-on-regression):
   The gate of `ipcatlas compare --fail-on-regression --threshold` (see its --help),
   over the last run's benchmarks against their previous runs: a one-sided signed-rank
-  test across benchmarks (>= {benchmarks_needed(DEFAULT_ALPHA)} of them for 0.05; 3 repetitions per run are
+  test across benchmarks (>= {min_pairs_one_sided(DEFAULT_ALPHA)} of them for 0.05; 3 repetitions per run are
   enough), per scenario and mechanism and overall, with Holm's correction; it fails
   when a test rejects at ALPHA and the median slowdown exceeds --threshold PCT. With
   too few benchmarks the per-benchmark U tests decide; if they cannot, exit 4. The

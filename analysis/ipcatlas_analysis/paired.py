@@ -7,12 +7,13 @@ drift canary") every mechanism of a cell runs seconds apart in each block, so
 the ratio A/B within one block cancels what the host did to both. The decision
 rests on those per-block log ratios:
 
-- an exact two-sided Wilcoxon signed-rank test (scipy.stats.wilcoxon) says
+- an exact two-sided Wilcoxon signed-rank test (stats.paired_p) says
   whether the blocks agree on a direction; where two ratios are exactly as far
   from 1 (quantised or synthetic data), where the exact signed-rank test is not
-  defined, the exact sign test (scipy.stats.binomtest) decides instead;
+  defined, the exact sign test decides instead;
 - the median ratio comes with a distribution-free interval: order statistics
-  of the ratios, whose exact coverage follows from the binomial distribution.
+  of the ratios, whose exact coverage follows from the binomial distribution
+  (stats.median_interval).
 
 Either test's smallest two-sided p with n pairs is 2/2^n: 5 blocks can never
 reach p < 0.05 (0.0625), 6 can (0.031), 9 give 0.0039. With fewer blocks than
@@ -25,10 +26,8 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from scipy.stats import binom, binomtest, wilcoxon
+from .stats import median_interval, min_pairs, paired_method, paired_p
 
-SIGNED_RANK = "signed-rank"
-SIGN_TEST = "sign-test"
 SUGGESTED_REPETITIONS = 9  # p down to 0.0039: one state's worth of blocks survives a few lost to the other
 
 
@@ -38,16 +37,11 @@ class PairedTest:
 
     pairs: int
     p: float | None  # None: fewer pairs than min_pairs(alpha), not tested
-    method: str  # SIGNED_RANK or SIGN_TEST
+    method: str  # stats.SIGNED_RANK or stats.SIGN_TEST
     ratio: float  # median of A/B over the pairs
     low: float  # interval of the median ratio, from order statistics
     high: float
     confidence: float  # the interval's exact coverage (below 1 - alpha with few pairs)
-
-
-def min_pairs(alpha: float) -> int:
-    """The fewest pairs with which an exact two-sided test can reach p < alpha (2/2^n < alpha)."""
-    return max(1, math.floor(math.log2(2 / alpha)) + 1)
 
 
 def too_few_text(pairs: int, alpha: float) -> str:
@@ -65,7 +59,7 @@ def paired_test(ratios: Sequence[float], alpha: float) -> PairedTest:
     """Test and interval from per-block log ratios (at least one)."""
     values = sorted(ratios)
     low, high, confidence = median_interval(values, 1 - alpha)
-    method, p = _p_value(values) if len(values) >= min_pairs(alpha) else (_method(values), None)
+    method, p = paired_p(values) if len(values) >= min_pairs(alpha) else (paired_method(values), None)
     return PairedTest(len(values), p, method, math.exp(statistics.median(values)), math.exp(low), math.exp(high),
                       confidence)
 
@@ -73,37 +67,3 @@ def paired_test(ratios: Sequence[float], alpha: float) -> PairedTest:
 def separated(test: PairedTest, alpha: float) -> bool:
     """Whether the blocks agree on a direction at level alpha."""
     return test.p is not None and test.p < alpha
-
-
-def median_interval(values: Sequence[float], confidence: float) -> tuple[float, float, float]:
-    """(low, high, coverage): the narrowest order-statistic interval [x(k), x(n+1-k)] whose
-    coverage of the median, 1 - 2 P(Binomial(n, 1/2) <= k - 1), reaches `confidence`; with too
-    few values for that, the whole range and its lower coverage."""
-    ordered = sorted(values)
-    n = len(ordered)
-    k = 1
-    while k < (n + 1) // 2 and _coverage(n, k + 1) >= confidence:
-        k += 1
-    return ordered[k - 1], ordered[n - k], _coverage(n, k)
-
-
-def _coverage(n: int, k: int) -> float:
-    return float(max(0.0, 1 - 2 * binom.cdf(k - 1, n, 0.5)))
-
-
-def _method(values: Sequence[float]) -> str:
-    """The signed-rank test where it is exact; the sign test where distances to 1 tie."""
-    distances = [abs(v) for v in values if v != 0]
-    return SIGNED_RANK if len(set(distances)) == len(distances) else SIGN_TEST
-
-
-def _p_value(values: Sequence[float]) -> tuple[str, float]:
-    # Zero differences carry no direction; both tests drop them (scipy's exact signed-rank
-    # test would warn about them, and warnings are errors in the tests).
-    nonzero = [v for v in values if v != 0]
-    if not nonzero:
-        return SIGNED_RANK, 1.0
-    method = _method(nonzero)
-    if method == SIGNED_RANK:
-        return method, float(wilcoxon(nonzero, method="exact").pvalue)
-    return method, float(binomtest(sum(v > 0 for v in nonzero), len(nonzero)).pvalue)

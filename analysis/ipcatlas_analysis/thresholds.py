@@ -24,9 +24,10 @@ from .crossings import (A, B, TIE, Blocks, Crossing, SizeComparison, compare_siz
                         find_crossings, weakest_method)
 from .descriptors import LEGACY, Descriptors
 from .load import OK
-from .paired import min_pairs, too_few_text
+from .paired import too_few_text
 from .peers import PEER_PREFIX
 from .states import MIXED, STATE, block_keys, mixed_blocks, with_states
+from .stats import min_pairs
 from .units import format_size, json_safe
 
 CROSSOVER = "crossover"

@@ -17,9 +17,9 @@ from .cli import EXIT_BAD_INPUT, EXIT_FINDING, EXIT_OK, exit_for_failures
 from .crossings import MIN_U_TEST, SINGLE
 from .descriptors import descriptors_of
 from .inputs import add_input_arguments, read_inputs
-from .paired import min_pairs
-from .states import STATE, StateInfo, mixed_blocks, state_infos, topology_note, with_states
 from .safe_output import check_file_target, write_text
+from .states import STATE, StateInfo, mixed_blocks, state_infos, topology_note, with_states
+from .stats import min_pairs
 from .tables import Table, to_markdown
 from .thresholds import (UNDECIDED, Crossover, all_pairs, crossovers, describe, fastest_ranges, format_margin,
                          group_title, to_records, undecided)

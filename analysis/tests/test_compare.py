@@ -11,10 +11,10 @@ import pytest
 
 from ipcatlas_analysis import cli
 from ipcatlas_analysis.compare import (FASTER, NOT_COMPARED, ONLY_BASE, ONLY_NEW, SLOWER, UNCHANGED, UNTESTED,
-                                       Comparison, compare_tables, geomean, mann_whitney_p, repetitions_needed,
-                                       slower_than, smallest_p, verdict)
+                                       Comparison, compare_tables, geomean, slower_than, verdict)
 from ipcatlas_analysis.gate import PER_BENCHMARK, UNDECIDED, decide
 from ipcatlas_analysis.load import load_results
+from ipcatlas_analysis.stats import mann_whitney_p, repetitions_needed, smallest_p
 
 SHM_64 = "pingpong/shm/size:64/ranks:2/placement:l3/wait:spin"
 SHM_4K = "pingpong/shm/size:4096/ranks:2/placement:l3/wait:spin"

@@ -11,10 +11,10 @@ import pytest
 
 from ipcatlas_analysis import cli
 from ipcatlas_analysis.compare import compare_tables
-from ipcatlas_analysis.gate import (ACROSS, FAILED, OVERALL, PASSED, UNDECIDED, benchmarks_needed, decide,
-                                    holm_levels, signed_rank_p)
+from ipcatlas_analysis.gate import ACROSS, FAILED, OVERALL, PASSED, UNDECIDED, decide
 from ipcatlas_analysis.load import load_results
 from ipcatlas_analysis.scaled import write_scaled
+from ipcatlas_analysis.stats import holm_levels, min_pairs_one_sided, signed_rank_p
 
 PINGPONG = "pingpong_blocked.json"  # a real run: 3 mechanisms x 3 sizes, 6 repetitions, noisy host
 
@@ -94,7 +94,7 @@ def test_holm_levels_step_down_and_stop() -> None:
 
 
 def test_signed_rank_and_benchmarks_needed() -> None:
-    assert (benchmarks_needed(0.05), benchmarks_needed(0.01)) == (5, 7)
+    assert (min_pairs_one_sided(0.05), min_pairs_one_sided(0.01)) == (5, 7)  # the benchmarks the gate needs
     assert signed_rank_p([0.0, 0.0]) == 1.0
     assert signed_rank_p([0.0, 0.1, 0.2, 0.3, 0.4, 0.5]) == pytest.approx(1 / 32)  # zeros dropped, exact
     assert signed_rank_p([-0.1, -0.2, -0.3, -0.4, -0.5]) == pytest.approx(1.0)  # faster is not slower

@@ -9,7 +9,8 @@ import pytest
 
 from ipcatlas_analysis.cli import main
 from ipcatlas_analysis.load import load_results
-from ipcatlas_analysis.paired import min_pairs, paired_test
+from ipcatlas_analysis.paired import paired_test
+from ipcatlas_analysis.stats import min_pairs
 from ipcatlas_analysis.thresholds import crossovers
 from ipcatlas_analysis.thresholds_command import compute, markdown
 
