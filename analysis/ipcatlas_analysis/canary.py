@@ -19,9 +19,9 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from .figures import save_figure
+from .figures import legend_outside, log_y, save_figure
 from .load import ITERATION, read_document
-from .plots import DrawnFigure, legend_outside, log_y
+from .plots import DrawnFigure
 from .schema import as_number
 from .tables import Table
 from .units import format_ns

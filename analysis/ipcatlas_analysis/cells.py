@@ -64,6 +64,20 @@ def problems(rows: pd.DataFrame) -> pd.DataFrame:
     return table.sort_values(["scenario", "mechanism", "variant", "size", "status"], kind="stable", ignore_index=True)
 
 
+def metric_spread(rows: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """Per benchmark name (the index, sorted): n, median, low and high of `metric` over its ok
+    repetitions; n 0 and NaN where the cell is not ok (see cell_status) or has no value of it."""
+    names = sorted(set(rows["name"]))
+    usable = [name for name, statuses in rows.groupby("name")["status"] if cell_status(statuses) == OK]
+    ok = rows[(rows["status"] == OK) & rows["name"].isin(usable)]
+    if metric in ok:
+        found = ok[ok[metric].notna()].groupby("name")[metric].agg(["size", "median", "min", "max"])
+    else:
+        found = pd.DataFrame(columns=["size", "median", "min", "max"], dtype=float)
+    spread = found.set_axis(["n", "median", "low", "high"], axis=1).reindex(names)
+    return spread.assign(n=spread["n"].fillna(0).astype(int))
+
+
 def status_counts(cells: pd.DataFrame) -> dict[str, int]:
     """How many benchmarks ended ok, failed or skipped (every status present, even at 0)."""
     counts = cells["status"].value_counts()

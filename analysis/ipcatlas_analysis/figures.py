@@ -1,5 +1,6 @@
-"""What the size figures (plots.py) and the history figures (history_figures.py) share:
-groups, colours, the sizes a figure picks, and how a figure is saved.
+"""What the size figures (plots.py), the history figures (history_figures.py) and the canary
+figure share: groups, colours, the sizes a figure picks, how a y axis is scaled and labelled,
+and how a figure is saved.
 
 Every label on a figure is text, never mathtext: mechanism names, peer labels and
 scenario names come from input files and the command line, and a "$" in one
@@ -17,7 +18,9 @@ from typing import BinaryIO
 
 import matplotlib
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from .peers import PEER_PREFIX
 from .safe_output import write_file
@@ -68,6 +71,12 @@ def mechanism_colors(cells: pd.DataFrame) -> dict[str, Color]:
     return colors
 
 
+def display_scale(unit: str | None) -> float:
+    """The factor a value is drawn with: bandwidth (B/s) in GB/s (SI, 10^9 bytes/s), anything
+    else as measured."""
+    return 1e-9 if unit == "B/s" else 1.0
+
+
 def tick_label(unit: str | None) -> Callable[[float], str]:
     """How an axis labels a value of this unit: times as "250 ns" or "1.5 µs", anything else
     plainly ("0.5", "12"), never as 10^n (mathtext, which warns with Debian's pyparsing)."""
@@ -76,6 +85,27 @@ def tick_label(unit: str | None) -> Callable[[float], str]:
 
 def _plain(value: float) -> str:
     return f"{value:g}"
+
+
+def label_y(axes: Axes, label: Callable[[float], str]) -> None:
+    """Major y ticks labelled by `label` (tick_label of the values' unit)."""
+    axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: label(value)))
+
+
+def log_y(axes: Axes, values: pd.Series, label: Callable[[float], str]) -> None:
+    """Log y with plain labels ("1 µs", "0.5"): the default 10^n labels need mathtext,
+    which warns with Debian's pyparsing, and read worse."""
+    axes.set_yscale("log")
+    positive = values[values > 0]
+    few_decades = positive.empty or positive.max() / positive.min() < 1000
+    axes.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0) if few_decades else (1.0,)))
+    label_y(axes, label)
+    axes.yaxis.set_minor_formatter(NullFormatter())
+
+
+def legend_outside(axes: Axes) -> None:
+    """Outside the axes, on the right: a dozen mechanisms would hide the lines."""
+    axes.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
 
 
 def slug(text: str) -> str:

@@ -17,16 +17,15 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from .cells import cell_status, measured_metrics
+from .cells import measured_metrics, metric_spread
 from .compare import DEFAULT_ALPHA, UNTESTED, Comparison, compare_tables, slower_than
-from .descriptors import descriptors_of
+from .descriptors import LEGACY, Descriptors, descriptors_of
 from .figures import FigureGroup, mechanism_colors, plain_text
 from .gate import GateResult, decide, gate_record, host_change
 from .history_figures import Drawing, HistoryFigure, draw_figure, select_sizes
-from .load import OK, ResultFileError, load_context, load_results
+from .load import ResultFileError, load_context, load_results
 from .safe_output import check_directory_target, output_directory, write_text
 from .units import format_size, json_safe
 
@@ -188,20 +187,12 @@ def commit_position(run: Run, history: Sequence[str], repo: Path) -> int:
 # --- points and regressions ---------------------------------------------------------------------------------
 
 def run_points(run: Run, position: int, metric: str) -> pd.DataFrame:
-    """One row per benchmark of a run: median, min and max of the metric over its
-    ok repetitions, NaN when any repetition failed or was skipped (as cells.summarize)."""
-    rows = run.rows
-    records = []
-    for name, group in rows.groupby("name", sort=True):
-        first = group.iloc[0]
-        values = group.loc[group["status"] == OK, metric].dropna() if metric in group else pd.Series(dtype=float)
-        usable = cell_status(group["status"]) == OK and not values.empty
-        record = {key: first.get(key, "") for key in _POINT_KEYS}
-        record.update(name=name, run=position, n=len(values) if usable else 0,
-                      median=values.median() if usable else np.nan,
-                      low=values.min() if usable else np.nan, high=values.max() if usable else np.nan)
-        records.append(record)
-    return pd.DataFrame(records, columns=[*_POINT_KEYS, "run", "n", "median", "low", "high"])
+    """One row per benchmark of a run: its name keys and the n, median, low and high of the
+    metric over its ok repetitions (cells.metric_spread: NaN where a repetition failed or was
+    skipped), at run `position`."""
+    keys = run.rows.drop_duplicates("name").set_index("name")[_POINT_KEYS[1:]]
+    points = keys.join(metric_spread(run.rows, metric)).sort_index().reset_index().assign(run=position)
+    return points[[*_POINT_KEYS, "run", "n", "median", "low", "high"]]
 
 
 def find_regressions(runs: Sequence[Run], metric: str, alpha: float,
@@ -255,11 +246,12 @@ def write_history(paths: Sequence[Path], out: Path, order: str = "date", repo: P
     """
     check_directory_target(out)
     runs = order_runs(read_runs(result_files(paths)), order, repo)
-    plan = metric_plan(runs, metrics)
+    described = descriptors_of(run.context for run in runs)
+    plan = metric_plan(runs, metrics, described)
     history = History(runs, order, list(plan))
     colors = mechanism_colors(pd.concat([run.rows for run in runs]))
     with output_directory(out) as staging, plain_text():
-        drawing = Drawing(runs, order, colors, staging, threshold_pct, alpha)
+        drawing = Drawing(runs, order, colors, staging, threshold_pct, alpha, described)
         for metric, scenarios in plan.items():
             drawing = replace(drawing, runs=[_of_scenarios(run, scenarios) for run in runs])
             regressions, made = find_regressions(drawing.runs, metric, alpha, threshold_pct)
@@ -295,11 +287,11 @@ def _draw_metric(drawing: Drawing, metric: str, sizes: Sequence[int] | None,
     return drawn
 
 
-def metric_plan(runs: Sequence[Run], metrics: Sequence[str]) -> dict[str, frozenset[str] | None]:
+def metric_plan(runs: Sequence[Run], metrics: Sequence[str],
+                descriptors: Descriptors = LEGACY) -> dict[str, frozenset[str] | None]:
     """Metric -> the scenarios it is drawn and tested for (None: all). PRIMARY stands for each
-    scenario's primary metric, as the runs' contexts declare it; a named metric must be present."""
+    scenario's primary metric, as the runs' descriptors declare it; a named metric must be present."""
     present = sorted({m for run in runs for m in measured_metrics(run.rows) if run.rows[m].notna().any()})
-    descriptors = descriptors_of(run.context for run in runs)
     plan: dict[str, frozenset[str] | None] = {}
     for metric in metrics:
         if metric == PRIMARY:

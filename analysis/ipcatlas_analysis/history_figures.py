@@ -13,11 +13,10 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
-from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
-from .compare import is_higher_better
-from .figures import Color, FigureGroup, pick_sizes, save_figure
-from .units import format_ns, format_size
+from .descriptors import Descriptors
+from .figures import Color, FigureGroup, display_scale, label_y, log_y, pick_sizes, save_figure, tick_label
+from .units import format_size
 
 if TYPE_CHECKING:  # history.py imports this module; the types are only annotations here
     from .history import Regression, Run
@@ -52,6 +51,7 @@ class Drawing:
     out: Path
     threshold_pct: float
     alpha: float
+    descriptors: Descriptors  # the runs' scenarios: the unit of each metric
 
 
 def select_sizes(present: Sequence[int], requested: Sequence[int] | None) -> list[int]:
@@ -66,6 +66,7 @@ def draw_figure(points: pd.DataFrame, group: FigureGroup, metric: str, sizes: Se
                 marks: Sequence[Regression], drawing: Drawing) -> HistoryFigure:
     """One figure: a subplot per size, x = run, a line per mechanism (and variant) with its min..max band."""
     runs = drawing.runs
+    unit = drawing.descriptors.unit(group.scenario, metric)
     height = 1.9 + 2.5 * len(sizes)  # inches: title, legend and rotated run labels plus one panel per size
     figure = Figure(figsize=(max(7.5, 2.5 + 0.6 * len(runs)), height))
     FigureCanvasAgg(figure)
@@ -77,15 +78,15 @@ def draw_figure(points: pd.DataFrame, group: FigureGroup, metric: str, sizes: Se
     for axes, size in zip(panels, sizes):
         at_size = points[points["size"] == size]
         for label, series in _series(at_size, multi_variant, len(runs)):
-            _draw_line(axes, series, metric, drawing.colors[series["mechanism"].dropna().iloc[0]], label)
+            _draw_line(axes, series, display_scale(unit), drawing.colors[series["mechanism"].dropna().iloc[0]], label)
             lines.append(label)
             missing = [int(p) for p in series.index[series["median"].isna()]]
             if missing:
                 gaps[f"{label} @ {format_size(size)}"] = missing
         for regression in [r for r in marks if r.size == size]:
-            marked.append(_mark(axes, regression, metric, multi_variant))
-        _style_panel(axes, at_size, metric, f"size {format_size(size)}")
-    _finish(figure, panels[-1], drawing, group, metric, height)
+            marked.append(_mark(axes, regression, display_scale(unit), multi_variant))
+        _style_panel(axes, at_size, unit, f"size {format_size(size)}")
+    _finish(figure, panels[-1], drawing, group, (metric, unit), height)
     stem = drawing.out / f"history-{metric}-{group.slug()}"
     png, svg = stem.with_suffix(".png"), stem.with_suffix(".svg")
     save_figure(figure, png)
@@ -103,14 +104,8 @@ def _series(at_size: pd.DataFrame, multi_variant: bool, n_runs: int) -> list[tup
     return found
 
 
-def _scale(metric: str) -> float:
-    """Bandwidth is drawn in GB/s (10^9 bytes/s), as in the report's figures."""
-    return 1e-9 if is_higher_better(metric) else 1.0
-
-
-def _draw_line(axes: Axes, series: pd.DataFrame, metric: str, color: Color, label: str) -> None:
+def _draw_line(axes: Axes, series: pd.DataFrame, scale: float, color: Color, label: str) -> None:
     # Markers, because a run between two gaps is a single point that a line alone would not show.
-    scale = _scale(metric)
     x = series.index.to_numpy(dtype=float)
     axes.plot(x, series["median"].to_numpy(dtype=float) * scale, "-", marker="o", markersize=3, color=color,
               label=label)
@@ -119,9 +114,9 @@ def _draw_line(axes: Axes, series: pd.DataFrame, metric: str, color: Color, labe
                       where=known, color=color, alpha=0.18, linewidth=0)
 
 
-def _mark(axes: Axes, r: Regression, metric: str, multi_variant: bool) -> str:
+def _mark(axes: Axes, r: Regression, scale: float, multi_variant: bool) -> str:
     """Red ring and the change on a regressed point; returns its description."""
-    y = r.median_after * _scale(metric)
+    y = r.median_after * scale
     axes.plot([r.run], [y], linestyle="none", marker="o", markersize=10, markerfacecolor="none",
               markeredgecolor="red", markeredgewidth=1.6)
     axes.annotate(f"{r.change:+.0%}", xy=(r.run, y), xytext=(0, 9), textcoords="offset points", ha="center",
@@ -130,32 +125,30 @@ def _mark(axes: Axes, r: Regression, metric: str, multi_variant: bool) -> str:
     return f"{line} @ {format_size(r.size or 0)}: run {r.run} {r.change:+.1%}"
 
 
-def _style_panel(axes: Axes, at_size: pd.DataFrame, metric: str, title: str) -> None:
+def _style_panel(axes: Axes, at_size: pd.DataFrame, unit: str | None, title: str) -> None:
     """Log y when the panel spans more than LOG_SPAN x; plain tick labels either way."""
-    scale = _scale(metric)
-    values = pd.concat([at_size["low"], at_size["high"]]).dropna() * scale
+    values = pd.concat([at_size["low"], at_size["high"]]).dropna() * display_scale(unit)
     if len(values) and values.min() > 0 and values.max() / values.min() > LOG_SPAN:
-        axes.set_yscale("log")
-        axes.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
-        axes.yaxis.set_minor_formatter(NullFormatter())
-    # Plain labels ("1 µs", "0.5"): log axes' default 10^n labels need mathtext,
-    # which warns with Debian's pyparsing (see plots.py).
-    label = format_ns if metric.endswith("_ns") else (lambda value: f"{value:g}")
-    axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: label(value)))
+        log_y(axes, values, tick_label(unit))
+    else:
+        label_y(axes, tick_label(unit))
     axes.set_title(title, fontsize=9, loc="left")
     axes.grid(True, which="major", alpha=0.3)
 
 
-def _finish(figure: Figure, bottom: Axes, drawing: Drawing, group: FigureGroup, metric: str, height: float) -> None:
-    """Run labels, one legend for all panels, title and the reading note."""
+def _finish(figure: Figure, bottom: Axes, drawing: Drawing, group: FigureGroup, measured: tuple[str, str | None],
+            height: float) -> None:
+    """Run labels, one legend for all panels, title and the reading note; `measured` is the
+    (metric, unit) drawn."""
+    metric, unit = measured
     runs = drawing.runs
     positions = list(range(1, len(runs) + 1))
     bottom.set_xticks(positions, [f"{i}: {run.label}" for i, run in zip(positions, runs)], rotation=30, ha="right",
                       fontsize=8, parse_math=False)
     bottom.set_xlim(0.5, len(runs) + 0.5)
     bottom.set_xlabel(f"run (oldest first, {ORDER_TEXT[drawing.order]})")
-    unit = " (GB/s)" if is_higher_better(metric) else ""
-    figure.supylabel(f"{metric}{unit}, median per run", fontsize=9)
+    shown_unit = " (GB/s)" if unit == "B/s" else ""
+    figure.supylabel(f"{metric}{shown_unit}, median per run", fontsize=9)
     handles: dict[str, Any] = {}
     for axes in figure.axes:
         for handle, label in zip(*axes.get_legend_handles_labels()):

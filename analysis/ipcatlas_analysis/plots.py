@@ -9,7 +9,7 @@ peers (mechanisms named "peer:...") are drawn dashed in dark tones.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,12 +17,12 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, NullFormatter, NullLocator
+from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 
-from .cells import BANDWIDTH, ok_cells, time_metric
+from .cells import BANDWIDTH, metric_spread, ok_cells, time_metric
 from .descriptors import LEGACY, Descriptors
-from .figures import (Color, FigureGroup, mechanism_colors, pick_sizes, plain_text, save_figure, slug,
-                      tick_label)
+from .figures import (Color, FigureGroup, display_scale, legend_outside, log_y, mechanism_colors, pick_sizes,
+                      plain_text, save_figure, slug, tick_label)
 from .load import OK
 from .peers import PEER_PREFIX
 from .thresholds import CROSSOVER, Crossover
@@ -73,8 +73,11 @@ class Kind:
     ylabel: str
     title: str
     note: str
-    scale: float = 1.0
     unit: str | None = None  # of the metric, as the scenario declares it (descriptors.unit)
+
+    @property
+    def scale(self) -> float:
+        return display_scale(self.unit)
 
 
 def prepare(rows: pd.DataFrame, cells: pd.DataFrame, problems: pd.DataFrame, found: Sequence[Crossover],
@@ -128,7 +131,7 @@ def size_kinds(data: PlotData, group: FigureGroup) -> list[Kind]:
     kinds.append(Kind("bandwidth", BANDWIDTH, "bandwidth (GB/s, SI: 10^9 bytes/s, log scale)",
                       f"{group.scenario}: bandwidth vs message size",
                       "Lines: bytes_per_second (pingpong: size / one-way time; others: all ranks' bytes / time), "
-                      "median over repetitions. Bands: min to max over repetitions.", 1e-9, "B/s"))
+                      "median over repetitions. Bands: min to max over repetitions.", "B/s"))
     kinds.append(Kind("tail", TAIL, "p99 / p50 of per-message times (log scale)",
                       f"{group.scenario}: tail latency (p99 / p50) vs message size",
                       "Lines: p99 over p50 of the per-message one-way times of a repetition, median over "
@@ -185,22 +188,23 @@ def plot_scaling(data: PlotData, group: FigureGroup, variant: str, path: Path) -
     not_plotted = footnote_lines(data.problems, group)
     figure, axes = _new_figure(note, not_plotted)
     spread = repetition_spread(data.rows, BANDWIDTH)
+    scale = display_scale("B/s")
     lines = []
     for (mechanism, size), series in cells[cells["size"].isin(sizes)].groupby(["mechanism", "size"], sort=True):
         series = series.sort_values("ranks")
         label = f"{mechanism} {format_size(int(size))}"
         style = _VARIANT_STYLES[sizes.index(int(size)) % len(_VARIANT_STYLES)]
         x = series["ranks"].astype(float)
-        axes.plot(x, series[BANDWIDTH] * 1e-9, style, marker="o", markersize=3, color=data.colors[mechanism],
+        axes.plot(x, series[BANDWIDTH] * scale, style, marker="o", markersize=3, color=data.colors[mechanism],
                   label=label)
         low, high = _band(series, spread)
-        axes.fill_between(x, low * 1e-9, high * 1e-9, color=data.colors[mechanism], alpha=0.15, linewidth=0)
+        axes.fill_between(x, low * scale, high * scale, color=data.colors[mechanism], alpha=0.15, linewidth=0)
         lines.append(label)
     ranks = sorted(int(r) for r in cells["ranks"].unique())
     axes.xaxis.set_major_locator(FixedLocator(ranks))
     axes.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
     axes.set_xlabel("ranks (processes)")
-    log_y(axes, cells[BANDWIDTH] * 1e-9, tick_label("B/s"))
+    log_y(axes, cells[BANDWIDTH] * scale, tick_label("B/s"))
     axes.set_ylabel("aggregate bandwidth (GB/s, SI, log scale)")
     axes.set_title(f"{group.scenario}: aggregate bandwidth vs ranks{' (' + variant + ')' if variant else ''}\n"
                    f"placement {group.placement or 'any'}, wait {group.wait or 'any'}", fontsize=10)
@@ -211,11 +215,8 @@ def plot_scaling(data: PlotData, group: FigureGroup, variant: str, path: Path) -
 
 
 def repetition_spread(rows: pd.DataFrame, metric: str) -> pd.DataFrame:
-    """Per benchmark name, the min and max of `metric` over its ok repetitions."""
-    if metric not in rows:
-        return pd.DataFrame(columns=["low", "high"])
-    ok = rows[(rows["status"] == OK) & rows[metric].notna()]
-    return ok.groupby("name")[metric].agg(low="min", high="max")
+    """Per benchmark name, the min and max of `metric` over its ok repetitions (the bands)."""
+    return metric_spread(rows, metric)[["low", "high"]]
 
 
 def footnote_lines(problems: pd.DataFrame, group: FigureGroup) -> list[str]:
@@ -318,17 +319,6 @@ def _style_size_axes(axes: Axes, data: pd.DataFrame, kind: Kind, title: str) -> 
     axes.grid(True, which="major", alpha=0.3)
 
 
-def log_y(axes: Axes, values: pd.Series, label: Callable[[float], str]) -> None:
-    """Log y with plain labels ("1 µs", "0.5"): the default 10^n labels need mathtext,
-    which warns with Debian's pyparsing, and read worse."""
-    axes.set_yscale("log")
-    positive = values[values > 0]
-    few_decades = positive.empty or positive.max() / positive.min() < 1000
-    axes.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0) if few_decades else (1.0,)))
-    axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: label(value)))
-    axes.yaxis.set_minor_formatter(NullFormatter())
-
-
 def _new_figure(note: str, not_plotted: list[str]) -> tuple[Figure, Axes]:
     """A figure with room below the axes for the note and the not-plotted footnote."""
     footnote = [note] + (["Not plotted:"] + not_plotted if not_plotted else [])
@@ -339,11 +329,6 @@ def _new_figure(note: str, not_plotted: list[str]) -> tuple[Figure, Axes]:
     figure.text(0.01, 0.1 / height, "\n".join(footnote), fontsize=7, va="bottom", ha="left")
     figure.subplots_adjust(left=0.08, right=0.78, top=1 - 0.5 / height, bottom=(0.75 + 0.13 * len(footnote)) / height)
     return figure, axes
-
-
-def legend_outside(axes: Axes) -> None:
-    """Outside the axes, on the right: a dozen mechanisms would hide the lines."""
-    axes.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
 
 
 def _without_ranks(variant: str) -> str:
