@@ -18,7 +18,8 @@ from .peers import PEER_PREFIX
 from .plot_command import NOT_DRAWN
 from .plots import DrawnFigure, draw_figures, prepare
 from .safe_output import check_directory_target, check_file_target, output_directory, write_text
-from .thresholds_command import (ThresholdResult, compute, crossover_tables, fastest_tables, markdown,
+from .threshold_result import ThresholdResult
+from .thresholds_command import (compute, crossover_tables, fastest_tables, markdown,
                                  settings_table, to_json, unavailable_table)
 from .units import json_safe
 

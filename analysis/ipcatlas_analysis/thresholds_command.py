@@ -5,7 +5,7 @@ import argparse
 import json
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +18,10 @@ from .crossings import MIN_U_TEST, SINGLE
 from .descriptors import descriptors_of
 from .inputs import add_input_arguments, read_inputs
 from .safe_output import check_file_target, write_text
-from .states import STATE, StateInfo, mixed_blocks, state_infos, topology_note, with_states
+from .states import STATE, mixed_blocks, state_infos, topology_note, with_states
 from .stats import min_pairs
 from .tables import Table, to_markdown
+from .threshold_result import ThresholdResult
 from .thresholds import (UNDECIDED, Crossover, all_pairs, crossovers, describe, fastest_ranges, format_margin,
                          group_title, to_records, undecided)
 from .units import format_size, json_safe
@@ -54,37 +55,6 @@ by more than a factor 2 or a crossover that differs ("differs"), and every one d
 only ("undecided in one"). Exit status: 0 the runs agree; 1 a disagreement was found; 2 bad
 input (or not exactly two files).
 """
-
-
-@dataclass(frozen=True)
-class ThresholdResult:
-    """Everything thresholds computes, for Markdown, JSON and the report."""
-
-    baseline: str
-    alpha: float
-    crossovers: list[Crossover]  # every mechanism against the baseline
-    pairs: list[Crossover]  # every pair of mechanisms
-    fastest: pd.DataFrame  # thresholds.fastest_ranges
-    settings: list[recommend.Setting]
-    unavailable: pd.DataFrame  # problems(): failed and skipped benchmarks
-    fewest_repetitions: int
-    states: dict[str, StateInfo] = field(default_factory=dict)  # the host's canary states, where two
-    state_note: str = ""  # states.topology_note
-    excluded_blocks: int = 0  # blocks left out: the canary changed state inside them
-    canary_ns: float | None = None  # the median drift canary over the run (None: not measured)
-    double_copy: str | None = None  # the mechanism the settings' crossovers are against (recommend.transports)
-
-    @property
-    def paired(self) -> bool:
-        return any(c.paired for c in self.pairs)
-
-    @property
-    def unpaired(self) -> bool:
-        return any(not c.paired and c.verdicts for c in self.pairs)
-
-    def state_label(self, state: str) -> str:
-        info = self.states.get(state)
-        return "" if not state else info.label if info else f"state {state}"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
