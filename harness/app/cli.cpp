@@ -8,6 +8,7 @@
 
 #include "harness/app/analysis_command.hpp"
 #include "harness/base/error.hpp"
+#include "harness/machine/placement.hpp"
 #include "harness/ranks/launcher.hpp"
 #include "harness/base/sizes.hpp"
 
@@ -140,7 +141,8 @@ Command parse_command_line(const std::vector<std::string>& args) {
 
   CLI::App* list = app.add_subcommand("list", "List every mechanism and scenario, whether it works here, and why not");
   list->add_flag("--json", cmd.list.json, "Print JSON instead of a table");
-  list->add_flag("--placements", cmd.list.placements, "List the named placements (smt, l2, l3, numa, socket) and their PUs");
+  list->add_flag("--placements", cmd.list.placements,
+                 "List the named placements (" + join(placement_class_names()) + ") and their PUs");
   CLI::Option* topology =
       list->add_option("--topology", cmd.list.topology, "With --placements: read the topology from an hwloc XML file")
           ->check(kTopologyFile);
@@ -171,8 +173,8 @@ Command parse_command_line(const std::vector<std::string>& args) {
                   "OS PU numbers, one per rank; fewer PUs than ranks oversubscribes them (default: from --placement, "
                   "else spread with hwloc)");
   run->add_option("--placement", cmd.run.placement,
-                  "A named placement (smt, l2, l3, numa, socket; see 'ipcatlas list --placements'), or 'all' to sweep "
-                  "every one this machine has");
+                  "A named placement (" + join(placement_class_names()) +
+                      "; see 'ipcatlas list --placements'), or 'all' to sweep every one this machine has");
   run->add_option("--membind", raw.membind,
                   "Where buffers and shared memory go: local (each rank's NUMA node), remote (the nearest other "
                   "node), or a node number");

@@ -163,6 +163,11 @@ std::filesystem::path shipped_xml() {
 
 // --- named_placements ---------------------------------------------------------
 
+TEST(Placement, ClassesAreOfferedInTheTableOrder) {
+  // kAllClasses is the documented order; placement_classes.cpp's table must give it.
+  EXPECT_EQ(placement_class_names(), kAllClasses);
+}
+
 TEST(Placement, BigMachineOffersAllFiveClassesForTwoRanks) {
   const Topology t = Topology::load_synthetic(kBigMachine);
   const std::vector<NamedPlacement> placements = named_placements(t, 2);
