@@ -27,7 +27,7 @@
 #include <string>
 
 #include "harness/base/error.hpp"
-#include "mechanisms/support/peer_access.hpp"
+#include "mechanisms/support/access_causes.hpp"
 #include "harness/base/text.hpp"
 #include "mechanisms/support/fd_io.hpp"
 #include "mechanisms/mechanism.hpp"

@@ -38,7 +38,7 @@
 
 #include "harness/base/error.hpp"
 #include "harness/base/resource_limits.hpp"
-#include "mechanisms/support/peer_access.hpp"
+#include "mechanisms/support/access_causes.hpp"
 #include "harness/machine/shared_memory.hpp"
 #include "mechanisms/support/fd_io.hpp"
 #include "mechanisms/support/mailbox.hpp"

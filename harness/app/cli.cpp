@@ -8,6 +8,7 @@
 
 #include "harness/app/analysis_command.hpp"
 #include "harness/base/error.hpp"
+#include "harness/machine/placement.hpp"
 #include "harness/ranks/launcher.hpp"
 #include "harness/base/sizes.hpp"
 
@@ -131,30 +132,50 @@ std::vector<int> parse_cpu_list(const std::string& text) {
   return cpus;
 }
 
-Command parse_command_line(const std::vector<std::string>& args) {
-  Command cmd;
-  CLI::App app{"ipcatlas: how Linux moves bytes between processes on one node, measured mechanism by mechanism.",
-               "ipcatlas"};
-  app.require_subcommand(1);
-  app.footer("Run 'ipcatlas COMMAND --help' for the options of each command.");
+namespace {
 
+// The subcommands parse_command_line builds, what CLI11 writes into that is
+// not a Command field yet, and the options whose presence is read after the parse.
+struct Subcommands {
+  CLI::App* list = nullptr;
+  CLI::Option* topology = nullptr;
+  CLI::Option* list_ranks = nullptr;
+  CLI::App* doctor = nullptr;
+  std::string doctor_cpus;
+  CLI::App* run = nullptr;
+  RawRun raw;
+  CLI::Option *mechanisms = nullptr, *cpus = nullptr, *wait = nullptr, *seed = nullptr;
+  std::vector<CLI::App*> analysis;
+};
+
+void add_list_command(CLI::App& app, Command& cmd, Subcommands& s) {
   CLI::App* list = app.add_subcommand("list", "List every mechanism and scenario, whether it works here, and why not");
   list->add_flag("--json", cmd.list.json, "Print JSON instead of a table");
-  list->add_flag("--placements", cmd.list.placements, "List the named placements (smt, l2, l3, numa, socket) and their PUs");
+  list->add_flag("--placements", cmd.list.placements,
+                 "List the named placements (" + join(placement_class_names()) + ") and their PUs");
   CLI::Option* topology =
       list->add_option("--topology", cmd.list.topology, "With --placements: read the topology from an hwloc XML file")
           ->check(kTopologyFile);
   CLI::Option* list_ranks = list->add_option("--ranks", cmd.list.ranks, "With --placements: for this many ranks (2 to 64)")
       ->default_val(2)
       ->check(CLI::Range(2, kMaxRanks));
+  s.list = list;
+  s.topology = topology;
+  s.list_ranks = list_ranks;
+}
 
+void add_doctor_command(CLI::App& app, Command& cmd, Subcommands& s) {
   CLI::App* doctor = app.add_subcommand("doctor", "Report what on this machine changes results, with a verdict and a hint");
   doctor->add_flag("--json", cmd.doctor.json, "Print JSON instead of a table");
-  std::string doctor_cpus;
+  std::string& doctor_cpus = s.doctor_cpus;
   doctor->add_option("--cpus", doctor_cpus, "PUs whose load to check (default: the pair a run would use)");
+  s.doctor = doctor;
+}
 
+// What `run` measures: the matrix of mechanisms, sizes and placements.
+void add_run_command(CLI::App& app, Command& cmd, Subcommands& s) {
   CLI::App* run = app.add_subcommand("run", "Run a benchmark matrix and report it through Google Benchmark");
-  RawRun raw;
+  RawRun& raw = s.raw;
   CLI::Option* mechanisms =
       run->add_option("--mechanisms", raw.mechanisms, "Comma-separated mechanism ids (default: all; see 'ipcatlas list')");
   run->add_option("--scenario", cmd.run.scenario,
@@ -171,8 +192,8 @@ Command parse_command_line(const std::vector<std::string>& args) {
                   "OS PU numbers, one per rank; fewer PUs than ranks oversubscribes them (default: from --placement, "
                   "else spread with hwloc)");
   run->add_option("--placement", cmd.run.placement,
-                  "A named placement (smt, l2, l3, numa, socket; see 'ipcatlas list --placements'), or 'all' to sweep "
-                  "every one this machine has");
+                  "A named placement (" + join(placement_class_names()) +
+                      "; see 'ipcatlas list --placements'), or 'all' to sweep every one this machine has");
   run->add_option("--membind", raw.membind,
                   "Where buffers and shared memory go: local (each rank's NUMA node), remote (the nearest other "
                   "node), or a node number");
@@ -184,6 +205,16 @@ Command parse_command_line(const std::vector<std::string>& args) {
       "--wait", raw.wait,
       "How ranks wait: spin (poll), block (futex), or adaptive (spin, then block); default spin, block when "
       "oversubscribed");
+  s.run = run;
+  s.mechanisms = mechanisms;
+  s.cpus = cpus;
+  s.wait = wait;
+}
+
+// How `run` goes about it: output, watchdog, run order, canary, fault injection.
+void add_run_conduct_options(Command& cmd, Subcommands& s) {
+  CLI::App* run = s.run;
+  RawRun& raw = s.raw;
   run->add_option("--out", cmd.run.out,
                   "Write Google Benchmark JSON to FILE when the run completes (checked before it starts; only a "
                   "regular file is ever replaced)");
@@ -214,8 +245,11 @@ Command parse_command_line(const std::vector<std::string>& args) {
       ->group("Testing");
   run->allow_extras();
   run->footer(kRunFooter);
+  s.seed = seed;
+}
 
-  // The analysis commands: Python parses everything after the name, --help included.
+// The analysis commands: Python parses everything after the name, --help included.
+void add_analysis_commands(CLI::App& app, Subcommands& s) {
   const std::map<std::string, std::string> analysis_summaries = {
       {"plot", "Figures of latency, bandwidth, tail and scaling from result files"},
       {"thresholds", "Crossover sizes between mechanisms, and MPI/UCX/libfabric settings from them"},
@@ -223,16 +257,19 @@ Command parse_command_line(const std::vector<std::string>& args) {
       {"history", "One metric over many runs, with regressions marked"},
       {"report", "A self-contained HTML page of one or more runs"},
   };
-  std::vector<CLI::App*> analysis;
   for (const std::string& name : kAnalysisCommands) {
     CLI::App* sub = app.add_subcommand(name, analysis_summaries.at(name));
     sub->prefix_command();
     sub->allow_extras();
     sub->set_help_flag();
     sub->group("Analysis (Python; 'ipcatlas COMMAND --help' for options)");
-    analysis.push_back(sub);
+    s.analysis.push_back(sub);
   }
+}
 
+// A first argument that is neither a command nor an option is refused before
+// CLI11 parses, with the list of the commands there are.
+void refuse_unknown_command(const std::vector<std::string>& args) {
   const auto is_command = [&](const std::string& name) {
     return name == "list" || name == "run" || name == "doctor" ||
            std::find(kAnalysisCommands.begin(), kAnalysisCommands.end(), name) != kAnalysisCommands.end();
@@ -240,13 +277,63 @@ Command parse_command_line(const std::vector<std::string>& args) {
   if (!args.empty() && !args[0].empty() && args[0][0] != '-' && !is_command(args[0]))
     throw UsageError("unknown command '" + args[0] +
                      "' (expected list, run, doctor, plot, thresholds, compare, history or report)");
+}
+
+// Checks and completes cmd for the subcommand that was parsed.
+void finish_command(Command& cmd, Subcommands& s) {
+  if (s.list->parsed()) cmd.kind = Command::Kind::list;
+  if (s.list->parsed()) {
+    refuse_empty_values(*s.list);
+    for (const CLI::Option* option : {s.topology, s.list_ranks})
+      if (option->count() > 0 && !cmd.list.placements)
+        throw UsageError(option->get_name() + " goes with --placements (ipcatlas list --placements " +
+                         option->get_name() + " ...)");
+  }
+  if (s.doctor->parsed()) {
+    refuse_empty_values(*s.doctor);
+    cmd.kind = Command::Kind::doctor;
+    if (!s.doctor_cpus.empty()) cmd.doctor.cpus = parse_cpu_list(s.doctor_cpus);
+  }
+  if (s.run->parsed()) {
+    cmd.kind = Command::Kind::run;
+    refuse_empty_values(*s.run);
+    cmd.run.wait_given = s.wait->count() > 0;
+    s.raw.mechanisms_given = s.mechanisms->count() > 0;
+    s.raw.cpus_given = s.cpus->count() > 0;
+    cmd.run.seed_given = s.seed->count() > 0;
+    finish_run(cmd, s.raw, s.run->remaining());
+  }
+  for (CLI::App* sub : s.analysis)
+    if (sub->parsed()) {
+      cmd.kind = Command::Kind::analysis;
+      cmd.analysis.command = sub->get_name();
+      cmd.analysis.args = sub->remaining();
+    }
+}
+
+}  // namespace
+
+Command parse_command_line(const std::vector<std::string>& args) {
+  Command cmd;
+  CLI::App app{"ipcatlas: how Linux moves bytes between processes on one node, measured mechanism by mechanism.",
+               "ipcatlas"};
+  app.require_subcommand(1);
+  app.footer("Run 'ipcatlas COMMAND --help' for the options of each command.");
+  Subcommands s;
+  add_list_command(app, cmd, s);
+  add_doctor_command(app, cmd, s);
+  add_run_command(app, cmd, s);
+  add_run_conduct_options(cmd, s);
+  add_analysis_commands(app, s);
+
+  refuse_unknown_command(args);
   std::vector<std::string> reversed(args.rbegin(), args.rend());
   try {
     app.parse(reversed);
   } catch (const CLI::CallForHelp&) {
     cmd.kind = Command::Kind::help;
     CLI::App* target = &app;
-    for (CLI::App* sub : {list, doctor, run})
+    for (CLI::App* sub : {s.list, s.doctor, s.run})
       if (sub->parsed()) target = sub;
     cmd.help_text = target->help();
     return cmd;
@@ -259,35 +346,7 @@ Command parse_command_line(const std::vector<std::string>& args) {
     std::replace(message.begin(), message.end(), '\n', ' ');
     throw UsageError(message);
   }
-
-  if (list->parsed()) cmd.kind = Command::Kind::list;
-  if (list->parsed()) {
-    refuse_empty_values(*list);
-    for (const CLI::Option* option : {topology, list_ranks})
-      if (option->count() > 0 && !cmd.list.placements)
-        throw UsageError(option->get_name() + " goes with --placements (ipcatlas list --placements " +
-                         option->get_name() + " ...)");
-  }
-  if (doctor->parsed()) {
-    refuse_empty_values(*doctor);
-    cmd.kind = Command::Kind::doctor;
-    if (!doctor_cpus.empty()) cmd.doctor.cpus = parse_cpu_list(doctor_cpus);
-  }
-  if (run->parsed()) {
-    cmd.kind = Command::Kind::run;
-    refuse_empty_values(*run);
-    cmd.run.wait_given = wait->count() > 0;
-    raw.mechanisms_given = mechanisms->count() > 0;
-    raw.cpus_given = cpus->count() > 0;
-    cmd.run.seed_given = seed->count() > 0;
-    finish_run(cmd, raw, run->remaining());
-  }
-  for (CLI::App* sub : analysis)
-    if (sub->parsed()) {
-      cmd.kind = Command::Kind::analysis;
-      cmd.analysis.command = sub->get_name();
-      cmd.analysis.args = sub->remaining();
-    }
+  finish_command(cmd, s);
   return cmd;
 }
 

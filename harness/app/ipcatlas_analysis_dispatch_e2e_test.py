@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-BINARY = Path(os.environ.get("IPCATLAS_BIN", REPO / "build" / "release" / "ipcatlas"))
+from e2e_support import BINARY, REPO
+
 ANALYSIS_COMMANDS = ["plot", "thresholds", "compare", "history", "report"]
 
 # A stand-in package: prints what it was given, and exits with a status taken from its arguments.

@@ -4,14 +4,13 @@ binary. The binary comes from $IPCATLAS_BIN (set by ctest), else build/release."
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-BINARY = Path(os.environ.get("IPCATLAS_BIN", REPO / "build" / "release" / "ipcatlas"))
+from e2e_support import BINARY, REPO
+
 # Two mechanisms, three sizes, four repetitions (the fewest with which the U test can
 # reach p < 0.05), short runs: a few seconds on two cores.
 RUN = ["run", "--mechanisms", "shm,cma-read,ptrace", "--sizes", "64,4K,64K", "--benchmark_repetitions=4",

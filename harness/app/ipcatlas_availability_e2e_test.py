@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-BINARY = Path(os.environ.get("IPCATLAS_BIN", REPO / "build" / "release" / "ipcatlas"))
+from e2e_support import BINARY, REPO
+
 DENY = Path(os.environ.get("IPCATLAS_DENY_SYSCALLS",
                            REPO / "build" / "release" / "harness" / "ipcatlas_deny_syscalls"))
 ALL_IDS = {"shm", "zerocopy", "pipe", "unix-stream", "unix-seqpacket", "vmsplice", "cma-read", "cma-write",

@@ -3,15 +3,14 @@ binding through the ipcatlas binary."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-BINARY = Path(os.environ.get("IPCATLAS_BIN", REPO / "build" / "release" / "ipcatlas"))
+from e2e_support import BINARY, REPO
+
 BIG_NODE = REPO / "results" / "topologies" / "2pack-4numa-smt.xml"
 
 

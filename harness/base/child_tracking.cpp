@@ -1,6 +1,7 @@
 #include "harness/base/child_tracking.hpp"
 
 #include <signal.h>
+#include <sys/prctl.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -54,6 +55,14 @@ void untrack_child(pid_t pid) {
     pid_t expected = pid;
     if (slot.compare_exchange_strong(expected, 0)) return;
   }
+}
+
+void become_dependent_child(pid_t parent) {
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (::getppid() != parent) ::_exit(1);  // the parent died before prctl took effect
+  ::signal(SIGINT, SIG_IGN);
+  ::signal(SIGHUP, SIG_IGN);
+  ::signal(SIGTERM, SIG_DFL);
 }
 
 }  // namespace ipcatlas

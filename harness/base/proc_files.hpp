@@ -1,5 +1,5 @@
 // Reading small /proc and /sys files, shared by everything that inspects
-// the machine (machine_facts, peer_access). Plain open/read rather than
+// the machine (machine_facts, peer_environment). Plain open/read rather than
 // ifstream: callers need the errno, /proc files report a size of 0, and a
 // directory must fail (EISDIR) instead of reading as empty.
 #pragma once

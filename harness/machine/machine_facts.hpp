@@ -27,7 +27,8 @@ std::string to_string(Fact::Verdict verdict);
 // source, NUMA balancing; in this order.
 std::vector<Fact> machine_facts(const std::string& root = "");
 
-// Busy share of each PU over `seconds`, from two samples of /proc/stat.
+// Busy share of each PU over `seconds`, from two samples of /proc/stat
+// (cpu_load.cpp; the facts above are read in machine_facts.cpp).
 Fact cpu_load_fact(const std::vector<int>& pus, double seconds, const std::string& root = "");
 
 // The same verdict from two /proc/stat texts taken `seconds` apart (tests supply both samples).

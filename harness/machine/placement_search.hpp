@@ -10,7 +10,7 @@
 
 namespace ipcatlas {
 
-// "smt", "l2", "l3", "numa" or "socket".
+// One of placement_class_names().
 bool is_placement_class(const std::string& name);
 
 // Why `cls` is not offered for `ranks` ranks on this topology.

@@ -1,153 +1,23 @@
-#include "harness/machine/placement.hpp"
-
+// named_placements: which classes a machine offers, on which PUs, from
+// synthetic machines, an exported XML and this machine.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
-#include <functional>
 #include <map>
 #include <set>
 #include <string>
 #include <vector>
 
-#include "harness/base/error.hpp"
 #include "harness/base/output_file.hpp"
-#include "harness/base/text.hpp"
+#include "harness/machine/placement.hpp"
+#include "harness/machine/placement_test_support.hpp"
 
 namespace ipcatlas {
 namespace {
 
-// 2 packages x 2 NUMA nodes (one L3 each) x 2 L2s x 2 cores x 2 PUs: every
-// class exists. Synthetic PU OS indexes follow the logical order: core c has
-// PUs 2c and 2c+1, L2 l has cores 2l and 2l+1, NUMA node n has PUs 8n..8n+7,
-// package k has PUs 16k..16k+15.
-constexpr const char* kBigMachine = "pack:2 numa:2 l3:1 l2:2 core:2 pu:2";
-// Like the machine this was written on: two cores, separate L2s, one L3.
-constexpr const char* kTwoCores = "pack:1 l3:1 l2:2 core:1 pu:1";
-// One core with two hardware threads.
-constexpr const char* kOneSmtCore = "pack:1 core:1 pu:2";
-// What results/topologies/2pack-4numa-smt.xml was exported from.
-constexpr const char* kShippedDescription = "pack:2 numa:2 l3:1 l2:2 core:4 pu:2";
-
-const std::vector<std::string> kAllClasses = {"smt", "l2", "l3", "numa", "socket"};
-
-std::vector<std::string> names_of(const std::vector<NamedPlacement>& placements) {
-  std::vector<std::string> names;
-  for (const NamedPlacement& p : placements) names.push_back(p.name);
-  return names;
-}
-
-const NamedPlacement* find(const std::vector<NamedPlacement>& placements, const std::string& name) {
-  for (const NamedPlacement& p : placements)
-    if (p.name == name) return &p;
-  return nullptr;
-}
-
-hwloc_obj_t pu_obj(const Topology& t, int pu) {
-  return hwloc_get_pu_obj_by_os_index(t.handle(), static_cast<unsigned>(pu));
-}
-
-// The logical index of the ancestor of `type` of a PU.
-int ancestor(const Topology& t, int pu, hwloc_obj_type_t type) {
-  hwloc_obj_t o = hwloc_get_ancestor_obj_by_type(t.handle(), type, pu_obj(t, pu));
-  return o ? static_cast<int>(o->logical_index) : -1;
-}
-
-int numa_node(const Topology& t, int pu) { return hwloc_bitmap_first(pu_obj(t, pu)->nodeset); }
-
-bool distinct_cores(const Topology& t, const std::vector<int>& pus) {
-  std::set<int> cores;
-  for (int p : pus) cores.insert(ancestor(t, p, HWLOC_OBJ_CORE));
-  return cores.size() == pus.size();
-}
-
-// How many of the PUs have each value of `key`.
-std::map<int, int> histogram(const std::vector<int>& pus, const std::function<int(int)>& key) {
-  std::map<int, int> h;
-  for (int p : pus) ++h[key(p)];
-  return h;
-}
-
-// The promises of named_placements: the names come in the documented order,
-// every placement has one distinct allowed PU per rank, of exactly its class.
-void expect_sound(const Topology& t, const std::vector<NamedPlacement>& placements, int ranks) {
-  const std::vector<int> allowed = t.allowed_pus();
-  std::size_t last = 0;
-  for (const NamedPlacement& p : placements) {
-    SCOPED_TRACE(p.name + " PUs " + join(p.pus));
-    const auto at = std::find(kAllClasses.begin(), kAllClasses.end(), p.name);
-    ASSERT_NE(at, kAllClasses.end());
-    const std::size_t index = static_cast<std::size_t>(at - kAllClasses.begin());
-    if (&p != &placements.front()) {
-      EXPECT_GT(index, last) << "order smt, l2, l3, numa, socket";
-    }
-    last = index;
-    EXPECT_EQ(p.pus.size(), static_cast<std::size_t>(ranks));
-    EXPECT_EQ(std::set<int>(p.pus.begin(), p.pus.end()).size(), p.pus.size()) << "distinct";
-    for (int pu : p.pus) EXPECT_TRUE(std::binary_search(allowed.begin(), allowed.end(), pu)) << pu;
-    EXPECT_EQ(t.placement_class(p.pus), p.name);
-    EXPECT_FALSE(p.description.empty());
-    if (p.name == "l2") {
-      EXPECT_TRUE(distinct_cores(t, p.pus)) << "l2 uses distinct cores";
-    }
-  }
-}
-
-// The classes for which `ranks` allowed PUs of exactly that class exist
-// (for l2: on distinct cores), by trying every subset.
-std::set<std::string> brute_force_classes(const Topology& t, int ranks) {
-  const std::vector<int> allowed = t.allowed_pus();
-  std::set<std::string> found;
-  std::vector<int> chosen;
-  std::function<void(std::size_t)> visit = [&](std::size_t next) {
-    if (static_cast<int>(chosen.size()) == ranks) {
-      const std::string cls = t.placement_class(chosen);
-      if (cls != "l2" || distinct_cores(t, chosen)) found.insert(cls);
-      return;
-    }
-    for (std::size_t i = next; i < allowed.size(); ++i) {
-      chosen.push_back(allowed[i]);
-      visit(i + 1);
-      chosen.pop_back();
-    }
-  };
-  visit(0);
-  std::set<std::string> named;
-  for (const std::string& c : kAllClasses)
-    if (found.count(c)) named.insert(c);
-  return named;
-}
-
-void expect_offers_exactly_what_exists(const Topology& t, int ranks) {
-  SCOPED_TRACE(strfmt("%d ranks on %s", ranks, t.summary().c_str()));
-  const std::vector<NamedPlacement> placements = named_placements(t, ranks);
-  expect_sound(t, placements, ranks);
-  const std::vector<std::string> names = names_of(placements);
-  EXPECT_EQ(std::set<std::string>(names.begin(), names.end()), brute_force_classes(t, ranks));
-}
-
-// Restricts the PUs this process may use, as a cgroup cpuset would.
-void allow_only(const Topology& t, const char* pu_list) {
-  hwloc_bitmap_t set = hwloc_bitmap_alloc();
-  ASSERT_EQ(hwloc_bitmap_list_sscanf(set, pu_list), 0);
-  const int rc = hwloc_topology_allow(t.handle(), set, nullptr, HWLOC_ALLOW_FLAG_CUSTOM);
-  std::vector<int> expected;
-  for (int pu = hwloc_bitmap_first(set); pu >= 0; pu = hwloc_bitmap_next(set, pu)) expected.push_back(pu);
-  hwloc_bitmap_free(set);
-  ASSERT_EQ(rc, 0);
-  ASSERT_EQ(t.allowed_pus(), expected);
-}
-
-std::string usage_error(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const UsageError& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "no UsageError";
-  return "";
-}
+using namespace placement_testing;
 
 // A directory removed at the end of the test.
 struct TempDir {
@@ -157,11 +27,17 @@ struct TempDir {
   ~TempDir() { std::filesystem::remove_all(path); }
 };
 
+// From this file's path (a header's __FILE__ would be in the build's layer view).
 std::filesystem::path shipped_xml() {
   return std::filesystem::path(__FILE__).parent_path().parent_path().parent_path() / "results/topologies/2pack-4numa-smt.xml";
 }
 
 // --- named_placements ---------------------------------------------------------
+
+TEST(Placement, ClassesAreOfferedInTheTableOrder) {
+  // kAllClasses is the documented order; placement_classes.cpp's table must give it.
+  EXPECT_EQ(placement_class_names(), kAllClasses);
+}
 
 TEST(Placement, BigMachineOffersAllFiveClassesForTwoRanks) {
   const Topology t = Topology::load_synthetic(kBigMachine);
@@ -280,165 +156,6 @@ TEST(Placement, ExistingClassWithUnusablePusIsNotOffered) {
   const std::vector<std::string> names = names_of(named_placements(t, 2));
   EXPECT_EQ(names, (std::vector<std::string>{"smt", "l2", "l3", "numa"}));
   EXPECT_NE(describe_placements(t, 2).find("socket (one package)"), std::string::npos) << describe_placements(t, 2);
-}
-
-// --- place_ranks --------------------------------------------------------------
-
-TEST(Placement, ExplicitCpusAreUsedInOrder) {
-  const Topology t = Topology::load_synthetic(kBigMachine);
-  const RankPlacement r = place_ranks(t, 2, {17, 3}, "");
-  EXPECT_EQ(r.pus, (std::vector<int>{17, 3}));
-  EXPECT_EQ(r.placement, "socket");
-  EXPECT_FALSE(r.oversubscribed);
-  EXPECT_EQ(place_ranks(t, 2, {2, 3}, "").placement, "smt");
-}
-
-TEST(Placement, FewerCpusThanRanksAreSharedRoundRobin) {
-  const Topology t = Topology::load_synthetic(kBigMachine);
-  const RankPlacement r = place_ranks(t, 5, {4, 6}, "");
-  EXPECT_EQ(r.pus, (std::vector<int>{4, 6, 4, 6, 4}));
-  EXPECT_EQ(r.placement, "l2");
-  EXPECT_TRUE(r.oversubscribed);
-  const RankPlacement one = place_ranks(t, 3, {7}, "");
-  EXPECT_EQ(one.pus, (std::vector<int>{7, 7, 7}));
-  EXPECT_EQ(one.placement, "self");
-  EXPECT_TRUE(one.oversubscribed);
-}
-
-TEST(Placement, BadCpusAreUsageErrors) {
-  const Topology t = Topology::load_synthetic(kBigMachine);
-  EXPECT_NE(usage_error([&] {
-              place_ranks(t, 2, {1, 2, 3}, "");
-            }).find("--cpus gives 3 PUs but the scenario runs 2 ranks"),
-            std::string::npos);
-  EXPECT_NE(usage_error([&] { place_ranks(t, 2, {5, 5}, ""); }).find("CPU 5 is given twice"), std::string::npos);
-  EXPECT_NE(usage_error([&] { place_ranks(t, 2, {1, 99}, ""); }).find("CPU 99 does not exist"), std::string::npos);
-  allow_only(t, "0-15");
-  EXPECT_NE(usage_error([&] { place_ranks(t, 2, {1, 16}, ""); }).find("CPU 16 is not allowed"), std::string::npos);
-  EXPECT_NE(usage_error([&] { place_ranks(t, 2, {1, 2}, "l2"); }).find("not both"), std::string::npos);
-  EXPECT_THROW(place_ranks(t, 0, {}, ""), UsageError);
-}
-
-TEST(Placement, NamedPlacementIsTheOneListed) {
-  const Topology t = Topology::load_synthetic(kBigMachine);
-  for (int ranks : {2, 4, 8}) {
-    for (const NamedPlacement& p : named_placements(t, ranks)) {
-      const RankPlacement r = place_ranks(t, ranks, {}, p.name);
-      EXPECT_EQ(r.pus, p.pus) << p.name;
-      EXPECT_EQ(r.placement, p.name);
-      EXPECT_FALSE(r.oversubscribed);
-    }
-  }
-}
-
-TEST(Placement, UnknownOrAbsentPlacementNamesWhatExists) {
-  const Topology two_cores = Topology::load_synthetic(kTwoCores);
-  EXPECT_EQ(usage_error([&] { place_ranks(two_cores, 2, {}, "numa"); }),
-            "placement 'numa' does not exist on this machine (it has: l3)");
-  EXPECT_EQ(usage_error([&] { place_ranks(two_cores, 2, {}, "smt"); }),
-            "placement 'smt' does not exist on this machine (it has: l3)");
-  const std::string unknown = usage_error([&] { place_ranks(two_cores, 2, {}, "L3"); });
-  EXPECT_NE(unknown.find("unknown placement 'L3'"), std::string::npos) << unknown;
-  EXPECT_NE(unknown.find("smt, l2, l3, numa, socket"), std::string::npos) << unknown;
-  EXPECT_NE(unknown.find("this machine has: l3"), std::string::npos) << unknown;
-  // The class exists, but not for this many ranks.
-  const Topology big = Topology::load_synthetic(kBigMachine);
-  const std::string too_many = usage_error([&] { place_ranks(big, 4, {}, "smt"); });
-  EXPECT_NE(too_many.find("placement 'smt' cannot host 4 ranks"), std::string::npos) << too_many;
-  EXPECT_NE(too_many.find("no core has 4 PUs, at most 2"), std::string::npos) << too_many;
-  EXPECT_NE(too_many.find("it has: l3, numa, socket"), std::string::npos) << too_many;
-  EXPECT_NE(usage_error([&] { place_ranks(big, 1, {}, "socket"); }).find("needs 2 or more ranks"), std::string::npos);
-}
-
-TEST(Placement, DefaultForTwoRanksIsTheDefaultPair) {
-  for (const char* description : {kBigMachine, kTwoCores, kShippedDescription}) {
-    const Topology t = Topology::load_synthetic(description);
-    const RankPlacement r = place_ranks(t, 2, {}, "");
-    EXPECT_EQ(r.pus, t.default_pair()) << description;
-    EXPECT_EQ(r.placement, t.placement_class(t.default_pair()));
-    EXPECT_FALSE(r.oversubscribed);
-  }
-  // No package has two cores: the spread rule instead of an error.
-  const RankPlacement smt = place_ranks(Topology::load_synthetic(kOneSmtCore), 2, {}, "");
-  EXPECT_EQ(smt.pus, (std::vector<int>{0, 1}));
-  EXPECT_EQ(smt.placement, "smt");
-  const RankPlacement socket = place_ranks(Topology::load_synthetic("pack:2 core:1 pu:1"), 2, {}, "");
-  EXPECT_EQ(socket.placement, "socket");
-}
-
-TEST(Placement, DefaultForMoreRanksSpreadsOverCores) {
-  const Topology t = Topology::load_synthetic(kBigMachine);
-  const RankPlacement four = place_ranks(t, 4, {}, "");
-  EXPECT_FALSE(four.oversubscribed);
-  EXPECT_TRUE(distinct_cores(t, four.pus)) << join(four.pus);
-  EXPECT_EQ(histogram(four.pus, [&](int p) { return ancestor(t, p, HWLOC_OBJ_PACKAGE); }),
-            (std::map<int, int>{{0, 2}, {1, 2}}));
-  EXPECT_EQ(four.placement, "socket");
-  for (int pu : four.pus) EXPECT_GT(pu, 1) << "core of PU 0";
-
-  const RankPlacement sixteen = place_ranks(t, 16, {}, "");
-  EXPECT_TRUE(distinct_cores(t, sixteen.pus)) << join(sixteen.pus);
-  const RankPlacement all = place_ranks(t, 32, {}, "");
-  EXPECT_EQ(std::set<int>(all.pus.begin(), all.pus.end()).size(), 32u);
-  EXPECT_FALSE(all.oversubscribed);
-
-  const RankPlacement one = place_ranks(t, 1, {}, "");
-  ASSERT_EQ(one.pus.size(), 1u);
-  EXPECT_GT(one.pus[0], 1) << "core of PU 0";
-  EXPECT_EQ(one.placement, "self");
-}
-
-TEST(Placement, DefaultOversubscribesRoundRobin) {
-  const RankPlacement r = place_ranks(Topology::load_synthetic(kTwoCores), 8, {}, "");
-  EXPECT_EQ(r.pus, (std::vector<int>{0, 1, 0, 1, 0, 1, 0, 1}));
-  EXPECT_TRUE(r.oversubscribed);
-  EXPECT_EQ(r.placement, "l3");
-  const RankPlacement single = place_ranks(Topology::load_synthetic("pack:1 core:1 pu:1"), 2, {}, "");
-  EXPECT_EQ(single.pus, (std::vector<int>{0, 0}));
-  EXPECT_TRUE(single.oversubscribed);
-  EXPECT_EQ(single.placement, "self");
-}
-
-TEST(Placement, DefaultUsesOnlyAllowedPus) {
-  const Topology t = Topology::load_synthetic(kBigMachine);
-  allow_only(t, "3,5,9,20,21");
-  const RankPlacement r = place_ranks(t, 4, {}, "");
-  EXPECT_EQ(r.pus.size(), 4u);
-  for (int pu : r.pus) EXPECT_NE(std::string(",3,5,9,20,21,").find(strfmt(",%d,", pu)), std::string::npos);
-  EXPECT_TRUE(distinct_cores(t, r.pus)) << join(r.pus);
-  const RankPlacement over = place_ranks(t, 7, {}, "");
-  EXPECT_EQ(over.pus, (std::vector<int>{3, 5, 9, 20, 21, 3, 5}));
-  EXPECT_TRUE(over.oversubscribed);
-}
-
-// --- describe_placements ----------------------------------------------------------
-
-TEST(Placement, DescriptionListsPlacementsAndMissingClasses) {
-  const Topology t = Topology::load_synthetic(kTwoCores);
-  const std::string d = describe_placements(t, 2);
-  EXPECT_NE(d.find("Placements for 2 ranks on: " + t.summary()), std::string::npos) << d;
-  EXPECT_NE(d.find("\n  l3      PUs 0,1  cores sharing L3 L#0"), std::string::npos) << d;
-  EXPECT_NE(d.find("Not on this machine: smt (no core has 2 PUs), l2 (no L2 is shared by 2 cores), "
-                   "numa (one NUMA node per package), socket (one package)"),
-            std::string::npos)
-      << d;
-  EXPECT_NE(d.find("Without --placement or --cpus: PUs 0,1 (l3)"), std::string::npos) << d;
-
-  const std::string big = describe_placements(Topology::load_synthetic(kBigMachine), 2);
-  for (const std::string& name : kAllClasses)
-    EXPECT_NE(big.find(strfmt("\n  %s ", name.c_str())), std::string::npos) << big;
-  EXPECT_EQ(big.find("Not on this machine"), std::string::npos) << big;
-
-  const std::string eight = describe_placements(Topology::load_synthetic(kBigMachine), 8);
-  EXPECT_NE(eight.find("Not on this machine: smt (no core has 8 PUs, at most 2), l2 (no L2 is shared by 8 cores, "
-                       "at most 2)"),
-            std::string::npos)
-      << eight;
-  EXPECT_NE(eight.find("socket  PUs 2,4,8,12,16,20,24,28"), std::string::npos) << eight;
-
-  const std::string none = describe_placements(t, 3);
-  EXPECT_NE(none.find("(no named placement for 3 ranks)"), std::string::npos) << none;
-  EXPECT_NE(none.find("PUs 0,1,0 (l3, oversubscribed)"), std::string::npos) << none;
 }
 
 // --- XML export ---------------------------------------------------------------------

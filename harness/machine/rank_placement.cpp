@@ -83,8 +83,8 @@ RankPlacement place_ranks(const Topology& topology, int ranks, const std::vector
     for (const NamedPlacement& p : available)
       if (p.name == placement_name) return make_placement(topology, p.pus);
     if (!is_placement_class(placement_name))
-      throw UsageError(strfmt("unknown placement '%s' (placements: smt, l2, l3, numa, socket; this machine has: %s)",
-                              placement_name.c_str(), has_list(available).c_str()));
+      throw UsageError(strfmt("unknown placement '%s' (placements: %s; this machine has: %s)", placement_name.c_str(),
+                              join(placement_class_names()).c_str(), has_list(available).c_str()));
     if (ranks < 2)
       throw UsageError(
           strfmt("placement '%s' needs 2 or more ranks; the scenario runs %d", placement_name.c_str(), ranks));

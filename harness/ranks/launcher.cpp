@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -246,13 +245,8 @@ void RankGroup::rank_main(int rank, const Topology& topology, RankProgramFactory
                           int notify_fd) {
   ControlBlock::Slot& slot = control_->slots[rank];
   try {
-    // Die with the driver, even if it is SIGKILLed; close the race with its death.
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != driver) _exit(1);
-    // The driver handles Ctrl-C for the whole group.
-    signal(SIGINT, SIG_IGN);
-    signal(SIGHUP, SIG_IGN);
-    signal(SIGTERM, SIG_DFL);
+    // Die with the driver, even if it is SIGKILLed; the driver handles Ctrl-C for the whole group.
+    become_dependent_child(driver);
     signal(SIGPIPE, SIG_DFL);  // the driver may ignore it (see run_run_command)
 
     const int cpu = plan_.cpus[static_cast<std::size_t>(rank)];

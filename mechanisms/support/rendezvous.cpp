@@ -4,7 +4,8 @@
 #include <stdexcept>
 
 #include "harness/base/error.hpp"
-#include "mechanisms/support/peer_access.hpp"
+#include "mechanisms/support/access_causes.hpp"
+#include "mechanisms/support/peer_environment.hpp"
 #include "harness/machine/shared_memory.hpp"
 #include "mechanisms/support/sibling_probe.hpp"
 #include "mechanisms/support/mailbox.hpp"

@@ -3,17 +3,18 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
+#include <climits>
 #include <cstddef>
 #include <vector>
 
 #include "harness/base/child_tracking.hpp"
-#include "mechanisms/support/peer_access.hpp"
+#include "mechanisms/support/fd_io.hpp"
+#include "mechanisms/support/peer_environment.hpp"
 
 namespace ipcatlas {
 namespace {
@@ -27,23 +28,6 @@ struct TargetReady {
   const void* buffer;
 };
 
-// A file descriptor closed when it goes out of scope.
-class Fd {
- public:
-  Fd() = default;
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() { reset(); }
-  void reset(int fd = -1) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = fd;
-  }
-  int get() const { return fd_; }
-
- private:
-  int fd_ = -1;
-};
-
 struct Pipe {
   Fd read, write;
 };
@@ -52,25 +36,31 @@ struct Pipe {
 int open_pipe(Pipe& pipe) {
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) return errno;
-  pipe.read.reset(fds[0]);
-  pipe.write.reset(fds[1]);
+  pipe.read = Fd(fds[0]);
+  pipe.write = Fd(fds[1]);
   return 0;
 }
 
-// Writes of at most PIPE_BUF bytes to a pipe are atomic: one call sends all or fails.
-bool write_message(int fd, const void* data, std::size_t size) {
+// One record (TargetReady, a result) in one write: writes of at most PIPE_BUF
+// bytes to a pipe are atomic, so a call sends all or fails. Unlike fd_io's
+// write_message, it never throws and has no empty-message token: the probe's
+// processes must not unwind into the caller's code, and a record is never empty.
+template <class Record>
+bool send_record(int fd, const Record& record) {
+  static_assert(sizeof(Record) <= PIPE_BUF);
   ssize_t n;
-  do n = ::write(fd, data, size);
+  do n = ::write(fd, &record, sizeof record);
   while (n < 0 && errno == EINTR);
-  return n == static_cast<ssize_t>(size);
+  return n == static_cast<ssize_t>(sizeof record);
 }
 
-// False at end of file: the writer died before sending.
-bool read_message(int fd, void* data, std::size_t size) {
+// The record send_record sent; false at end of file: the writer died before sending.
+template <class Record>
+bool receive_record(int fd, Record& record) {
   ssize_t n;
-  do n = ::read(fd, data, size);
+  do n = ::read(fd, &record, sizeof record);
   while (n < 0 && errno == EINTR);
-  return n == static_cast<ssize_t>(size);
+  return n == static_cast<ssize_t>(sizeof record);
 }
 
 // The probe's children, all SIGKILLed and then all reaped when this goes out
@@ -101,12 +91,7 @@ class ChildGroup {
     const pid_t pid = ::fork();
     if (pid < 0) return -errno;
     if (pid == 0) {
-      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-      if (::getppid() != parent) ::_exit(1);  // the caller died before prctl took effect
-      // As for ranks, the caller handles Ctrl-C for the group: its inherited handler must not run here.
-      ::signal(SIGINT, SIG_IGN);
-      ::signal(SIGHUP, SIG_IGN);
-      ::signal(SIGTERM, SIG_DFL);
+      become_dependent_child(parent);  // as ranks do: die with the caller, leave Ctrl-C to it
       try {
         body();
       } catch (...) {
@@ -127,16 +112,16 @@ void run_target(pid_t accessor, int ready_fd) {
   for (std::size_t i = 0; i < kProbeBytes; ++i) buffer[i] = static_cast<unsigned char>(i);
   allow_peer_access(accessor);
   const TargetReady ready{::getpid(), buffer};
-  if (!write_message(ready_fd, &ready, sizeof ready)) return;
+  if (!send_record(ready_fd, ready)) return;
   // The buffer must stay alive until the caller kills this process.
   for (;;) ::pause();
 }
 
 void run_accessor(const std::function<int(pid_t, const void*)>& attempt, int ready_fd, int result_fd) {
   TargetReady ready{};
-  if (!read_message(ready_fd, &ready, sizeof ready)) return;  // the target died: the caller sees EIO
+  if (!receive_record(ready_fd, ready)) return;  // the target died: the caller sees EIO
   const int result = attempt(ready.pid, ready.buffer);
-  write_message(result_fd, &result, sizeof result);
+  send_record(result_fd, result);
 }
 
 // The accessor's result; EIO when it died without one; ETIMEDOUT when it hangs.
@@ -152,7 +137,7 @@ int await_result(int result_fd) {
     if (n < 0) return errno;
     if (n == 0) return ETIMEDOUT;
     int result = 0;
-    return read_message(result_fd, &result, sizeof result) ? result : EIO;
+    return receive_record(result_fd, result) ? result : EIO;
   }
 }
 

@@ -29,7 +29,7 @@
 #include <thread>
 
 #include "harness/base/error.hpp"
-#include "mechanisms/support/peer_access.hpp"
+#include "mechanisms/support/access_causes.hpp"
 #include "harness/testing/isolated.hpp"
 #include "harness/base/text.hpp"
 
