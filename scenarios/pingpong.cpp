@@ -54,12 +54,12 @@ class PingPongRank final : public RankProgram {
 
   void setup(RankEnv& env) override {
     const int peer = 1 - rank_;
-    if (corrupts_link(cell_.fault, rank_, peer, true)) {  // both ranks receive
+    if (corrupts_link(cell_.test.fault, rank_, peer, true)) {  // both ranks receive
       corrupting_ = std::make_unique<CorruptingLink>(*link_);
       link_ = corrupting_.get();
     }
     const int node = node_for_pu(cell_.membind, cell_.cpus[static_cast<std::size_t>(rank_)]);
-    channel_ = std::make_unique<PeerChannel>(*link_, rank_, peer, cell_.size, cell_.buffer_offset, salt_, node);
+    channel_ = std::make_unique<PeerChannel>(*link_, rank_, peer, cell_.size, cell_.test.buffer_offset, salt_, node);
     channel_->open(env.pid_of(peer));
     if (rank_ == 1) std::memset(results_.interval_ns, 0, sizeof results_.interval_ns);  // fault pages in now
     // Before any measurement: whole messages with a different body each time, fully checked.
@@ -70,8 +70,8 @@ class PingPongRank final : public RankProgram {
   }
 
   void run_batch(RankEnv& env, const Batch& batch) override {
-    inject_process_fault(cell_.fault, rank_, batch.index);
-    if (corrupting_ && cell_.fault.due(batch.index)) corrupting_->arm();
+    inject_process_fault(cell_.test.fault, rank_, batch.index);
+    if (corrupting_ && cell_.test.fault.due(batch.index)) corrupting_->arm();
     channel_->begin_batch(batch.index);
     env.barrier();
 

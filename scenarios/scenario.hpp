@@ -23,18 +23,29 @@
 
 namespace ipcatlas {
 
+// What only stream reads.
+struct StreamOptions {
+  int window = 64;             // messages per window
+  bool bidirectional = false;  // both ranks send
+};
+
+// What correctness tests vary (also --buffer-offset and --inject-fault);
+// measurements keep the defaults.
+struct TestHooks {
+  std::size_t buffer_offset = 0;  // bytes added to page alignment (tests use odd offsets)
+  FaultPlan fault;
+};
+
 // One cell of the matrix: everything one benchmark needs.
 struct CellSpec {
   const Mechanism* mechanism = nullptr;
   std::size_t size = 0;
   std::vector<int> cpus;  // one OS PU per rank (repeated when oversubscribed)
   WaitPolicy wait = WaitPolicy::spin;
-  int window = 64;             // stream: messages per window
-  bool bidirectional = false;  // stream: both ranks send
-  MemoryPolicy membind;        // where buffers and shared memory go
+  MemoryPolicy membind;   // where buffers and shared memory go
   double watchdog_seconds = 20.0;
-  std::size_t buffer_offset = 0;  // bytes added to page alignment (tests use odd offsets)
-  FaultPlan fault;                // tests only
+  StreamOptions stream;   // stream only
+  TestHooks test;
 };
 
 // What one batch measured.

@@ -16,7 +16,8 @@ namespace {
 
 class StreamPattern final : public Pattern {
  public:
-  explicit StreamPattern(const CellSpec& cell) : window_(cell.window), bidirectional_(cell.bidirectional) {}
+  explicit StreamPattern(const CellSpec& cell)
+      : window_(cell.stream.window), bidirectional_(cell.stream.bidirectional) {}
 
   std::vector<std::pair<int, int>> pairs(int) const override { return {{0, 1}}; }
   bool barrier_ends_round() const override { return false; }
@@ -58,7 +59,7 @@ class StreamPattern final : public Pattern {
 };
 
 std::string stream_cannot_run(const CellSpec& cell) {
-  if (!cell.bidirectional) return "";
+  if (!cell.stream.bidirectional) return "";
   const std::size_t limit = cell.mechanism->bidirectional_limit ? cell.mechanism->bidirectional_limit() : 0;
   if (cell.size <= limit) return "";
   const std::string id(cell.mechanism->id);

@@ -141,7 +141,7 @@ std::string size_cap_reason(const Mechanism& m, std::size_t cap) {
 std::string benchmark_name(const Scenario& scenario, const CellSpec& cell, const std::string& placement) {
   std::string name = std::string(scenario.id) + "/" + std::string(cell.mechanism->id) +
                      strfmt("/size:%zu/ranks:%zu", cell.size, cell.cpus.size());
-  if (scenario.id == "stream") name += strfmt("/window:%d/dir:%s", cell.window, cell.bidirectional ? "bi" : "uni");
+  if (scenario.id == "stream") name += strfmt("/window:%d/dir:%s", cell.stream.window, cell.stream.bidirectional ? "bi" : "uni");
   name += "/placement:" + placement + "/wait:" + std::string(to_string(cell.wait));
   if (cell.membind.kind != MemoryPolicy::Kind::none) name += "/membind:" + to_string(cell.membind);
   return name;
@@ -222,12 +222,10 @@ Matrix build_matrix(const RunOptions& options, const Topology& topology) {
         cell.spec.size = size;
         cell.spec.cpus = placement.pus;
         cell.spec.wait = matrix.wait;
-        cell.spec.window = options.window;
-        cell.spec.bidirectional = options.bidirectional;
         cell.spec.membind = options.membind;
         cell.spec.watchdog_seconds = options.watchdog_seconds;
-        cell.spec.buffer_offset = options.buffer_offset;
-        cell.spec.fault = options.fault;
+        cell.spec.stream = StreamOptions{options.window, options.bidirectional};
+        cell.spec.test = TestHooks{options.buffer_offset, options.fault};
         cell.name = benchmark_name(*scenario, cell.spec, placement.placement);
         cell.block_key = std::string(scenario->id) + cell.name.substr(cell.name.find('/', scenario->id.size() + 1));
         // A probe that ran out of a resource is a failure of this run, never a skip.
