@@ -174,12 +174,15 @@ std::size_t unix_seqpacket_bidirectional_limit() {
 extern const Mechanism kUnixSeqpacketMechanism{
     .id = "unix-seqpacket",
     .summary = "send() / recv() on an AF_UNIX SOCK_SEQPACKET socket pair, one record per chunk of half SO_SNDBUF",
+    .api = "AF_UNIX SOCK_SEQPACKET",
+    .moves = Moves::both,
     .copies = 2,
     .copies_note = "",
+    .single_copy = false,
     .permissions = "",
+    .wait_policies = kKernelBlocksOnly,  // ranks wait in send() and recv()
     .probe = probe_unix_seqpacket,
     .make_link = [](const LinkConfig& c) -> std::unique_ptr<Link> { return std::make_unique<UnixSeqpacketLink>(c); },
-    .cannot_serve = nullptr,
     .context = unix_seqpacket_context,
     .default_size_cap = 0,
     .bidirectional_limit = unix_seqpacket_bidirectional_limit,

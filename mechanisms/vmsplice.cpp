@@ -154,12 +154,19 @@ extern const Mechanism kVmspliceMechanism{
     .id = "vmsplice",
     .summary = "vmsplice() of the sender's pages into a pipe per direction, read() by the receiver; send waits until "
                "they are read",
+    .api = "vmsplice",
+    // vmsplice() only pins the sender's pages and queues references to them;
+    // the one copy is the receiver's read() out of those pages.
+    .moves = Moves::pull,
     .copies = 1,
     .copies_note = "the receiver's read() from the sender's pinned pages",
+    .single_copy = true,  // MPICH's nemesis LMT had a vmsplice path
     .permissions = "",
+    // The sender's wait for the receiver follows the policy (the mailbox
+    // line), but the receiver waits for data in read(), in the kernel.
+    .wait_policies = kKernelBlocksOnly,
     .probe = probe_vmsplice,
     .make_link = [](const LinkConfig& c) -> std::unique_ptr<Link> { return std::make_unique<VmspliceLink>(c); },
-    .cannot_serve = nullptr,
     .context = vmsplice_context,
     .default_size_cap = 0,
 };

@@ -93,6 +93,8 @@ extern const Scenario kAlltoallScenario{
     .iteration = "one round",
     .counters = "round_ns, bytes_per_second (N(N-1) SIZE per round), slowest_rank_ns, fastest_rank_ns, per_message_ns",
     .primary_metric = "round_ns",
+    .sends_to = Peers::every_other,
+    .receives_from = Peers::every_other,
     .ranks = 4,
     .min_ranks = 2,
     .max_ranks = kMaxRanks,

@@ -18,6 +18,8 @@ extern const Scenario kManyToOneScenario{
     .iteration = "one round",
     .counters = "round_ns, bytes_per_second ((N-1) SIZE per round), slowest_rank_ns, root_ns",
     .primary_metric = "round_ns",
+    .sends_to = Peers::one,
+    .receives_from = Peers::every_other,  // rank 0
     .ranks = 4,
     .min_ranks = 2,
     .max_ranks = kMaxRanks,

@@ -17,6 +17,8 @@ extern const Scenario kOneToManyScenario{
     .iteration = "one round",
     .counters = "round_ns, bytes_per_second ((N-1) SIZE per round), slowest_rank_ns, root_ns",
     .primary_metric = "round_ns",
+    .sends_to = Peers::every_other,  // rank 0
+    .receives_from = Peers::one,
     .ranks = 4,
     .min_ranks = 2,
     .max_ranks = kMaxRanks,

@@ -191,6 +191,8 @@ extern const Scenario kPingPongScenario{
     .iteration = "one round trip",
     .counters = "one_way_ns, bytes_per_second, p50_ns, p99_ns, p999_ns, max_ns, samples, samples_mean_ns",
     .primary_metric = "one_way_ns",
+    .sends_to = Peers::one,
+    .receives_from = Peers::one,
     .ranks = 2,
     .min_ranks = 2,
     .max_ranks = 2,

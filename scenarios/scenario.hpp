@@ -62,6 +62,13 @@ class ScenarioSession {
   virtual Measurement run_batch(std::uint64_t iterations) = 0;
 };
 
+// How many peers one rank's payload goes to (or comes from) in a round.
+enum class Peers {
+  one,          // pingpong, stream; manytoone's senders, onetomany's receivers
+  every_other,  // the root of manytoone or onetomany, every rank of alltoall
+};
+constexpr int peer_count(Peers peers, int ranks) { return peers == Peers::one ? 1 : ranks - 1; }
+
 struct Scenario {
   std::string_view id;
   std::string_view summary;
@@ -70,6 +77,11 @@ struct Scenario {
   // The time counter that answers "how long does it take": compared,
   // plotted and gated on by the analysis, which reads it from the context.
   std::string_view primary_metric;
+  // The most receivers one sender's payload goes to, and the most senders
+  // one receiver's comes from: what decides whether a mechanism that lets
+  // only one peer at a time reach a rank's memory can serve the pattern.
+  Peers sends_to;
+  Peers receives_from;
   int ranks;                   // ranks it runs with by default
   int min_ranks, max_ranks;
   std::unique_ptr<ScenarioSession> (*start)(const Topology& topology, const CellSpec& cell);
@@ -81,5 +93,12 @@ struct Scenario {
 std::span<const Scenario* const> all_scenarios();
 const Scenario* find_scenario(std::string_view id);
 std::string scenario_ids();  // "pingpong, stream, ..." for messages
+// Empty if `mechanism`'s traits let it serve `scenario` with `ranks` ranks;
+// otherwise why not. A one_tracer_per_tracee mechanism cannot serve a
+// pattern in which several peers would reach one rank's memory: the
+// receivers of one sender when the receiver pulls, the senders of one
+// receiver when the sender pushes.
+std::string mechanism_cannot_serve(const Scenario& scenario, const Mechanism& mechanism, int ranks);
+
 
 }  // namespace ipcatlas

@@ -80,6 +80,8 @@ extern const Scenario kStreamScenario{
     .iteration = "one window",
     .counters = "bytes_per_second, messages_per_second, window_ns",
     .primary_metric = "window_ns",
+    .sends_to = Peers::one,
+    .receives_from = Peers::one,
     .ranks = 2,
     .min_ranks = 2,
     .max_ranks = 2,

@@ -175,10 +175,8 @@ std::string probe_message(const Availability& a) { return a.reason + (a.fix.empt
 std::string skip_reason(const Mechanism& m, const Availability& availability, const Scenario& scenario,
                         const CellSpec& cell, const std::string& membind_problem, std::size_t cap) {
   if (!availability.available) return probe_message(availability);
-  if (m.cannot_serve) {
-    std::string why = m.cannot_serve(scenario.id, static_cast<int>(cell.cpus.size()));
-    if (!why.empty()) return why;
-  }
+  if (std::string why = mechanism_cannot_serve(scenario, m, static_cast<int>(cell.cpus.size())); !why.empty())
+    return why;
   if (!membind_problem.empty()) return membind_problem;
   if (scenario.cannot_run) {
     std::string why = scenario.cannot_run(cell);
