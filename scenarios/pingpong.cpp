@@ -183,13 +183,25 @@ class PingPongSession final : public ScenarioSession {
   double last_seconds_per_iteration_ = 0;
 };
 
+constexpr Counter kPingPongCounters[] = {
+    {"one_way_ns", "ns", "half the mean round trip (rank 0's clock), as OSU, NetPIPE and ucx_perftest", "one-way {}"},
+    {"p50_ns", "ns", "median per-message one-way time (rank 1's clock, off the critical path)", "p50 {}", true},
+    {"p99_ns", "ns", "99th percentile of the per-message one-way times", "p99 {}", true},
+    {"p999_ns", "ns", "99.9th percentile of the per-message one-way times", "p99.9 {}", true},
+    {"max_ns", "ns", "the slowest per-message one-way time", "max {}", true},
+    {"bytes_per_second", "B/s", "SIZE / one_way_ns", "{}"},
+    {"samples", "1", "per-message times recorded: every timed round trip, up to 2^20"},
+    {"samples_mean_ns", "ns", "the mean of the per-message times (agrees with one_way_ns)"},
+};
+
 }  // namespace
 
 extern const Scenario kPingPongScenario{
     .id = "pingpong",
     .summary = "rank 0 sends SIZE bytes to rank 1, which sends them back; latency and bandwidth of one message",
     .iteration = "one round trip",
-    .counters = "one_way_ns, bytes_per_second, p50_ns, p99_ns, p999_ns, max_ns, samples, samples_mean_ns",
+    .name_keys = kCommonNameKeys,
+    .counters = kPingPongCounters,
     .primary_metric = "one_way_ns",
     .sends_to = Peers::one,
     .receives_from = Peers::one,

@@ -32,6 +32,12 @@ const Scenario* find_scenario(std::string_view id) {
   return nullptr;
 }
 
+const Counter* find_counter(const Scenario& scenario, std::string_view name) {
+  for (const Counter& c : scenario.counters)
+    if (c.name == name) return &c;
+  return nullptr;
+}
+
 namespace {
 
 // Whose memory a one-tracer-per-tracee mechanism reaches, and so how many

@@ -71,6 +71,15 @@ std::string stream_cannot_run(const CellSpec& cell) {
                 id.c_str(), format_size(cell.size).c_str(), format_size(limit).c_str());
 }
 
+constexpr std::string_view kStreamNameKeys[] = {"size", "ranks", "window", "dir", "placement", "wait", "membind"};
+
+constexpr Counter kStreamCounters[] = {
+    {"window_ns", "ns", "time of one window: WINDOW messages and the empty acknowledgement", "window {}"},
+    {"bytes_per_second", "B/s", "bytes of a window (both directions when bidirectional) / window_ns", "{}"},
+    {"messages_per_second", "1/s", "messages of a window (both directions when bidirectional) / window_ns",
+     "{} msg/s"},
+};
+
 }  // namespace
 
 extern const Scenario kStreamScenario{
@@ -78,7 +87,8 @@ extern const Scenario kStreamScenario{
     .summary = "rank 0 sends WINDOW messages back to back, rank 1 acknowledges the window (osu_bw); "
                "--bidirectional: both send at once (osu_bibw)",
     .iteration = "one window",
-    .counters = "bytes_per_second, messages_per_second, window_ns",
+    .name_keys = kStreamNameKeys,
+    .counters = kStreamCounters,
     .primary_metric = "window_ns",
     .sends_to = Peers::one,
     .receives_from = Peers::one,

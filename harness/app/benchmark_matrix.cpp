@@ -136,14 +136,26 @@ std::string size_cap_reason(const Mechanism& m, std::size_t cap) {
   return reason + "; raise it with --size-cap " + id + "=SIZE";
 }
 
+// The value of one name key (Scenario::name_keys) in this cell; "" leaves the key out.
+std::string name_value(std::string_view key, const CellSpec& cell, const std::string& placement) {
+  if (key == "size") return std::to_string(cell.size);
+  if (key == "ranks") return std::to_string(cell.cpus.size());
+  if (key == "window") return std::to_string(cell.stream.window);
+  if (key == "dir") return cell.stream.bidirectional ? "bi" : "uni";
+  if (key == "placement") return placement;
+  if (key == "wait") return std::string(to_string(cell.wait));
+  if (key == "membind") return cell.membind.kind == MemoryPolicy::Kind::none ? "" : to_string(cell.membind);
+  throw std::logic_error("benchmark_name: no value for the name key '" + std::string(key) + "'");
+}
+
 }  // namespace
 
 std::string benchmark_name(const Scenario& scenario, const CellSpec& cell, const std::string& placement) {
-  std::string name = std::string(scenario.id) + "/" + std::string(cell.mechanism->id) +
-                     strfmt("/size:%zu/ranks:%zu", cell.size, cell.cpus.size());
-  if (scenario.id == "stream") name += strfmt("/window:%d/dir:%s", cell.stream.window, cell.stream.bidirectional ? "bi" : "uni");
-  name += "/placement:" + placement + "/wait:" + std::string(to_string(cell.wait));
-  if (cell.membind.kind != MemoryPolicy::Kind::none) name += "/membind:" + to_string(cell.membind);
+  std::string name = std::string(scenario.id) + "/" + std::string(cell.mechanism->id);
+  for (std::string_view key : scenario.name_keys) {
+    const std::string value = name_value(key, cell, placement);
+    if (!value.empty()) name.append("/").append(key).append(":").append(value);
+  }
   return name;
 }
 
