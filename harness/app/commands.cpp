@@ -258,7 +258,7 @@ int run_run_command(const RunOptions& options) {
   const CanarySummary canary = summarize_canaries(canary_values(run_records()));
   std::cerr << "ipcatlas: " << describe(canary) << "\n";
   if (!options.out.empty()) {
-    write_output_file(options.out, annotate_json(tee.json(), run_records(), canary));
+    write_output_file(options.out, annotate_json(tee.json(), run_records(), canary, *matrix.cells.front().scenario));
     write_output_file(topology_path_for(options.out), topology_xml(topology));
   }
   std::cerr << strfmt("ipcatlas: %d measured, %d failed, %d skipped", t.ok, t.failed, t.skipped)

@@ -36,6 +36,13 @@ nlohmann::ordered_json scenario_json(const Scenario& s) {
           {"counters", counters}};
 }
 
+void add_descriptors(nlohmann::json& context, const Scenario& scenario) {
+  nlohmann::json& mechanisms = context["mechanisms"] = nlohmann::json::object();
+  for (const Mechanism* m : all_mechanisms()) mechanisms[std::string(m->id)] = nlohmann::json(mechanism_json(*m));
+  context["scenarios"] = nlohmann::json::object();
+  context["scenarios"][std::string(scenario.id)] = nlohmann::json(scenario_json(scenario));
+}
+
 nlohmann::ordered_json list_document() {
   nlohmann::ordered_json doc;
   for (const Mechanism* m : all_mechanisms()) {

@@ -23,6 +23,11 @@ nlohmann::ordered_json mechanism_json(const Mechanism& mechanism);
 //  "counters": {"one_way_ns": "ns", ...}}
 nlohmann::ordered_json scenario_json(const Scenario& scenario);
 
+// Adds context["mechanisms"][ID] for every registered mechanism (the run's
+// selection is in its benchmark names) and context["scenarios"][ID] for the
+// run's scenario: nested JSON, beside Google Benchmark's string values.
+void add_descriptors(nlohmann::json& context, const Scenario& scenario);
+
 // `ipcatlas list --json`: every mechanism, probed here, and every scenario,
 // with their descriptors.
 nlohmann::ordered_json list_document();

@@ -1,5 +1,5 @@
-// The descriptors as the outside sees them: `ipcatlas list --json`, and the
-// console line each scenario's table drives.
+// The descriptors as the outside sees them: the context of a result file,
+// `ipcatlas list --json`, and the console line each scenario's table drives.
 #include "harness/app/descriptors.hpp"
 
 #include <gtest/gtest.h>
@@ -9,6 +9,45 @@
 
 namespace ipcatlas {
 namespace {
+
+nlohmann::json annotated_context(const Scenario& scenario) {
+  const std::string gbench = R"({"context": {"scenario": "pingpong", "primary_metric": "one_way_ns"},
+                                 "benchmarks": []})";
+  return nlohmann::json::parse(annotate_json(gbench, {}, CanarySummary{}, scenario))["context"];
+}
+
+TEST(Descriptors, TheContextCarriesEveryMechanismAndTheRunsScenario) {
+  const nlohmann::json context = annotated_context(*find_scenario("pingpong"));
+  EXPECT_EQ(context["scenario"], "pingpong");  // Google Benchmark's own string values stay
+  EXPECT_EQ(context["primary_metric"], "one_way_ns");
+  ASSERT_EQ(context["mechanisms"].size(), all_mechanisms().size());
+  const nlohmann::json& cma = context["mechanisms"]["cma-read"];
+  EXPECT_EQ(cma["api"], "process_vm_readv");
+  EXPECT_EQ(cma["moves"], "pull");
+  EXPECT_EQ(cma["single_copy"], true);
+  EXPECT_EQ(cma["reference"], false);
+  EXPECT_EQ(cma["one_tracer_per_tracee"], false);
+  EXPECT_EQ(cma["copies"], 1);
+  EXPECT_EQ(cma["wait_policies"], nlohmann::json::array({"spin", "block", "adaptive"}));
+  EXPECT_EQ(context["mechanisms"]["pipe"]["wait_policies"], nlohmann::json::array({"block"}));
+  EXPECT_EQ(context["mechanisms"]["zerocopy"]["reference"], true);
+  EXPECT_EQ(context["mechanisms"]["ptrace"]["one_tracer_per_tracee"], true);
+  for (const Mechanism* m : all_mechanisms()) {
+    const nlohmann::json& j = context["mechanisms"][std::string(m->id)];
+    EXPECT_EQ(j["summary"], m->summary);
+    EXPECT_EQ(j["permissions"], m->permissions);
+    EXPECT_EQ(j["copies_note"], m->copies_note);
+  }
+  ASSERT_EQ(context["scenarios"].size(), 1u);
+  const nlohmann::json& pingpong = context["scenarios"]["pingpong"];
+  EXPECT_EQ(pingpong["primary_metric"], "one_way_ns");
+  EXPECT_EQ(pingpong["iteration"], "one round trip");
+  EXPECT_EQ(pingpong["name_keys"], nlohmann::json::array({"size", "ranks", "placement", "wait", "membind"}));
+  EXPECT_EQ(pingpong["counters"]["one_way_ns"], "ns");
+  EXPECT_EQ(pingpong["counters"]["bytes_per_second"], "B/s");
+  EXPECT_EQ(pingpong["counters"]["samples"], "1");
+  EXPECT_EQ(pingpong["counters"].size(), find_scenario("pingpong")->counters.size());
+}
 
 TEST(Descriptors, ListCarriesTheSameTraits) {
   const nlohmann::ordered_json doc = list_document();

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "harness/app/descriptors.hpp"
 #include "harness/base/error.hpp"
 
 namespace ipcatlas {
@@ -203,9 +204,10 @@ void add_canary_context(nlohmann::json& context, const CanarySummary& c) {
 }  // namespace
 
 std::string annotate_json(const std::string& gbench_json, const std::vector<RunRecord>& records,
-                          const CanarySummary& canary) {
+                          const CanarySummary& canary, const Scenario& scenario) {
   nlohmann::json doc = nlohmann::json::parse(gbench_json);
   add_canary_context(doc["context"], canary);
+  add_descriptors(doc["context"], scenario);
   std::size_t next_record = 0;
   for (nlohmann::json& b : doc["benchmarks"]) {
     for (const char* key : {"name", "run_name"})

@@ -100,11 +100,12 @@ class TeeReporter final : public benchmark::BenchmarkReporter {
 // "block_position", "start_unix_s" and the canary ("canary_ns",
 // "canary_outlier", and "canary_state" 0 or 1 when the canary found two
 // states) to each repetition from `records` (matched in order and by name),
-// the canary's summary to the context, and "skipped"/"skip_message" to skipped
-// ones (the field names Google Benchmark 1.8 uses). error_occurred stays
-// true on skipped entries, so tools that know nothing of ipcatlas never read
-// a figure from them.
+// the canary's summary and the descriptors of every mechanism and of
+// `scenario` (descriptors.hpp) to the context, and "skipped"/"skip_message"
+// to skipped ones (the field names Google Benchmark 1.8 uses).
+// error_occurred stays true on skipped entries, so tools that know nothing of
+// ipcatlas never read a figure from them.
 std::string annotate_json(const std::string& gbench_json, const std::vector<RunRecord>& records,
-                          const CanarySummary& canary);
+                          const CanarySummary& canary, const Scenario& scenario);
 
 }  // namespace ipcatlas
