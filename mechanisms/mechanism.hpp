@@ -13,7 +13,22 @@
 //
 // Mechanisms only move bytes. They never time themselves: the scenario times
 // whole batches of send/recv calls.
-
+//
+// The contract on waiting. A process may hold signals it owes its peers
+// (DeferredSignal, harness/ranks/wait.hpp: a receiver's "consumed", which
+// rides on its next post for free). Every Link call that may wait for the
+// peer must publish them first, or two ranks could each wait for what the
+// other holds. So a mechanism waits in exactly two ways:
+//   - on shared memory, with wait_until() and its kin (wait.hpp), which
+//     publish before they spin or sleep;
+//   - in a system call that may sleep until the peer acts, made through
+//     blocking_call() (mechanisms/support/blocking_call.hpp), which publishes
+//     first; fd_io's read_message() and write_message() use it.
+// deferred_signal_test.cpp holds every registered mechanism to this: a peer
+// that acts only once it has seen the deferred signal. Why not non-virtual
+// send()/recv() that publish and then call the mechanism: shm and zerocopy
+// would then publish their deferred consume on its own at every send, a
+// cache-line transfer that the post right after carries for free.
 #pragma once
 
 #include <sys/types.h>

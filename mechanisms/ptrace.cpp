@@ -25,6 +25,7 @@
 #include <cstring>
 
 #include "harness/base/error.hpp"
+#include "mechanisms/support/blocking_call.hpp"
 #include "mechanisms/support/rendezvous.hpp"
 
 namespace ipcatlas {
@@ -74,7 +75,9 @@ class PtraceMemory final : public PeerMemory {
     if (ptrace(PTRACE_INTERRUPT, peer_, nullptr, nullptr) != 0) throw_access_error("PTRACE_INTERRUPT", errno, peer_);
     for (;;) {
       int status = 0;
-      if (waitpid(peer_, &status, __WALL) < 0) {
+      // The tracee stops whatever it is doing, so this wait needs nothing from
+      // it; through blocking_call() all the same, as every sleep in the kernel.
+      if (blocking_call([&] { return waitpid(peer_, &status, __WALL); }) < 0) {
         if (errno == EINTR) continue;
         throw SysError("waitpid on the tracee", errno);
       }
