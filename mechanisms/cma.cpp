@@ -63,9 +63,13 @@ constexpr const char* kCmaPermissions =
 extern const Mechanism kCmaReadMechanism{
     .id = "cma-read",
     .summary = "receiver pulls with process_vm_readv from the address the sender posted",
+    .api = "process_vm_readv",
+    .moves = Moves::pull,
     .copies = 1,
     .copies_note = "",
+    .single_copy = true,
     .permissions = kCmaPermissions,
+    .wait_policies = kEveryWaitPolicy,  // the rendezvous waits on the mailbox line
     .probe = probe_cma_read,
     .make_link = [](const LinkConfig& c) -> std::unique_ptr<Link> {
       return make_rendezvous_link(c, Rendezvous::pull, std::make_unique<CmaMemory>());
@@ -75,9 +79,13 @@ extern const Mechanism kCmaReadMechanism{
 extern const Mechanism kCmaWriteMechanism{
     .id = "cma-write",
     .summary = "sender pushes with process_vm_writev into the address the receiver posted",
+    .api = "process_vm_writev",
+    .moves = Moves::push,
     .copies = 1,
     .copies_note = "",
+    .single_copy = true,
     .permissions = kCmaPermissions,
+    .wait_policies = kEveryWaitPolicy,  // the rendezvous waits on the mailbox line
     .probe = probe_cma_write,
     .make_link = [](const LinkConfig& c) -> std::unique_ptr<Link> {
       return make_rendezvous_link(c, Rendezvous::push, std::make_unique<CmaMemory>());

@@ -27,8 +27,11 @@ Availability probe_xpmem() { return probe_device("/dev/xpmem", "XPMEM", "https:/
 extern const Mechanism kKnemMechanism{
     .id = "knem",
     .summary = "KNEM kernel module: single copy through /dev/knem regions (not implemented)",
+    .api = "knem",
+    .moves = Moves::pull,  // as MPI libraries use it: the receiver copies from the sender's declared region
     .copies = 1,
     .copies_note = "",
+    .single_copy = true,
     .permissions = "/dev/knem (out-of-tree module)",
     .probe = probe_knem,
     .make_link = nullptr,
@@ -37,8 +40,11 @@ extern const Mechanism kKnemMechanism{
 extern const Mechanism kXpmemMechanism{
     .id = "xpmem",
     .summary = "XPMEM kernel module: the receiver maps the sender's pages (not implemented)",
+    .api = "xpmem",
+    .moves = Moves::pull,  // the receiver copies out of the sender's pages, mapped into it
     .copies = 1,
     .copies_note = "",
+    .single_copy = true,
     .permissions = "/dev/xpmem (out-of-tree module)",
     .probe = probe_xpmem,
     .make_link = nullptr,

@@ -13,6 +13,22 @@
 //
 // Mechanisms only move bytes. They never time themselves: the scenario times
 // whole batches of send/recv calls.
+//
+// The contract on waiting. A process may hold signals it owes its peers
+// (DeferredSignal, harness/ranks/wait.hpp: a receiver's "consumed", which
+// rides on its next post for free). Every Link call that may wait for the
+// peer must publish them first, or two ranks could each wait for what the
+// other holds. So a mechanism waits in exactly two ways:
+//   - on shared memory, with wait_until() and its kin (wait.hpp), which
+//     publish before they spin or sleep;
+//   - in a system call that may sleep until the peer acts, made through
+//     blocking_call() (mechanisms/support/blocking_call.hpp), which publishes
+//     first; fd_io's read_message() and write_message() use it.
+// deferred_signal_test.cpp holds every registered mechanism to this: a peer
+// that acts only once it has seen the deferred signal. Why not non-virtual
+// send()/recv() that publish and then call the mechanism: shm and zerocopy
+// would then publish their deferred consume on its own at every send, a
+// cache-line transfer that the post right after carries for free.
 #pragma once
 
 #include <sys/types.h>
@@ -80,20 +96,69 @@ class Link {
   std::span<std::byte> pending_recv_;
 };
 
-// A mechanism's descriptor. The registry (registry.cpp) lists them all.
+// Whose call copies the payload (the descriptor's `moves`). Copying
+// mechanisms with a buffer between the ranks copy on both sides; single-copy
+// ones copy on one side, which costs that side's CPU time and decides which
+// process must be allowed to reach the other's memory.
+enum class Moves {
+  pull,  // the receiver's call copies, from the sender's memory
+  push,  // the sender's call copies, into the receiver's memory
+  both,  // one copy on each side, through a buffer between them
+  none,  // no copy: the receiver reads the bytes where the sender wrote them
+};
+
+constexpr std::string_view to_string(Moves moves) {
+  switch (moves) {
+    case Moves::pull: return "pull";
+    case Moves::push: return "push";
+    case Moves::both: return "both";
+    case Moves::none: return "none";
+  }
+  return "?";
+}
+
+// The --wait policies a mechanism honours: those that every one of its waits
+// for the peer follows. Waits inside blocking system calls (read(), recv())
+// sleep in the kernel whatever the policy, so a mechanism that waits there
+// honours only block, and its wait:spin results are blocking ones.
+struct WaitPolicies {
+  bool spin = false, block = false, adaptive = false;
+
+  constexpr bool honours(WaitPolicy policy) const {
+    return policy == WaitPolicy::spin ? spin : policy == WaitPolicy::block ? block : adaptive;
+  }
+};
+inline constexpr WaitPolicies kEveryWaitPolicy{true, true, true};
+inline constexpr WaitPolicies kKernelBlocksOnly{false, true, false};
+inline constexpr WaitPolicy kAllWaitPolicies[] = {WaitPolicy::spin, WaitPolicy::block, WaitPolicy::adaptive};
+
+// A mechanism's descriptor: everything the harness, `list`, the result files'
+// context and the analysis know of it. The registry (registry.cpp) lists them all.
 struct Mechanism {
   std::string_view id;       // part of the interface: benchmark names, --mechanisms
   std::string_view summary;  // one line: how the bytes move
+  std::string_view api;      // the kernel interface: "pipe", "process_vm_readv", "shared memory", ...
+  Moves moves;               // whose call copies the payload
   int copies;                // copies of the payload the API makes
   std::string_view copies_note;  // qualifies `copies`, e.g. "2 inside the kernel"
+  // A single-copy path that MPI and UCX runtimes switch to above their eager
+  // limit (CMA, KNEM, XPMEM, MPICH's vmsplice). procmem-* and ptrace copy once
+  // too, but no runtime uses them.
+  bool single_copy;
+  // A floor to judge the others against, not a way to move an arbitrary
+  // buffer (zerocopy: the sender must build its message in shared memory).
+  bool reference = false;
   std::string_view permissions;  // what it needs beyond a plain process, e.g. "ptrace access to the peer"
+  // Only one process may access a given process's memory at a time (ptrace:
+  // a tracee has one tracer). The scenario layer refuses the patterns in
+  // which several peers would access one rank (mechanism_cannot_serve()).
+  bool one_tracer_per_tracee = false;
+  WaitPolicies wait_policies = kEveryWaitPolicy;
 
   // Checks, by trying, whether the mechanism works on this machine.
   Availability (*probe)();
   // Creates a Link in the driver, before fork.
   std::unique_ptr<Link> (*make_link)(const LinkConfig& config);
-  // Empty if the mechanism can serve `scenario` with `ranks` ranks; otherwise why not.
-  std::string (*cannot_serve)(std::string_view scenario, int ranks) = nullptr;
   // Settings worth recording with results (e.g. the pipe size used).
   std::map<std::string, std::string> (*context)() = nullptr;
   // Larger messages are skipped unless the user raises the cap (--size-cap

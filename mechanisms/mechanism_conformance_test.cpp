@@ -160,6 +160,13 @@ TEST(MechanismRegistry, IdsAreUniqueAndDescribed) {
     EXPECT_FALSE(m->summary.empty()) << m->id;
     EXPECT_GE(m->copies, 0) << m->id;
     EXPECT_NE(m->probe, nullptr) << m->id;
+    // The traits agree with each other.
+    EXPECT_FALSE(m->api.empty()) << m->id;
+    const int copies_by_moves = m->moves == Moves::none ? 0 : m->moves == Moves::both ? 2 : 1;
+    EXPECT_EQ(m->copies, copies_by_moves) << m->id << " moves " << to_string(m->moves);
+    EXPECT_TRUE(!m->single_copy || m->copies == 1) << m->id;
+    EXPECT_TRUE(!m->one_tracer_per_tracee || m->moves == Moves::pull || m->moves == Moves::push) << m->id;
+    EXPECT_TRUE(m->wait_policies.honours(WaitPolicy::block)) << m->id << ": every mechanism can wait blocking";
     // Listed-only entries (knem, xpmem) have no link and must never claim to be available.
     if (!m->make_link) {
       EXPECT_FALSE(m->probe().available) << m->id;

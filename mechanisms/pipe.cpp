@@ -73,12 +73,15 @@ std::size_t pipe_bidirectional_limit() {
 extern const Mechanism kPipeMechanism{
     .id = "pipe",
     .summary = "write() / read() through a pipe per direction, pipe size raised with F_SETPIPE_SZ",
+    .api = "pipe",
+    .moves = Moves::both,
     .copies = 2,
     .copies_note = "",
+    .single_copy = false,
     .permissions = "",
+    .wait_policies = kKernelBlocksOnly,  // ranks wait in read() and write()
     .probe = probe_pipe,
     .make_link = [](const LinkConfig& c) -> std::unique_ptr<Link> { return std::make_unique<PipeLink>(c); },
-    .cannot_serve = nullptr,
     .context = pipe_context,
     .bidirectional_limit = pipe_bidirectional_limit,
 };

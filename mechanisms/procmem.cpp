@@ -73,9 +73,13 @@ constexpr const char* kProcmemPermissions =
 extern const Mechanism kProcmemReadMechanism{
     .id = "procmem-read",
     .summary = "receiver pread()s the peer's /proc/PID/mem at the address the sender posted; fd kept open",
+    .api = "/proc/PID/mem",
+    .moves = Moves::pull,
     .copies = 1,
     .copies_note = "2 inside the kernel (page by page through a bounce page)",
+    .single_copy = false,  // one copy as the API sees it, but no MPI or UCX runtime uses it
     .permissions = kProcmemPermissions,
+    .wait_policies = kEveryWaitPolicy,  // the rendezvous waits on the mailbox line
     .probe = probe_procmem_read,
     .make_link = [](const LinkConfig& c) -> std::unique_ptr<Link> {
       return make_rendezvous_link(c, Rendezvous::pull, std::make_unique<ProcMemMemory>(O_RDONLY));
@@ -85,9 +89,13 @@ extern const Mechanism kProcmemReadMechanism{
 extern const Mechanism kProcmemWriteMechanism{
     .id = "procmem-write",
     .summary = "sender pwrite()s the peer's /proc/PID/mem at the address the receiver posted; fd kept open",
+    .api = "/proc/PID/mem",
+    .moves = Moves::push,
     .copies = 1,
     .copies_note = "2 inside the kernel (page by page through a bounce page)",
+    .single_copy = false,  // one copy as the API sees it, but no MPI or UCX runtime uses it
     .permissions = kProcmemPermissions,
+    .wait_policies = kEveryWaitPolicy,  // the rendezvous waits on the mailbox line
     .probe = probe_procmem_write,
     .make_link = [](const LinkConfig& c) -> std::unique_ptr<Link> {
       return make_rendezvous_link(c, Rendezvous::push, std::make_unique<ProcMemMemory>(O_WRONLY));

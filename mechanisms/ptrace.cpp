@@ -3,10 +3,15 @@
 // reads the posted buffer word by word with PTRACE_PEEKDATA (8 bytes per
 // system call), and resumes it (PTRACE_CONT). Pull rendezvous (rendezvous.hpp).
 //
-// A tracee has one tracer, so ptrace cannot serve a pattern in which one rank
-// receives from several: cannot_serve() says which. The sender is stopped for
-// the whole copy, and each 8 bytes cost a system call, so sizes above a cap
-// (64 KiB unless raised with --size-cap ptrace=SIZE) are skipped.
+// Each receiver traces the ranks it receives from, and a tracee has one
+// tracer, so ptrace cannot serve a pattern in which one sender is read by
+// several receivers (onetomany, alltoall); manytoone is fine (one tracer, many
+// tracees). The descriptor says so (one_tracer_per_tracee, pull), and the
+// scenario layer refuses those patterns (mechanism_cannot_serve()).
+//
+// The sender is stopped for the whole copy, and each 8 bytes cost a system
+// call, so sizes above a cap (64 KiB unless raised with --size-cap
+// ptrace=SIZE) are skipped.
 //
 // The tracee is never left stopped or traced: the tracer resumes it after
 // each message, the kernel detaches it (and resumes it from a ptrace stop)
@@ -20,6 +25,7 @@
 #include <cstring>
 
 #include "harness/base/error.hpp"
+#include "mechanisms/support/blocking_call.hpp"
 #include "mechanisms/support/rendezvous.hpp"
 
 namespace ipcatlas {
@@ -69,7 +75,9 @@ class PtraceMemory final : public PeerMemory {
     if (ptrace(PTRACE_INTERRUPT, peer_, nullptr, nullptr) != 0) throw_access_error("PTRACE_INTERRUPT", errno, peer_);
     for (;;) {
       int status = 0;
-      if (waitpid(peer_, &status, __WALL) < 0) {
+      // The tracee stops whatever it is doing, so this wait needs nothing from
+      // it; through blocking_call() all the same, as every sleep in the kernel.
+      if (blocking_call([&] { return waitpid(peer_, &status, __WALL); }) < 0) {
         if (errno == EINTR) continue;
         throw SysError("waitpid on the tracee", errno);
       }
@@ -110,29 +118,26 @@ Availability probe_ptrace() {
   return probe_peer_memory("PTRACE_SEIZE", Rendezvous::pull, [] { return std::make_unique<PtraceMemory>(); });
 }
 
-// Each receiver traces the ranks it receives from, and a tracee can have
-// only one tracer. In manytoone rank 0 traces every sender (one tracer, many
-// tracees: fine); in onetomany and alltoall a sender would need several.
-std::string ptrace_cannot_serve(std::string_view scenario, int ranks) {
-  if (ranks <= 2 || scenario == "pingpong" || scenario == "stream" || scenario == "manytoone") return "";
-  return "ptrace allows one tracer per tracee, and in " + std::string(scenario) +
-         " a sender is read by several receivers (only pingpong, stream and manytoone can be served)";
-}
-
 }  // namespace
 
 extern const Mechanism kPtraceMechanism{
     .id = "ptrace",
     .summary = "receiver traces the sender: stops it (PTRACE_INTERRUPT), reads word by word (PTRACE_PEEKDATA), "
                "resumes it",
+    .api = "ptrace",
+    .moves = Moves::pull,
     .copies = 1,
     .copies_note = "8 bytes per system call",
+    .single_copy = false,  // one copy, but no MPI or UCX runtime uses it
     .permissions = "ptrace attach to the peer (as cma-*); one tracer per tracee",
+    .one_tracer_per_tracee = true,
+    // The rendezvous waits on the mailbox line; the waitpid() for the
+    // tracee's stop does not wait for the peer to act.
+    .wait_policies = kEveryWaitPolicy,
     .probe = probe_ptrace,
     .make_link = [](const LinkConfig& c) -> std::unique_ptr<Link> {
       return make_rendezvous_link(c, Rendezvous::pull, std::make_unique<PtraceMemory>());
     },
-    .cannot_serve = ptrace_cannot_serve,
     .context = nullptr,
     .default_size_cap = 64 * 1024,
 };

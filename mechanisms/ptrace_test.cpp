@@ -135,13 +135,11 @@ TEST(Ptrace, ATracerThatDiesMidReadReleasesItsStoppedTracee) {
   close(ready[1]);
 }
 
-TEST(Ptrace, DeclaresWhichScenariosItCannotServe) {
+// Which scenarios that rules out is the scenario layer's (scenarios/descriptor_test.cpp).
+TEST(Ptrace, DeclaresOneTracerPerTraceeAndThatTheReceiverPulls) {
   const Mechanism* m = find_mechanism("ptrace");
-  ASSERT_NE(m->cannot_serve, nullptr);
-  EXPECT_EQ(m->cannot_serve("pingpong", 2), "");
-  EXPECT_EQ(m->cannot_serve("manytoone", 8), "");
-  EXPECT_NE(m->cannot_serve("alltoall", 4).find("one tracer per tracee"), std::string::npos);
-  EXPECT_NE(m->cannot_serve("onetomany", 4).find("one tracer per tracee"), std::string::npos);
+  EXPECT_TRUE(m->one_tracer_per_tracee);
+  EXPECT_EQ(m->moves, Moves::pull);
   EXPECT_EQ(m->default_size_cap, 64u * 1024);
 }
 

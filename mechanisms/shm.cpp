@@ -159,12 +159,15 @@ extern const Mechanism kShmMechanism{
     .id = "shm",
     .summary = "sender copies into a shared-memory ring of cells, receiver copies out; large messages are pipelined "
                "through the cells",
+    .api = "shared memory",
+    .moves = Moves::both,
     .copies = 2,
     .copies_note = "",
+    .single_copy = false,
     .permissions = "",
+    .wait_policies = kEveryWaitPolicy,  // every wait is a wait_until() on the mailbox or a ring cell
     .probe = probe_shared_memory,
     .make_link = [](const LinkConfig& c) -> std::unique_ptr<Link> { return std::make_unique<ShmLink>(c); },
-    .cannot_serve = nullptr,
     .context = shm_context,
     .bidirectional_limit = shm_bidirectional_limit,
 };

@@ -29,6 +29,7 @@
 #include "harness/base/error.hpp"
 #include "mechanisms/support/access_causes.hpp"
 #include "harness/base/text.hpp"
+#include "mechanisms/support/blocking_call.hpp"
 #include "mechanisms/support/fd_io.hpp"
 #include "mechanisms/mechanism.hpp"
 
@@ -53,7 +54,7 @@ std::size_t chunk_for(int sndbuf) {
 // an error.
 void send_record(int fd, const std::byte* p, std::size_t len) {
   for (;;) {
-    const ssize_t n = ::send(fd, p, len, MSG_NOSIGNAL);
+    const ssize_t n = blocking_call([&] { return ::send(fd, p, len, MSG_NOSIGNAL); });
     if (n < 0) {
       if (errno == EINTR) continue;
       throw SysError(strfmt("unix-seqpacket: send of a %zu-byte record", len), errno);
@@ -68,7 +69,7 @@ void send_record(int fd, const std::byte* p, std::size_t len) {
 // (MSG_TRUNC: the length of the record even if longer than len).
 std::size_t recv_record(int fd, std::byte* p, std::size_t len) {
   for (;;) {
-    const ssize_t n = ::recv(fd, p, len, MSG_TRUNC);
+    const ssize_t n = blocking_call([&] { return ::recv(fd, p, len, MSG_TRUNC); });
     if (n < 0) {
       if (errno == EINTR) continue;
       throw SysError("unix-seqpacket: recv", errno);
@@ -174,12 +175,15 @@ std::size_t unix_seqpacket_bidirectional_limit() {
 extern const Mechanism kUnixSeqpacketMechanism{
     .id = "unix-seqpacket",
     .summary = "send() / recv() on an AF_UNIX SOCK_SEQPACKET socket pair, one record per chunk of half SO_SNDBUF",
+    .api = "AF_UNIX SOCK_SEQPACKET",
+    .moves = Moves::both,
     .copies = 2,
     .copies_note = "",
+    .single_copy = false,
     .permissions = "",
+    .wait_policies = kKernelBlocksOnly,  // ranks wait in send() and recv()
     .probe = probe_unix_seqpacket,
     .make_link = [](const LinkConfig& c) -> std::unique_ptr<Link> { return std::make_unique<UnixSeqpacketLink>(c); },
-    .cannot_serve = nullptr,
     .context = unix_seqpacket_context,
     .default_size_cap = 0,
     .bidirectional_limit = unix_seqpacket_bidirectional_limit,

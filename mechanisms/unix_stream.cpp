@@ -80,12 +80,15 @@ std::size_t unix_stream_bidirectional_limit() {
 extern const Mechanism kUnixStreamMechanism{
     .id = "unix-stream",
     .summary = "send() / recv() on an AF_UNIX SOCK_STREAM socket pair",
+    .api = "AF_UNIX SOCK_STREAM",
+    .moves = Moves::both,
     .copies = 2,
     .copies_note = "",
+    .single_copy = false,
     .permissions = "",
+    .wait_policies = kKernelBlocksOnly,  // ranks wait in read() and write()
     .probe = probe_unix_stream,
     .make_link = [](const LinkConfig& c) -> std::unique_ptr<Link> { return std::make_unique<UnixStreamLink>(c); },
-    .cannot_serve = nullptr,
     .context = unix_stream_context,
     .bidirectional_limit = unix_stream_bidirectional_limit,
 };

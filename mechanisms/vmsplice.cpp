@@ -40,6 +40,7 @@
 #include "harness/base/resource_limits.hpp"
 #include "mechanisms/support/access_causes.hpp"
 #include "harness/machine/shared_memory.hpp"
+#include "mechanisms/support/blocking_call.hpp"
 #include "mechanisms/support/fd_io.hpp"
 #include "mechanisms/support/mailbox.hpp"
 #include "mechanisms/mechanism.hpp"
@@ -53,7 +54,8 @@ void vmsplice_all(int fd, std::span<const std::byte> msg) {
   std::size_t left = msg.size();
   while (left > 0) {
     iovec iov{const_cast<std::byte*>(p), left};  // vmsplice only reads the pages
-    const ssize_t n = vmsplice(fd, &iov, 1, 0);
+    // Blocks while the pipe is full, until the reader drains it.
+    const ssize_t n = blocking_call([&] { return vmsplice(fd, &iov, 1, 0); });
     if (n < 0) {
       if (errno == EINTR) continue;
       throw SysError("vmsplice", errno);
@@ -74,9 +76,6 @@ class VmspliceLink final : public Link {
   }
 
   void send(std::span<const std::byte> msg) override {
-    // Blocking in a system call is a wait too: publish what this process
-    // still owes any peer first (the rule of DeferredSignal in wait.hpp).
-    publish_deferred_signals();
     if (msg.empty()) {
       write_message(pipes_.out_fd(), msg, "vmsplice");
       return;
@@ -154,12 +153,19 @@ extern const Mechanism kVmspliceMechanism{
     .id = "vmsplice",
     .summary = "vmsplice() of the sender's pages into a pipe per direction, read() by the receiver; send waits until "
                "they are read",
+    .api = "vmsplice",
+    // vmsplice() only pins the sender's pages and queues references to them;
+    // the one copy is the receiver's read() out of those pages.
+    .moves = Moves::pull,
     .copies = 1,
     .copies_note = "the receiver's read() from the sender's pinned pages",
+    .single_copy = true,  // MPICH's nemesis LMT had a vmsplice path
     .permissions = "",
+    // The sender's wait for the receiver follows the policy (the mailbox
+    // line), but the receiver waits for data in read(), in the kernel.
+    .wait_policies = kKernelBlocksOnly,
     .probe = probe_vmsplice,
     .make_link = [](const LinkConfig& c) -> std::unique_ptr<Link> { return std::make_unique<VmspliceLink>(c); },
-    .cannot_serve = nullptr,
     .context = vmsplice_context,
     .default_size_cap = 0,
 };

@@ -90,12 +90,16 @@ std::size_t zerocopy_bidirectional_limit() { return ~std::size_t{0}; }
 extern const Mechanism kZerocopyMechanism{
     .id = "zerocopy",
     .summary = "payload written in place in memory both ranks map; only the signal moves (the floor)",
+    .api = "shared memory",
+    .moves = Moves::none,
     .copies = 0,
     .copies_note = "",
+    .single_copy = false,
+    .reference = true,  // the message must be built in the link's memory: no application buffer moves this way
     .permissions = "",
+    .wait_policies = kEveryWaitPolicy,  // every wait is on the mailbox line
     .probe = probe_shared_memory,
     .make_link = [](const LinkConfig& c) -> std::unique_ptr<Link> { return std::make_unique<ZerocopyLink>(c); },
-    .cannot_serve = nullptr,
     .context = nullptr,
     .bidirectional_limit = zerocopy_bidirectional_limit,
 };

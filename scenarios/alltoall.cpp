@@ -84,6 +84,16 @@ class AlltoallPattern final : public Pattern {
   std::vector<std::vector<int>> partners_;  // partners_[rank][step]
 };
 
+constexpr Counter kAlltoallCounters[] = {
+    {"round_ns", "ns", "the slowest rank's time per round, closing barrier included", "round {}"},
+    {"slowest_rank_ns", "ns", "the slowest rank's time per round until its own transfers were done",
+     "slowest rank {}", true},
+    {"per_message_ns", "ns", "slowest_rank_ns / (2(N-1)): a rank sends and receives N-1 messages a round",
+     "per message {}"},
+    {"bytes_per_second", "B/s", "N(N-1) SIZE per round / round_ns", "{}"},
+    {"fastest_rank_ns", "ns", "the fastest rank's time per round until its own transfers were done"},
+};
+
 }  // namespace
 
 extern const Scenario kAlltoallScenario{
@@ -91,8 +101,11 @@ extern const Scenario kAlltoallScenario{
     .summary = "every rank sends SIZE to every other rank and receives SIZE from each, pairwise; a barrier ends "
                "the round",
     .iteration = "one round",
-    .counters = "round_ns, bytes_per_second (N(N-1) SIZE per round), slowest_rank_ns, fastest_rank_ns, per_message_ns",
+    .name_keys = kCommonNameKeys,
+    .counters = kAlltoallCounters,
     .primary_metric = "round_ns",
+    .sends_to = Peers::every_other,
+    .receives_from = Peers::every_other,
     .ranks = 4,
     .min_ranks = 2,
     .max_ranks = kMaxRanks,

@@ -50,7 +50,7 @@ TEST(Alltoall, TwoFourAndEightRanksCompleteValidated) {
 
 TEST(Alltoall, ACorruptedMessageFailsTheRound) {
   CellSpec c = cell("shm", 1000, 4);
-  c.fault.kind = FaultPlan::Kind::corrupt;
+  c.test.fault.kind = FaultPlan::Kind::corrupt;
   const std::string message = testing::failure_of("alltoall", c);
   EXPECT_NE(message.find("payload mismatch"), std::string::npos) << message;
   EXPECT_NE(message.find("-> rank 1, 1000 bytes): first bad byte at offset 500"), std::string::npos) << message;
@@ -58,7 +58,7 @@ TEST(Alltoall, ACorruptedMessageFailsTheRound) {
 
 TEST(Alltoall, ADeadRankIsReported) {
   CellSpec c = cell("cma-read", 64, 4);
-  c.fault.kind = FaultPlan::Kind::kill;
+  c.test.fault.kind = FaultPlan::Kind::kill;
   EXPECT_NE(testing::failure_of("alltoall", c).find("was killed by signal 9"), std::string::npos);
 }
 

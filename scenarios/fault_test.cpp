@@ -38,9 +38,9 @@ TEST(Faults, EveryFaultFailsEveryScenarioNamingWhatHappened) {
     for (const FaultCase& f : kFaults) {
       SCOPED_TRACE(std::string(s.scenario) + (s.bidirectional ? " --bidirectional" : "") + " --inject-fault " + f.name);
       CellSpec c = testing::cell("shm", 64, s.ranks);
-      c.bidirectional = s.bidirectional;
-      c.window = 4;
-      c.fault.kind = f.kind;
+      c.stream.bidirectional = s.bidirectional;
+      c.stream.window = 4;
+      c.test.fault.kind = f.kind;
       c.watchdog_seconds = 0.5;  // the hang's cost
       const std::string message = testing::failure_of(s.scenario, c);
       EXPECT_NE(message.find(f.message_has), std::string::npos) << message;
@@ -52,7 +52,7 @@ TEST(Faults, EveryFaultFailsEveryScenarioNamingWhatHappened) {
 // The faulty rank only sends in manytoone: what it sends arrives corrupted.
 TEST(Faults, InManyToOneTheFaultySendersMessagesArriveCorrupted) {
   CellSpec c = testing::cell("shm", 64, 3);
-  c.fault.kind = FaultPlan::Kind::corrupt;
+  c.test.fault.kind = FaultPlan::Kind::corrupt;
   const std::string message = testing::failure_of("manytoone", c);
   EXPECT_NE(message.find("(rank 1 -> rank 0, 64 bytes): first bad byte at offset 32"), std::string::npos) << message;
 }

@@ -16,8 +16,11 @@ extern const Scenario kManyToOneScenario{
     .id = "manytoone",
     .summary = "each of N-1 senders delivers SIZE to rank 0 every round (incast); a barrier ends the round",
     .iteration = "one round",
-    .counters = "round_ns, bytes_per_second ((N-1) SIZE per round), slowest_rank_ns, root_ns",
+    .name_keys = kCommonNameKeys,
+    .counters = kFanCounters,
     .primary_metric = "round_ns",
+    .sends_to = Peers::one,
+    .receives_from = Peers::every_other,  // rank 0
     .ranks = 4,
     .min_ranks = 2,
     .max_ranks = kMaxRanks,

@@ -15,8 +15,11 @@ extern const Scenario kOneToManyScenario{
     .id = "onetomany",
     .summary = "rank 0 delivers SIZE to each of N-1 receivers every round; a barrier ends the round",
     .iteration = "one round",
-    .counters = "round_ns, bytes_per_second ((N-1) SIZE per round), slowest_rank_ns, root_ns",
+    .name_keys = kCommonNameKeys,
+    .counters = kFanCounters,
     .primary_metric = "round_ns",
+    .sends_to = Peers::every_other,  // rank 0
+    .receives_from = Peers::one,
     .ranks = 4,
     .min_ranks = 2,
     .max_ranks = kMaxRanks,

@@ -54,12 +54,12 @@ class PingPongRank final : public RankProgram {
 
   void setup(RankEnv& env) override {
     const int peer = 1 - rank_;
-    if (corrupts_link(cell_.fault, rank_, peer, true)) {  // both ranks receive
+    if (corrupts_link(cell_.test.fault, rank_, peer, true)) {  // both ranks receive
       corrupting_ = std::make_unique<CorruptingLink>(*link_);
       link_ = corrupting_.get();
     }
     const int node = node_for_pu(cell_.membind, cell_.cpus[static_cast<std::size_t>(rank_)]);
-    channel_ = std::make_unique<PeerChannel>(*link_, rank_, peer, cell_.size, cell_.buffer_offset, salt_, node);
+    channel_ = std::make_unique<PeerChannel>(*link_, rank_, peer, cell_.size, cell_.test.buffer_offset, salt_, node);
     channel_->open(env.pid_of(peer));
     if (rank_ == 1) std::memset(results_.interval_ns, 0, sizeof results_.interval_ns);  // fault pages in now
     // Before any measurement: whole messages with a different body each time, fully checked.
@@ -70,8 +70,8 @@ class PingPongRank final : public RankProgram {
   }
 
   void run_batch(RankEnv& env, const Batch& batch) override {
-    inject_process_fault(cell_.fault, rank_, batch.index);
-    if (corrupting_ && cell_.fault.due(batch.index)) corrupting_->arm();
+    inject_process_fault(cell_.test.fault, rank_, batch.index);
+    if (corrupting_ && cell_.test.fault.due(batch.index)) corrupting_->arm();
     channel_->begin_batch(batch.index);
     env.barrier();
 
@@ -183,14 +183,28 @@ class PingPongSession final : public ScenarioSession {
   double last_seconds_per_iteration_ = 0;
 };
 
+constexpr Counter kPingPongCounters[] = {
+    {"one_way_ns", "ns", "half the mean round trip (rank 0's clock), as OSU, NetPIPE and ucx_perftest", "one-way {}"},
+    {"p50_ns", "ns", "median per-message one-way time (rank 1's clock, off the critical path)", "p50 {}", true},
+    {"p99_ns", "ns", "99th percentile of the per-message one-way times", "p99 {}", true},
+    {"p999_ns", "ns", "99.9th percentile of the per-message one-way times", "p99.9 {}", true},
+    {"max_ns", "ns", "the slowest per-message one-way time", "max {}", true},
+    {"bytes_per_second", "B/s", "SIZE / one_way_ns", "{}"},
+    {"samples", "1", "per-message times recorded: every timed round trip, up to 2^20"},
+    {"samples_mean_ns", "ns", "the mean of the per-message times (agrees with one_way_ns)"},
+};
+
 }  // namespace
 
 extern const Scenario kPingPongScenario{
     .id = "pingpong",
     .summary = "rank 0 sends SIZE bytes to rank 1, which sends them back; latency and bandwidth of one message",
     .iteration = "one round trip",
-    .counters = "one_way_ns, bytes_per_second, p50_ns, p99_ns, p999_ns, max_ns, samples, samples_mean_ns",
+    .name_keys = kCommonNameKeys,
+    .counters = kPingPongCounters,
     .primary_metric = "one_way_ns",
+    .sends_to = Peers::one,
+    .receives_from = Peers::one,
     .ranks = 2,
     .min_ranks = 2,
     .max_ranks = 2,

@@ -79,7 +79,7 @@ TEST(PingPong, BlockingWaitsWorkToo) {
 TEST(PingPong, ACorruptedPayloadFailsNamingTheFirstBadByte) {
   for (const char* mechanism : {"shm", "zerocopy", "pipe"}) {
     CellSpec c = cell(mechanism, 4096);
-    c.fault.kind = FaultPlan::Kind::corrupt;
+    c.test.fault.kind = FaultPlan::Kind::corrupt;
     const std::string message = failure_of(c);
     EXPECT_NE(message.find("payload mismatch in message"), std::string::npos) << mechanism << ": " << message;
     EXPECT_NE(message.find("rank 0 -> rank 1, 4096 bytes): first bad byte at offset 2048"), std::string::npos)
@@ -89,20 +89,20 @@ TEST(PingPong, ACorruptedPayloadFailsNamingTheFirstBadByte) {
 
 TEST(PingPong, AStampCorruptionIsCaughtOnTheVeryMessage) {
   CellSpec c = cell("shm", 8);  // the flipped byte (offset 4) lies in the stamp
-  c.fault.kind = FaultPlan::Kind::corrupt;
+  c.test.fault.kind = FaultPlan::Kind::corrupt;
   const std::string message = failure_of(c);
   EXPECT_NE(message.find("first bad byte at offset 4"), std::string::npos) << message;
 }
 
 TEST(PingPong, AKilledRankFailsTheBatch) {
   CellSpec c = cell("pipe", 64);
-  c.fault.kind = FaultPlan::Kind::kill;
+  c.test.fault.kind = FaultPlan::Kind::kill;
   EXPECT_NE(failure_of(c).find("was killed by signal 9 (SIGKILL)"), std::string::npos);
 }
 
 TEST(PingPong, AHungRankIsReportedByTheWatchdog) {
   CellSpec c = cell("shm", 64);
-  c.fault.kind = FaultPlan::Kind::hang;
+  c.test.fault.kind = FaultPlan::Kind::hang;
   c.watchdog_seconds = 0.5;
   const std::string message = failure_of(c);
   EXPECT_NE(message.find("hung: no progress after"), std::string::npos) << message;
@@ -110,7 +110,7 @@ TEST(PingPong, AHungRankIsReportedByTheWatchdog) {
 
 TEST(PingPong, UnalignedBuffersMeasureToo) {
   CellSpec c = cell("shm", 5000);
-  c.buffer_offset = 13;
+  c.test.buffer_offset = 13;
   auto session = start(c);
   EXPECT_GT(session->run_batch(100).counters.at("one_way_ns"), 0);
 }

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,18 +24,29 @@
 
 namespace ipcatlas {
 
+// What only stream reads.
+struct StreamOptions {
+  int window = 64;             // messages per window
+  bool bidirectional = false;  // both ranks send
+};
+
+// What correctness tests vary (also --buffer-offset and --inject-fault);
+// measurements keep the defaults.
+struct TestHooks {
+  std::size_t buffer_offset = 0;  // bytes added to page alignment (tests use odd offsets)
+  FaultPlan fault;
+};
+
 // One cell of the matrix: everything one benchmark needs.
 struct CellSpec {
   const Mechanism* mechanism = nullptr;
   std::size_t size = 0;
   std::vector<int> cpus;  // one OS PU per rank (repeated when oversubscribed)
   WaitPolicy wait = WaitPolicy::spin;
-  int window = 64;             // stream: messages per window
-  bool bidirectional = false;  // stream: both ranks send
-  MemoryPolicy membind;        // where buffers and shared memory go
+  MemoryPolicy membind;   // where buffers and shared memory go
   double watchdog_seconds = 20.0;
-  std::size_t buffer_offset = 0;  // bytes added to page alignment (tests use odd offsets)
-  FaultPlan fault;                // tests only
+  StreamOptions stream;   // stream only
+  TestHooks test;
 };
 
 // What one batch measured.
@@ -51,14 +63,46 @@ class ScenarioSession {
   virtual Measurement run_batch(std::uint64_t iterations) = 0;
 };
 
+// One counter a scenario reports: a field of every result, and maybe a part
+// of the console line.
+struct Counter {
+  std::string_view name;  // the field, e.g. "one_way_ns"
+  std::string_view unit;  // "ns", "B/s", "1/s" or "1"
+  std::string_view what;  // one line, for `list` and the results' context
+  // On the console line: a pattern in which {} is the value, formatted for
+  // its unit ("one-way {}"); empty: not shown. An `aside` goes in
+  // parentheses after the shown counter before it, beside the other asides
+  // that follow it: "one-way 1.2 us (p50 1.1 us, p99 2.0 us)".
+  std::string_view console = {};
+  bool aside = false;
+};
+
+// The key:value parts of the benchmark names of every scenario: SCENARIO/
+// MECHANISM/size:S/ranks:N/placement:P/wait:W[/membind:M] (membind only
+// when --membind is given). Keys are in the order the names list them.
+inline constexpr std::string_view kCommonNameKeys[] = {"size", "ranks", "placement", "wait", "membind"};
+
+// How many peers one rank's payload goes to (or comes from) in a round.
+enum class Peers {
+  one,          // pingpong, stream; manytoone's senders, onetomany's receivers
+  every_other,  // the root of manytoone or onetomany, every rank of alltoall
+};
+constexpr int peer_count(Peers peers, int ranks) { return peers == Peers::one ? 1 : ranks - 1; }
+
 struct Scenario {
   std::string_view id;
   std::string_view summary;
   std::string_view iteration;  // what one Google Benchmark iteration is
-  std::string_view counters;   // what it reports, for `list` and --help
+  std::span<const std::string_view> name_keys;  // the key:value parts of its benchmark names, in order
+  std::span<const Counter> counters;            // everything it reports, in console order
   // The time counter that answers "how long does it take": compared,
   // plotted and gated on by the analysis, which reads it from the context.
   std::string_view primary_metric;
+  // The most receivers one sender's payload goes to, and the most senders
+  // one receiver's comes from: what decides whether a mechanism that lets
+  // only one peer at a time reach a rank's memory can serve the pattern.
+  Peers sends_to;
+  Peers receives_from;
   int ranks;                   // ranks it runs with by default
   int min_ranks, max_ranks;
   std::unique_ptr<ScenarioSession> (*start)(const Topology& topology, const CellSpec& cell);
@@ -70,5 +114,13 @@ struct Scenario {
 std::span<const Scenario* const> all_scenarios();
 const Scenario* find_scenario(std::string_view id);
 std::string scenario_ids();  // "pingpong, stream, ..." for messages
+const Counter* find_counter(const Scenario& scenario, std::string_view name);
+
+// Empty if `mechanism`'s traits let it serve `scenario` with `ranks` ranks;
+// otherwise why not. A one_tracer_per_tracee mechanism cannot serve a
+// pattern in which several peers would reach one rank's memory: the
+// receivers of one sender when the receiver pulls, the senders of one
+// receiver when the sender pushes.
+std::string mechanism_cannot_serve(const Scenario& scenario, const Mechanism& mechanism, int ranks);
 
 }  // namespace ipcatlas

@@ -16,7 +16,8 @@ namespace {
 
 class StreamPattern final : public Pattern {
  public:
-  explicit StreamPattern(const CellSpec& cell) : window_(cell.window), bidirectional_(cell.bidirectional) {}
+  explicit StreamPattern(const CellSpec& cell)
+      : window_(cell.stream.window), bidirectional_(cell.stream.bidirectional) {}
 
   std::vector<std::pair<int, int>> pairs(int) const override { return {{0, 1}}; }
   bool barrier_ends_round() const override { return false; }
@@ -58,7 +59,7 @@ class StreamPattern final : public Pattern {
 };
 
 std::string stream_cannot_run(const CellSpec& cell) {
-  if (!cell.bidirectional) return "";
+  if (!cell.stream.bidirectional) return "";
   const std::size_t limit = cell.mechanism->bidirectional_limit ? cell.mechanism->bidirectional_limit() : 0;
   if (cell.size <= limit) return "";
   const std::string id(cell.mechanism->id);
@@ -70,6 +71,15 @@ std::string stream_cannot_run(const CellSpec& cell) {
                 id.c_str(), format_size(cell.size).c_str(), format_size(limit).c_str());
 }
 
+constexpr std::string_view kStreamNameKeys[] = {"size", "ranks", "window", "dir", "placement", "wait", "membind"};
+
+constexpr Counter kStreamCounters[] = {
+    {"window_ns", "ns", "time of one window: WINDOW messages and the empty acknowledgement", "window {}"},
+    {"bytes_per_second", "B/s", "bytes of a window (both directions when bidirectional) / window_ns", "{}"},
+    {"messages_per_second", "1/s", "messages of a window (both directions when bidirectional) / window_ns",
+     "{} msg/s"},
+};
+
 }  // namespace
 
 extern const Scenario kStreamScenario{
@@ -77,8 +87,11 @@ extern const Scenario kStreamScenario{
     .summary = "rank 0 sends WINDOW messages back to back, rank 1 acknowledges the window (osu_bw); "
                "--bidirectional: both send at once (osu_bibw)",
     .iteration = "one window",
-    .counters = "bytes_per_second, messages_per_second, window_ns",
+    .name_keys = kStreamNameKeys,
+    .counters = kStreamCounters,
     .primary_metric = "window_ns",
+    .sends_to = Peers::one,
+    .receives_from = Peers::one,
     .ranks = 2,
     .min_ranks = 2,
     .max_ranks = 2,

@@ -157,6 +157,12 @@ std::string missing_modules(const AnalysisLaunch& plan, bool& started) {
 
 }  // namespace
 
+const AnalysisCommandInfo* find_analysis_command(const std::string& name) {
+  for (const AnalysisCommandInfo& command : kAnalysisCommands)
+    if (command.name == name) return &command;
+  return nullptr;
+}
+
 LaunchContext LaunchContext::of_this_process() {
   LaunchContext context;
   for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {

@@ -18,8 +18,16 @@
 
 namespace ipcatlas {
 
+struct AnalysisCommandInfo {
+  std::string name;     // plot, thresholds, compare, history, report
+  std::string summary;  // the Python module's SUMMARY: one line for `ipcatlas --help`
+};
+
 // The analysis subcommands, in the order `ipcatlas --help` lists them.
-inline const std::vector<std::string> kAnalysisCommands = {"plot", "thresholds", "compare", "history", "report"};
+// Generated at configure time (cmake/analysis_commands.cmake) from
+// analysis/ipcatlas_analysis/commands.json, the list the Python package reads.
+extern const std::vector<AnalysisCommandInfo> kAnalysisCommands;
+const AnalysisCommandInfo* find_analysis_command(const std::string& name);
 
 // What the plan is made from: the process's environment and where things are.
 struct LaunchContext {

@@ -136,14 +136,26 @@ std::string size_cap_reason(const Mechanism& m, std::size_t cap) {
   return reason + "; raise it with --size-cap " + id + "=SIZE";
 }
 
+// The value of one name key (Scenario::name_keys) in this cell; "" leaves the key out.
+std::string name_value(std::string_view key, const CellSpec& cell, const std::string& placement) {
+  if (key == "size") return std::to_string(cell.size);
+  if (key == "ranks") return std::to_string(cell.cpus.size());
+  if (key == "window") return std::to_string(cell.stream.window);
+  if (key == "dir") return cell.stream.bidirectional ? "bi" : "uni";
+  if (key == "placement") return placement;
+  if (key == "wait") return std::string(to_string(cell.wait));
+  if (key == "membind") return cell.membind.kind == MemoryPolicy::Kind::none ? "" : to_string(cell.membind);
+  throw std::logic_error("benchmark_name: no value for the name key '" + std::string(key) + "'");
+}
+
 }  // namespace
 
 std::string benchmark_name(const Scenario& scenario, const CellSpec& cell, const std::string& placement) {
-  std::string name = std::string(scenario.id) + "/" + std::string(cell.mechanism->id) +
-                     strfmt("/size:%zu/ranks:%zu", cell.size, cell.cpus.size());
-  if (scenario.id == "stream") name += strfmt("/window:%d/dir:%s", cell.window, cell.bidirectional ? "bi" : "uni");
-  name += "/placement:" + placement + "/wait:" + std::string(to_string(cell.wait));
-  if (cell.membind.kind != MemoryPolicy::Kind::none) name += "/membind:" + to_string(cell.membind);
+  std::string name = std::string(scenario.id) + "/" + std::string(cell.mechanism->id);
+  for (std::string_view key : scenario.name_keys) {
+    const std::string value = name_value(key, cell, placement);
+    if (!value.empty()) name.append("/").append(key).append(":").append(value);
+  }
   return name;
 }
 
@@ -175,10 +187,8 @@ std::string probe_message(const Availability& a) { return a.reason + (a.fix.empt
 std::string skip_reason(const Mechanism& m, const Availability& availability, const Scenario& scenario,
                         const CellSpec& cell, const std::string& membind_problem, std::size_t cap) {
   if (!availability.available) return probe_message(availability);
-  if (m.cannot_serve) {
-    std::string why = m.cannot_serve(scenario.id, static_cast<int>(cell.cpus.size()));
-    if (!why.empty()) return why;
-  }
+  if (std::string why = mechanism_cannot_serve(scenario, m, static_cast<int>(cell.cpus.size())); !why.empty())
+    return why;
   if (!membind_problem.empty()) return membind_problem;
   if (scenario.cannot_run) {
     std::string why = scenario.cannot_run(cell);
@@ -222,12 +232,10 @@ Matrix build_matrix(const RunOptions& options, const Topology& topology) {
         cell.spec.size = size;
         cell.spec.cpus = placement.pus;
         cell.spec.wait = matrix.wait;
-        cell.spec.window = options.window;
-        cell.spec.bidirectional = options.bidirectional;
         cell.spec.membind = options.membind;
         cell.spec.watchdog_seconds = options.watchdog_seconds;
-        cell.spec.buffer_offset = options.buffer_offset;
-        cell.spec.fault = options.fault;
+        cell.spec.stream = StreamOptions{options.window, options.bidirectional};
+        cell.spec.test = TestHooks{options.buffer_offset, options.fault};
         cell.name = benchmark_name(*scenario, cell.spec, placement.placement);
         cell.block_key = std::string(scenario->id) + cell.name.substr(cell.name.find('/', scenario->id.size() + 1));
         // A probe that ran out of a resource is a failure of this run, never a skip.

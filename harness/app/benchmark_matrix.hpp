@@ -45,7 +45,8 @@ struct Matrix {
 // selected mechanism once.
 Matrix build_matrix(const RunOptions& options, const Topology& topology);
 
-// SCENARIO/MECHANISM/size:S/ranks:N[/window:W/dir:uni|bi]/placement:P/wait:W[/membind:M]
+// SCENARIO/MECHANISM and the scenario's name keys, e.g.
+// stream/shm/size:S/ranks:N/window:W/dir:uni|bi/placement:P/wait:W[/membind:M]
 std::string benchmark_name(const Scenario& scenario, const CellSpec& cell, const std::string& placement);
 
 // Registers every run of `schedule` with Google Benchmark, in its order;

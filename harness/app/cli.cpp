@@ -11,6 +11,7 @@
 #include "harness/machine/placement.hpp"
 #include "harness/ranks/launcher.hpp"
 #include "harness/base/sizes.hpp"
+#include "harness/base/text.hpp"
 
 namespace ipcatlas {
 namespace {
@@ -116,6 +117,28 @@ void finish_run(Command& cmd, const RawRun& raw, const std::vector<std::string>&
   run.benchmark = parse_benchmark_flags(benchmark_args);
   if (run.benchmark.list_tests && !run.out.empty())
     throw UsageError("--benchmark_list_tests only lists the benchmark names and measures nothing: drop --out");
+}
+
+// The analysis commands (analysis/ipcatlas_analysis/commands.json): Python
+// parses everything after the name, --help included.
+std::vector<CLI::App*> add_analysis_commands(CLI::App& app) {
+  std::vector<CLI::App*> analysis;
+  for (const AnalysisCommandInfo& command : kAnalysisCommands) {
+    CLI::App* sub = app.add_subcommand(command.name, command.summary);
+    sub->prefix_command();
+    sub->allow_extras();
+    sub->set_help_flag();
+    sub->group("Analysis (Python; 'ipcatlas COMMAND --help' for options)");
+    analysis.push_back(sub);
+  }
+  return analysis;
+}
+
+// Every command, in the order --help lists them.
+std::vector<std::string> command_names() {
+  std::vector<std::string> names{"list", "run", "doctor"};
+  for (const AnalysisCommandInfo& command : kAnalysisCommands) names.push_back(command.name);
+  return names;
 }
 
 }  // namespace
@@ -248,35 +271,15 @@ void add_run_conduct_options(Command& cmd, Subcommands& s) {
   s.seed = seed;
 }
 
-// The analysis commands: Python parses everything after the name, --help included.
-void add_analysis_commands(CLI::App& app, Subcommands& s) {
-  const std::map<std::string, std::string> analysis_summaries = {
-      {"plot", "Figures of latency, bandwidth, tail and scaling from result files"},
-      {"thresholds", "Crossover sizes between mechanisms, and MPI/UCX/libfabric settings from them"},
-      {"compare", "Compare two runs with a Mann-Whitney U test; a CI gate on regressions"},
-      {"history", "One metric over many runs, with regressions marked"},
-      {"report", "A self-contained HTML page of one or more runs"},
-  };
-  for (const std::string& name : kAnalysisCommands) {
-    CLI::App* sub = app.add_subcommand(name, analysis_summaries.at(name));
-    sub->prefix_command();
-    sub->allow_extras();
-    sub->set_help_flag();
-    sub->group("Analysis (Python; 'ipcatlas COMMAND --help' for options)");
-    s.analysis.push_back(sub);
-  }
-}
-
 // A first argument that is neither a command nor an option is refused before
 // CLI11 parses, with the list of the commands there are.
 void refuse_unknown_command(const std::vector<std::string>& args) {
-  const auto is_command = [&](const std::string& name) {
-    return name == "list" || name == "run" || name == "doctor" ||
-           std::find(kAnalysisCommands.begin(), kAnalysisCommands.end(), name) != kAnalysisCommands.end();
-  };
-  if (!args.empty() && !args[0].empty() && args[0][0] != '-' && !is_command(args[0]))
-    throw UsageError("unknown command '" + args[0] +
-                     "' (expected list, run, doctor, plot, thresholds, compare, history or report)");
+  const std::vector<std::string> commands = command_names();
+  if (!args.empty() && !args[0].empty() && args[0][0] != '-' &&
+      std::find(commands.begin(), commands.end(), args[0]) == commands.end()) {
+    const std::vector<std::string> others(commands.begin(), commands.end() - 1);
+    throw UsageError("unknown command '" + args[0] + "' (expected " + join(others) + " or " + commands.back() + ")");
+  }
 }
 
 // Checks and completes cmd for the subcommand that was parsed.
@@ -324,7 +327,7 @@ Command parse_command_line(const std::vector<std::string>& args) {
   add_doctor_command(app, cmd, s);
   add_run_command(app, cmd, s);
   add_run_conduct_options(cmd, s);
-  add_analysis_commands(app, s);
+  s.analysis = add_analysis_commands(app);
 
   refuse_unknown_command(args);
   std::vector<std::string> reversed(args.rbegin(), args.rend());

@@ -2,6 +2,7 @@
 
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <csignal>
 #include <filesystem>
 #include <random>
@@ -11,6 +12,7 @@
 #include <sys/utsname.h>
 
 #include "harness/app/benchmark_matrix.hpp"
+#include "harness/app/descriptors.hpp"
 #include "harness/machine/doctor.hpp"
 #include "harness/machine/placement.hpp"
 #include "harness/base/error.hpp"
@@ -85,13 +87,13 @@ void add_context(const Matrix& matrix, const RunOptions& options, const Topology
                                                                       : "no");
   benchmark::AddCustomContext("membind", options.membind.kind == MemoryPolicy::Kind::none ? "none (first touch)"
                                                                                           : to_string(options.membind));
-  if (options.scenario == "stream")
+  const Scenario& scenario = *matrix.cells.front().scenario;
+  if (std::find(scenario.name_keys.begin(), scenario.name_keys.end(), "window") != scenario.name_keys.end())
     benchmark::AddCustomContext("window", std::to_string(options.window) + (options.bidirectional ? " both ways" : ""));
   std::vector<std::string> caps;
   for (const auto& [id, cap] : matrix.size_caps) caps.push_back(id + "=" + format_size(cap));
   benchmark::AddCustomContext("size_caps", caps.empty() ? "none" : join(caps));
   benchmark::AddCustomContext("clock", "CLOCK_MONOTONIC");
-  const Scenario& scenario = *matrix.cells.front().scenario;
   benchmark::AddCustomContext("iteration", std::string(scenario.iteration));
   benchmark::AddCustomContext("primary_metric", std::string(scenario.primary_metric));
   for (const Mechanism* m : matrix.mechanisms)
@@ -149,52 +151,9 @@ int list_placements(const ListOptions& options) {
 
 int run_list_command(const ListOptions& options) {
   if (options.placements) return list_placements(options);
-  nlohmann::json doc;
-  for (const Mechanism* m : all_mechanisms()) {
-    const Availability a = m->probe();
-    doc["mechanisms"].push_back({{"id", m->id},
-                                 {"available", a.available},
-                                 {"probe_failed", a.failed},
-                                 {"copies", m->copies},
-                                 {"copies_note", m->copies_note},
-                                 {"summary", m->summary},
-                                 {"permissions", m->permissions},
-                                 {"size_cap", m->default_size_cap},
-                                 {"reason", a.reason},
-                                 {"fix", a.fix}});
-  }
-  for (const Scenario* s : all_scenarios())
-    doc["scenarios"].push_back({{"id", s->id},
-                                {"summary", s->summary},
-                                {"iteration", s->iteration},
-                                {"primary_metric", s->primary_metric},
-                                {"counters", s->counters},
-                                {"ranks", s->ranks},
-                                {"min_ranks", s->min_ranks},
-                                {"max_ranks", s->max_ranks}});
-  if (options.json) {
-    std::cout << doc.dump(2) << "\n";
-    return 0;
-  }
-  std::cout << "MECHANISM        AVAILABLE  COPIES  HOW THE BYTES MOVE\n";
-  for (const auto& m : doc["mechanisms"]) {
-    std::string copies = std::to_string(m["copies"].get<int>());
-    if (!m["copies_note"].get<std::string>().empty()) copies += "*";
-    std::cout << strfmt("%-16s %-10s %-7s %s\n", m["id"].get<std::string>().c_str(),
-                        m["available"].get<bool>() ? "yes" : "NO", copies.c_str(), m["summary"].get<std::string>().c_str());
-    if (!m["copies_note"].get<std::string>().empty())
-      std::cout << strfmt("%-35s * copies: %s\n", "", m["copies_note"].get<std::string>().c_str());
-    if (m["size_cap"].get<std::size_t>() > 0)
-      std::cout << strfmt("%-35s measured up to %s unless raised with --size-cap %s=SIZE\n", "",
-                          format_size(m["size_cap"].get<std::size_t>()).c_str(), m["id"].get<std::string>().c_str());
-    if (!m["available"].get<bool>())
-      std::cout << strfmt("%-35s why: %s\n%-35s fix: %s\n", "", m["reason"].get<std::string>().c_str(), "",
-                          m["fix"].get<std::string>().c_str());
-  }
-  std::cout << "\nSCENARIO         RANKS  ITERATION        WHAT IT MEASURES\n";
-  for (const auto& s : doc["scenarios"])
-    std::cout << strfmt("%-16s %-6d %-16s %s\n", s["id"].get<std::string>().c_str(), s["ranks"].get<int>(),
-                        s["iteration"].get<std::string>().c_str(), s["summary"].get<std::string>().c_str());
+  const nlohmann::ordered_json doc = list_document();
+  if (options.json) std::cout << doc.dump(2) << "\n";
+  else print_list(std::cout, doc);
   return 0;
 }
 
@@ -299,7 +258,7 @@ int run_run_command(const RunOptions& options) {
   const CanarySummary canary = summarize_canaries(canary_values(run_records()));
   std::cerr << "ipcatlas: " << describe(canary) << "\n";
   if (!options.out.empty()) {
-    write_output_file(options.out, annotate_json(tee.json(), run_records(), canary));
+    write_output_file(options.out, annotate_json(tee.json(), run_records(), canary, *matrix.cells.front().scenario));
     write_output_file(topology_path_for(options.out), topology_xml(topology));
   }
   std::cerr << strfmt("ipcatlas: %d measured, %d failed, %d skipped", t.ok, t.failed, t.skipped)

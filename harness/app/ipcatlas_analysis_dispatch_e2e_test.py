@@ -5,6 +5,7 @@ with the arguments untouched, and says in one line what is missing when it canno
 The binary comes from $IPCATLAS_BIN (set by ctest), else build/release."""
 from __future__ import annotations
 
+import ast
 import json
 import os
 import subprocess
@@ -49,6 +50,21 @@ def test_top_level_help_lists_the_analysis_commands() -> None:
     assert proc.returncode == 0
     for name in ANALYSIS_COMMANDS:
         assert any(line.split()[:1] == [name] for line in proc.stdout.splitlines()), (name, proc.stdout)
+
+
+def test_one_list_of_commands_serves_the_binary_and_python() -> None:
+    """analysis/ipcatlas_analysis/commands.json is the one list of analysis commands: the binary's
+    table is generated from it (cmake/analysis_commands.cmake), and its summaries are the modules' SUMMARY."""
+    package = REPO / "analysis" / "ipcatlas_analysis"
+    commands = json.loads((package / "commands.json").read_text())
+    assert [c["name"] for c in commands] == ANALYSIS_COMMANDS
+    help_text = ipcatlas("--help").stdout
+    for command in commands:
+        tree = ast.parse((package / f"{command['module']}.py").read_text())
+        summaries = [ast.literal_eval(node.value) for node in tree.body if isinstance(node, ast.Assign)
+                     and any(getattr(target, "id", None) == "SUMMARY" for target in node.targets)]
+        assert summaries == [command["summary"]], command["name"]
+        assert command["summary"] in help_text, (command["name"], help_text)
 
 
 @pytest.mark.parametrize("name", ANALYSIS_COMMANDS)

@@ -68,6 +68,37 @@ def test_names_counters_and_context(tmp_path: Path) -> None:
     assert "[4/4]" in proc.stdout
 
 
+TRAITS = {"summary", "copies", "copies_note", "permissions", "api", "moves", "single_copy", "reference",
+          "one_tracer_per_tracee", "wait_policies"}
+
+
+@pytest.mark.parametrize("scenario", ["pingpong", "stream"])
+def test_context_carries_the_descriptors(tmp_path: Path, scenario: str) -> None:
+    """Every result file says what its mechanisms and its scenario are (nested JSON), as `list` does."""
+    proc, doc = run_json(tmp_path, "--scenario", scenario, "--mechanisms", "shm,cma-read", "--sizes", "64")
+    assert proc.returncode == 0, proc.stderr
+    context = doc["context"]
+    assert context["scenario"] == scenario and context["primary_metric"]  # the string keys stay
+    listed = json.loads(ipcatlas("list", "--json").stdout)
+    registry = {m["id"]: {key: m[key] for key in TRAITS} for m in listed["mechanisms"]}
+    assert context["mechanisms"] == registry  # every registered mechanism, not only those run
+    assert context["mechanisms"]["cma-read"]["api"] == "process_vm_readv"
+    assert context["mechanisms"]["cma-read"]["moves"] == "pull" and context["mechanisms"]["cma-read"]["single_copy"]
+    assert context["mechanisms"]["shm"]["moves"] == "both" and context["mechanisms"]["zerocopy"]["reference"]
+    assert context["mechanisms"]["pipe"]["wait_policies"] == ["block"]
+    described = next(s for s in listed["scenarios"] if s["id"] == scenario)
+    assert context["scenarios"] == {scenario: {key: described[key] for key in
+                                               ("summary", "iteration", "primary_metric", "name_keys", "counters")}}
+    declared = context["scenarios"][scenario]
+    assert context["primary_metric"] == declared["primary_metric"] and context["iteration"] == declared["iteration"]
+    assert set(declared["counters"].values()) <= {"ns", "B/s", "1/s", "1"}
+    for b in doc["benchmarks"]:
+        assert b["ipcatlas_status"] == "ok", b.get("error_message")
+        keys = [part.split(":")[0] for part in b["name"].split("/")[2:]]
+        assert keys == [k for k in declared["name_keys"] if k != "membind"], b["name"]
+        assert set(declared["counters"]) <= set(b), b["name"]
+
+
 def test_context_records_the_doctors_warnings(tmp_path: Path) -> None:
     proc, doc = run_json(tmp_path, "--mechanisms", "pipe", "--sizes", "8")
     assert proc.returncode == 0, proc.stderr

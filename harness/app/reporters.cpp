@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "harness/app/descriptors.hpp"
 #include "harness/base/error.hpp"
 
 namespace ipcatlas {
@@ -28,9 +29,18 @@ std::string format_rate(double bytes_per_second) {
   return strfmt("%.1f kB/s", bytes_per_second / 1e3);
 }
 
-const double* counter(const benchmark::BenchmarkReporter::Run& run, const char* name) {
-  const auto it = run.counters.find(name);
+const double* counter(const benchmark::BenchmarkReporter::Run& run, std::string_view name) {
+  const auto it = run.counters.find(std::string(name));
   return it == run.counters.end() ? nullptr : &it->second.value;
+}
+
+// The scenario a benchmark belongs to: the first part of its name.
+const Scenario* scenario_of(const std::string& name) { return find_scenario(name.substr(0, name.find('/'))); }
+
+std::string format_value(double value, std::string_view unit) {
+  if (unit == "ns") return format_ns(value);
+  if (unit == "B/s") return format_rate(value);
+  return strfmt("%.3g", value);
 }
 
 }  // namespace
@@ -39,6 +49,26 @@ std::string strip_time_type(std::string name) {
   static const std::string kSuffix = "/manual_time";
   if (const auto at = name.find(kSuffix); at != std::string::npos) name.erase(at, kSuffix.size());
   return name;
+}
+
+std::string console_counters(const benchmark::BenchmarkReporter::Run& run, const Scenario& scenario) {
+  std::string text;
+  bool in_aside = false;
+  for (const Counter& c : scenario.counters) {
+    const double* value = counter(run, c.name);
+    if (c.console.empty() || !value) continue;
+    if (c.aside) {
+      text += in_aside ? ", " : " (";
+    } else {
+      if (in_aside) text += ")";
+      if (!text.empty()) text += "  ";
+    }
+    in_aside = c.aside;
+    std::string shown(c.console);
+    shown.replace(shown.find("{}"), 2, format_value(*value, c.unit));
+    text += shown;
+  }
+  return in_aside ? text + ")" : text;
 }
 
 RunStatus status_of(const benchmark::BenchmarkReporter::Run& run) {
@@ -87,8 +117,10 @@ void ProgressReporter::print_run(const Run& run) {
   const int width = static_cast<int>(std::to_string(total_).size());
   const std::string name = strip_time_type(run.benchmark_name());
   out << strfmt("[%*d/%d] %-60s ", width, done_, total_, name.c_str());
+  const Scenario* scenario = scenario_of(name);
   if (run.run_type == Run::RT_Aggregate && run.aggregate_unit == benchmark::kPercentage) {
-    if (const double* cv = counter(run, "one_way_ns")) out << strfmt("cv %.1f%%", *cv * 100);
+    if (const double* cv = scenario ? counter(run, scenario->primary_metric) : nullptr)
+      out << strfmt("cv %.1f%%", *cv * 100);
     out << "\n";
     return;
   }
@@ -99,21 +131,7 @@ void ProgressReporter::print_run(const Run& run) {
     case RunStatus::failed: out << "FAILED  " << run.error_message << "\n"; return;
     case RunStatus::ok: break;
   }
-  if (const double* one_way = counter(run, "one_way_ns")) out << "one-way " << format_ns(*one_way);
-  const double* p50 = counter(run, "p50_ns");
-  const double* p99 = counter(run, "p99_ns");
-  const double* p999 = counter(run, "p999_ns");
-  const double* max = counter(run, "max_ns");
-  if (p50 && p99 && p999 && max)
-    out << "  (p50 " << format_ns(*p50) << ", p99 " << format_ns(*p99) << ", p99.9 " << format_ns(*p999) << ", max "
-        << format_ns(*max) << ")";
-  // The multi-rank scenarios: time per round or window, and who was slowest.
-  if (const double* round = counter(run, "round_ns")) out << "round " << format_ns(*round);
-  if (const double* window = counter(run, "window_ns")) out << "window " << format_ns(*window);
-  if (const double* slowest = counter(run, "slowest_rank_ns")) out << " (slowest rank " << format_ns(*slowest) << ")";
-  if (const double* per_message = counter(run, "per_message_ns")) out << "  per message " << format_ns(*per_message);
-  if (const double* rate = counter(run, "bytes_per_second")) out << "  " << format_rate(*rate);
-  if (const double* messages = counter(run, "messages_per_second")) out << strfmt("  %.3g msg/s", *messages);
+  if (scenario) out << console_counters(run, *scenario);
   out << "\n";
 }
 
@@ -186,9 +204,10 @@ void add_canary_context(nlohmann::json& context, const CanarySummary& c) {
 }  // namespace
 
 std::string annotate_json(const std::string& gbench_json, const std::vector<RunRecord>& records,
-                          const CanarySummary& canary) {
+                          const CanarySummary& canary, const Scenario& scenario) {
   nlohmann::json doc = nlohmann::json::parse(gbench_json);
   add_canary_context(doc["context"], canary);
+  add_descriptors(doc["context"], scenario);
   std::size_t next_record = 0;
   for (nlohmann::json& b : doc["benchmarks"]) {
     for (const char* key : {"name", "run_name"})

@@ -1,7 +1,9 @@
 // How results leave ipcatlas.
 //
 // The console shows one line per benchmark as it completes, with a [k/N]
-// progress counter, the one-way latency, its distribution and the bandwidth;
+// progress counter and the counters its scenario's descriptor shows
+// (Counter::console: for pingpong the one-way latency, its distribution and
+// the bandwidth);
 // failed and skipped benchmarks show their reason; a reason that skips a
 // mechanism at every size is shown once, not once per size and repetition
 // (the JSON keeps every entry). (--benchmark_format=json
@@ -25,6 +27,7 @@
 #include "harness/machine/machine_facts.hpp"
 #include "harness/app/repetitions.hpp"
 #include "harness/app/run_order.hpp"
+#include "scenarios/scenario.hpp"
 
 namespace ipcatlas {
 
@@ -34,6 +37,11 @@ enum class RunStatus { ok, failed, skipped };
 // times itself; ipcatlas names follow the design, so it is removed.
 std::string strip_time_type(std::string name);
 RunStatus status_of(const benchmark::BenchmarkReporter::Run& run);
+
+// The counters of `run` that its scenario shows on the console, each through
+// its Counter::console pattern, asides grouped in parentheses:
+// "one-way 1.20 us (p50 1.1 us, p99 2.0 us)  1.23 GB/s".
+std::string console_counters(const benchmark::BenchmarkReporter::Run& run, const Scenario& scenario);
 
 struct RunTally {
   int ok = 0, failed = 0, skipped = 0;
@@ -92,11 +100,12 @@ class TeeReporter final : public benchmark::BenchmarkReporter {
 // "block_position", "start_unix_s" and the canary ("canary_ns",
 // "canary_outlier", and "canary_state" 0 or 1 when the canary found two
 // states) to each repetition from `records` (matched in order and by name),
-// the canary's summary to the context, and "skipped"/"skip_message" to skipped
-// ones (the field names Google Benchmark 1.8 uses). error_occurred stays
-// true on skipped entries, so tools that know nothing of ipcatlas never read
-// a figure from them.
+// the canary's summary and the descriptors of every mechanism and of
+// `scenario` (descriptors.hpp) to the context, and "skipped"/"skip_message"
+// to skipped ones (the field names Google Benchmark 1.8 uses).
+// error_occurred stays true on skipped entries, so tools that know nothing of
+// ipcatlas never read a figure from them.
 std::string annotate_json(const std::string& gbench_json, const std::vector<RunRecord>& records,
-                          const CanarySummary& canary);
+                          const CanarySummary& canary, const Scenario& scenario);
 
 }  // namespace ipcatlas

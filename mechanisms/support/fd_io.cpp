@@ -11,8 +11,8 @@
 
 #include "harness/base/error.hpp"
 #include "harness/base/resource_limits.hpp"
-#include "harness/ranks/wait.hpp"
 #include "mechanisms/mechanism.hpp"
+#include "mechanisms/support/blocking_call.hpp"
 
 namespace ipcatlas {
 
@@ -34,12 +34,11 @@ long make_big_pipe(Fd& read_end, Fd& write_end) {
 }
 
 void write_message(int fd, std::span<const std::byte> msg, const char* what) {
-  publish_deferred_signals();
   static const std::byte token{0x5a};
   const std::byte* p = msg.empty() ? &token : msg.data();
   std::size_t left = msg.empty() ? 1 : msg.size();
   while (left > 0) {
-    const ssize_t n = write(fd, p, left);
+    const ssize_t n = blocking_call([&] { return write(fd, p, left); });
     if (n < 0) {
       if (errno == EINTR) continue;
       throw SysError(std::string(what) + ": write", errno);
@@ -50,12 +49,11 @@ void write_message(int fd, std::span<const std::byte> msg, const char* what) {
 }
 
 void read_message(int fd, std::span<std::byte> into, const char* what) {
-  publish_deferred_signals();
   std::byte token;
   std::byte* p = into.empty() ? &token : into.data();
   std::size_t left = into.empty() ? 1 : into.size();
   while (left > 0) {
-    const ssize_t n = read(fd, p, left);
+    const ssize_t n = blocking_call([&] { return read(fd, p, left); });
     if (n < 0) {
       if (errno == EINTR) continue;
       throw SysError(std::string(what) + ": read", errno);

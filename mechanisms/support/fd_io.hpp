@@ -12,8 +12,7 @@ namespace ipcatlas {
 
 // Writes all of msg (or the token for an empty one), retrying short writes
 // and EINTR. Throws SysError naming `what`. Both calls may block in the
-// kernel, so they first publish this process's deferred acknowledgements
-// (the rule of DeferredSignal in harness/ranks/wait.hpp).
+// kernel, so they make their system calls through blocking_call().
 void write_message(int fd, std::span<const std::byte> msg, const char* what);
 // Reads exactly into.size() bytes (or the token). Throws SysError, or
 // std::runtime_error when the peer closed the stream.

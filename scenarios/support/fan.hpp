@@ -6,6 +6,14 @@
 
 namespace ipcatlas {
 
+inline constexpr Counter kFanCounters[] = {
+    {"round_ns", "ns", "the slowest rank's time per round, closing barrier included", "round {}"},
+    {"slowest_rank_ns", "ns", "the slowest rank's time per round until its own transfers were done",
+     "slowest rank {}", true},
+    {"bytes_per_second", "B/s", "(N-1) SIZE per round / round_ns", "{}"},
+    {"root_ns", "ns", "rank 0's time per round until its own transfers were done"},
+};
+
 // Rank 0 and the N-1 others, linked in a star. Every round rank 0 first
 // begins an operation on every link, then completes them in order, so that
 // rendezvous peers copy at the same time; a barrier ends the round.

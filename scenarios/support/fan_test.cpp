@@ -31,11 +31,11 @@ TEST(Fan, PtraceServesManyToOne) {
 
 TEST(Fan, CorruptionAndHangsAreCaught) {
   CellSpec corrupt = cell("cma-write", 256, 4);
-  corrupt.fault.kind = FaultPlan::Kind::corrupt;
-  corrupt.fault.rank = 0;  // the root receives from everyone in manytoone
+  corrupt.test.fault.kind = FaultPlan::Kind::corrupt;
+  corrupt.test.fault.rank = 0;  // the root receives from everyone in manytoone
   EXPECT_NE(testing::failure_of("manytoone", corrupt).find("first bad byte at offset 128"), std::string::npos);
   CellSpec hang = cell("shm", 256, 4);
-  hang.fault.kind = FaultPlan::Kind::hang;
+  hang.test.fault.kind = FaultPlan::Kind::hang;
   hang.watchdog_seconds = 1;
   EXPECT_NE(testing::failure_of("onetomany", hang).find("hung"), std::string::npos);
 }

@@ -23,16 +23,16 @@ class GroupRank final : public RankProgram {
     const int node = node_for_pu(cell.membind, cell.cpus[static_cast<std::size_t>(rank)]);
     by_peer_.assign(static_cast<std::size_t>(cell.cpus.size()), nullptr);
     const int ranks = static_cast<int>(cell.cpus.size());
-    const bool faulty_rank_receives = pattern.receives_payload(cell.fault.rank, ranks);
+    const bool faulty_rank_receives = pattern.receives_payload(cell.test.fault.rank, ranks);
     for (auto& [pair, link] : links) {
       if (pair.first != rank && pair.second != rank) continue;
       const int peer = pair.first == rank ? pair.second : pair.first;
       Link* used = link.get();
-      if (corrupts_link(cell.fault, rank, peer, faulty_rank_receives)) {
+      if (corrupts_link(cell.test.fault, rank, peer, faulty_rank_receives)) {
         corrupting_.push_back(std::make_unique<CorruptingLink>(*link));
         used = corrupting_.back().get();
       }
-      channels_.push_back(std::make_unique<PeerChannel>(*used, rank, peer, cell.size, cell.buffer_offset, salt, node));
+      channels_.push_back(std::make_unique<PeerChannel>(*used, rank, peer, cell.size, cell.test.buffer_offset, salt, node));
       by_peer_[static_cast<std::size_t>(peer)] = channels_.back().get();
     }
   }
@@ -46,8 +46,8 @@ class GroupRank final : public RankProgram {
   }
 
   void run_batch(RankEnv& env, const Batch& batch) override {
-    inject_process_fault(cell_.fault, rank_, batch.index);
-    if (cell_.fault.due(batch.index))
+    inject_process_fault(cell_.test.fault, rank_, batch.index);
+    if (cell_.test.fault.due(batch.index))
       for (auto& link : corrupting_) link->arm();
     begin_batch(batch.index);
     env.barrier();

@@ -1,0 +1,132 @@
+#include "harness/app/descriptors.hpp"
+
+#include <string>
+#include <vector>
+
+#include "harness/base/sizes.hpp"
+#include "harness/base/text.hpp"
+#include "mechanisms/registry.hpp"
+
+namespace ipcatlas {
+
+nlohmann::ordered_json mechanism_json(const Mechanism& m) {
+  std::vector<std::string> waits;
+  for (WaitPolicy p : kAllWaitPolicies)
+    if (m.wait_policies.honours(p)) waits.emplace_back(to_string(p));
+  return {{"summary", m.summary},
+          {"copies", m.copies},
+          {"copies_note", m.copies_note},
+          {"permissions", m.permissions},
+          {"api", m.api},
+          {"moves", to_string(m.moves)},
+          {"single_copy", m.single_copy},
+          {"reference", m.reference},
+          {"one_tracer_per_tracee", m.one_tracer_per_tracee},
+          {"wait_policies", waits}};
+}
+
+nlohmann::ordered_json scenario_json(const Scenario& s) {
+  nlohmann::ordered_json counters = nlohmann::ordered_json::object();
+  for (const Counter& c : s.counters) counters[std::string(c.name)] = c.unit;
+  std::vector<std::string> keys(s.name_keys.begin(), s.name_keys.end());
+  return {{"summary", s.summary},
+          {"iteration", s.iteration},
+          {"primary_metric", s.primary_metric},
+          {"name_keys", keys},
+          {"counters", counters}};
+}
+
+void add_descriptors(nlohmann::json& context, const Scenario& scenario) {
+  nlohmann::json& mechanisms = context["mechanisms"] = nlohmann::json::object();
+  for (const Mechanism* m : all_mechanisms()) mechanisms[std::string(m->id)] = nlohmann::json(mechanism_json(*m));
+  context["scenarios"] = nlohmann::json::object();
+  context["scenarios"][std::string(scenario.id)] = nlohmann::json(scenario_json(scenario));
+}
+
+nlohmann::ordered_json list_document() {
+  nlohmann::ordered_json doc;
+  for (const Mechanism* m : all_mechanisms()) {
+    const Availability a = m->probe();
+    nlohmann::ordered_json entry = mechanism_json(*m);
+    entry.update({{"id", m->id},
+                  {"available", a.available},
+                  {"probe_failed", a.failed},
+                  {"size_cap", m->default_size_cap},
+                  {"reason", a.reason},
+                  {"fix", a.fix}});
+    doc["mechanisms"].push_back(entry);
+  }
+  for (const Scenario* s : all_scenarios()) {
+    nlohmann::ordered_json entry = scenario_json(*s);
+    nlohmann::ordered_json what = nlohmann::ordered_json::object();
+    for (const Counter& c : s->counters) what[std::string(c.name)] = c.what;
+    entry.update({{"id", s->id},
+                  {"counter_descriptions", what},
+                  {"ranks", s->ranks},
+                  {"min_ranks", s->min_ranks},
+                  {"max_ranks", s->max_ranks}});
+    doc["scenarios"].push_back(entry);
+  }
+  return doc;
+}
+
+namespace {
+
+constexpr int kIndent = 35;  // where the continuation lines of the mechanism table start
+
+std::string joined(const nlohmann::ordered_json& strings, const std::string& separator) {
+  std::vector<std::string> items;
+  for (const auto& s : strings) items.push_back(s.get<std::string>());
+  return join(items, separator);
+}
+
+// "process_vm_readv; the receiver copies; single-copy path; waits: spin, block, adaptive"
+std::string traits_line(const nlohmann::ordered_json& m) {
+  const std::string moves = m["moves"].get<std::string>();
+  std::string line = m["api"].get<std::string>() + "; " +
+                     (moves == "pull"   ? "the receiver copies"
+                      : moves == "push" ? "the sender copies"
+                      : moves == "both" ? "each side copies"
+                                        : "nobody copies");
+  if (m["single_copy"].get<bool>()) line += "; single-copy path of MPI/UCX";
+  if (m["reference"].get<bool>()) line += "; a reference, not a transport";
+  if (m["one_tracer_per_tracee"].get<bool>()) line += "; one tracer per tracee";
+  return line + "; waits: " + joined(m["wait_policies"], ", ");
+}
+
+void print_mechanism(std::ostream& out, const nlohmann::ordered_json& m) {
+  const std::string id = m["id"].get<std::string>(), note = m["copies_note"].get<std::string>();
+  const std::string copies = std::to_string(m["copies"].get<int>()) + (note.empty() ? "" : "*");
+  out << strfmt("%-16s %-10s %-7s %s\n", id.c_str(), m["available"].get<bool>() ? "yes" : "NO", copies.c_str(),
+                m["summary"].get<std::string>().c_str());
+  out << strfmt("%-*s %s\n", kIndent, "", traits_line(m).c_str());
+  if (!note.empty()) out << strfmt("%-*s * copies: %s\n", kIndent, "", note.c_str());
+  if (const auto cap = m["size_cap"].get<std::size_t>(); cap > 0)
+    out << strfmt("%-*s measured up to %s unless raised with --size-cap %s=SIZE\n", kIndent, "",
+                  format_size(cap).c_str(), id.c_str());
+  if (!m["available"].get<bool>())
+    out << strfmt("%-*s why: %s\n%-*s fix: %s\n", kIndent, "", m["reason"].get<std::string>().c_str(), kIndent, "",
+                  m["fix"].get<std::string>().c_str());
+}
+
+// "one_way_ns (ns), bytes_per_second (B/s), ..."
+std::string counters_line(const nlohmann::ordered_json& counters) {
+  std::vector<std::string> items;
+  for (const auto& [name, unit] : counters.items()) items.push_back(name + " (" + unit.get<std::string>() + ")");
+  return join(items);
+}
+
+}  // namespace
+
+void print_list(std::ostream& out, const nlohmann::ordered_json& doc) {
+  out << "MECHANISM        AVAILABLE  COPIES  HOW THE BYTES MOVE\n";
+  for (const auto& m : doc["mechanisms"]) print_mechanism(out, m);
+  out << "\nSCENARIO         RANKS  ITERATION        WHAT IT MEASURES\n";
+  for (const auto& s : doc["scenarios"]) {
+    out << strfmt("%-16s %-6d %-16s %s\n", s["id"].get<std::string>().c_str(), s["ranks"].get<int>(),
+                  s["iteration"].get<std::string>().c_str(), s["summary"].get<std::string>().c_str());
+    out << strfmt("%-*s counters: %s\n", 40, "", counters_line(s["counters"]).c_str());
+  }
+}
+
+}  // namespace ipcatlas
