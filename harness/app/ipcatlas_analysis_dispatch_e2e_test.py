@@ -5,7 +5,6 @@ with the arguments untouched, and says in one line what is missing when it canno
 The binary comes from $IPCATLAS_BIN (set by ctest), else build/release."""
 from __future__ import annotations
 
-import ast
 import json
 import os
 import subprocess
@@ -54,16 +53,13 @@ def test_top_level_help_lists_the_analysis_commands() -> None:
 
 def test_one_list_of_commands_serves_the_binary_and_python() -> None:
     """analysis/ipcatlas_analysis/commands.json is the one list of analysis commands: the binary's
-    table is generated from it (cmake/analysis_commands.cmake), and its summaries are the modules' SUMMARY."""
+    table is generated from it (cmake/analysis_commands.cmake), so its --help shows the same summaries
+    that Python's does (analysis/tests/test_commands.py checks the Python side)."""
     package = REPO / "analysis" / "ipcatlas_analysis"
     commands = json.loads((package / "commands.json").read_text())
     assert [c["name"] for c in commands] == ANALYSIS_COMMANDS
     help_text = ipcatlas("--help").stdout
     for command in commands:
-        tree = ast.parse((package / f"{command['module']}.py").read_text())
-        summaries = [ast.literal_eval(node.value) for node in tree.body if isinstance(node, ast.Assign)
-                     and any(getattr(target, "id", None) == "SUMMARY" for target in node.targets)]
-        assert summaries == [command["summary"]], command["name"]
         assert command["summary"] in help_text, (command["name"], help_text)
 
 
