@@ -20,12 +20,12 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <fstream>
 #include <stdexcept>
 #include <string>
 #include <thread>
 
 #include "harness/base/error.hpp"
+#include "harness/base/proc_files.hpp"
 #include "mechanisms/support/peer_access.hpp"
 #include "harness/testing/isolated.hpp"
 #include "harness/base/text.hpp"
@@ -115,10 +115,9 @@ TEST_F(SiblingProbe, ProcPidMemReadsTheTargetsBytes) {
 TEST_F(SiblingProbe, AccessorAndTargetAreSiblings) {
   const pid_t caller = getpid();
   const SiblingResult result = try_sibling_access([caller](pid_t target, const void*) {
-    std::ifstream status(strfmt("/proc/%d/status", static_cast<int>(target)));
-    for (std::string line; std::getline(status, line);)
-      if (line.rfind("PPid:", 0) == 0) return std::stoi(line.substr(5)) == caller && getppid() == caller ? 0 : ECHILD;
-    return ENOENT;
+    const std::string ppid = field_value(read_file(strfmt("/proc/%d/status", static_cast<int>(target))).text, "PPid");
+    if (ppid.empty()) return ENOENT;
+    return std::stoi(ppid) == caller && getppid() == caller ? 0 : ECHILD;
   });
   EXPECT_EQ(name_of(result), "0");
 }
