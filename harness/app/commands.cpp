@@ -128,8 +128,6 @@ std::unique_ptr<benchmark::BenchmarkReporter> make_display(const RunOptions& opt
 #pragma GCC diagnostic pop
 }
 
-}  // namespace
-
 int list_placements(const ListOptions& options) {
   const Topology topology =
       options.topology.empty() ? Topology::load_this_machine() : Topology::load_xml(options.topology);
@@ -146,6 +144,8 @@ int list_placements(const ListOptions& options) {
   std::cout << doc.dump(2) << "\n";
   return 0;
 }
+
+}  // namespace
 
 int run_list_command(const ListOptions& options) {
   if (options.placements) return list_placements(options);
