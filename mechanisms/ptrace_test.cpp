@@ -9,9 +9,10 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
-#include <fstream>
+#include <string>
 #include <thread>
 
+#include "harness/base/proc_files.hpp"
 #include "mechanisms/registry.hpp"
 #include "mechanisms/support/rendezvous.hpp"
 
@@ -26,13 +27,9 @@ struct ProcessState {
 
 ProcessState state_of(pid_t pid) {
   ProcessState s;
-  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-  std::string key;
-  while (status >> key) {
-    if (key == "State:") status >> s.state;
-    else if (key == "TracerPid:") status >> s.tracer;
-    std::getline(status, key);
-  }
+  const std::string status = read_file("/proc/" + std::to_string(pid) + "/status").text;
+  if (const std::string state = field_value(status, "State"); !state.empty()) s.state = state[0];
+  if (const std::string tracer = field_value(status, "TracerPid"); !tracer.empty()) s.tracer = std::stoi(tracer);
   return s;
 }
 

@@ -106,7 +106,7 @@ const std::map<std::string, Handler>& handlers() {
       {"report_aggregates_only", [](const Flag& f, BenchmarkFlags& b) { b.report_aggregates_only = parse_bool(f); }},
       {"display_aggregates_only", [](const Flag& f, BenchmarkFlags& b) { b.display_aggregates_only = parse_bool(f); }},
       {"list_tests", [](const Flag& f, BenchmarkFlags& b) { b.list_tests = parse_bool(f); }},
-      {"filter", [](const Flag& f, BenchmarkFlags& b) { check_regex(f), b.filter = f.value; }},
+      {"filter", [](const Flag& f, BenchmarkFlags&) { check_regex(f); }},  // read back with GetBenchmarkFilter()
       {"format", [](const Flag& f, BenchmarkFlags& b) { check_one_of(f, {"console", "json", "csv"}), b.format = f.value; }},
       {"min_time", [](const Flag& f, BenchmarkFlags&) { check_seconds(f, 0, false); }},
       {"min_warmup_time", [](const Flag& f, BenchmarkFlags&) { check_seconds(f, 0, true); }},

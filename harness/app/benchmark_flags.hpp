@@ -28,7 +28,6 @@ struct BenchmarkFlags {
   bool report_aggregates_only = false;   // the JSON keeps only the aggregates
   bool display_aggregates_only = false;  // the console shows only the aggregates
   bool list_tests = false;               // print the names, run nothing
-  std::string filter;                    // as given; "" selects everything
   std::string format = "console";        // console, json or csv
   std::vector<std::string> passthrough;  // validated flags for Google Benchmark, as given
 };

@@ -130,8 +130,6 @@ std::unique_ptr<benchmark::BenchmarkReporter> make_display(const RunOptions& opt
 #pragma GCC diagnostic pop
 }
 
-}  // namespace
-
 int list_placements(const ListOptions& options) {
   const Topology topology =
       options.topology.empty() ? Topology::load_this_machine() : Topology::load_xml(options.topology);
@@ -148,6 +146,8 @@ int list_placements(const ListOptions& options) {
   std::cout << doc.dump(2) << "\n";
   return 0;
 }
+
+}  // namespace
 
 int run_list_command(const ListOptions& options) {
   if (options.placements) return list_placements(options);
@@ -200,15 +200,17 @@ std::vector<double> canary_values(const std::vector<RunRecord>& records) {
 }
 
 // Everything that can be refused is refused before the first benchmark.
+// Google Benchmark must have read its flags: the filter is its own.
 int selected_benchmarks(const Matrix& matrix, const RunOptions& options) {
   if (!options.out.empty()) {
     check_output_target("--out", options.out);
     check_output_target("--out (its topology file)", topology_path_for(options.out));
   }
-  const int selected = count_selected(matrix, options.benchmark.filter);
+  const std::string filter = benchmark::GetBenchmarkFilter();
+  const int selected = count_selected(matrix, filter);
   if (selected == 0)
     throw UsageError(strfmt("--benchmark_filter='%s' matches none of the %zu benchmarks (names look like %s)",
-                            options.benchmark.filter.c_str(), matrix.cells.size(),
+                            filter.c_str(), matrix.cells.size(),
                             matrix.cells.empty() ? "-" : matrix.cells.front().name.c_str()));
   return selected * options.benchmark.repetitions;
 }
@@ -228,9 +230,9 @@ void protect_results_from_signals(const RunOptions& options) {
 int run_run_command(const RunOptions& options) {
   const Topology topology = Topology::load_this_machine();
   const Matrix matrix = build_matrix(options, topology);
+  initialize_benchmark(options);
   const int total = selected_benchmarks(matrix, options);
   protect_results_from_signals(options);
-  initialize_benchmark(options);
   const std::uint64_t seed = options.seed_given ? options.seed : std::random_device{}();
   register_matrix(matrix, topology,
                   schedule_runs(block_keys(matrix), options.benchmark.repetitions, options.order, seed),

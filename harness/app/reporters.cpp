@@ -87,6 +87,8 @@ bool ProgressReporter::ReportContext(const Context&) {
   return true;
 }
 
+namespace {
+
 // With repetitions Google Benchmark reports a benchmark twice: its runs,
 // then their aggregates. Only the first counts as progress.
 bool is_aggregates_only(const std::vector<benchmark::BenchmarkReporter::Run>& runs) {
@@ -94,17 +96,23 @@ bool is_aggregates_only(const std::vector<benchmark::BenchmarkReporter::Run>& ru
                      [](const auto& r) { return r.run_type == benchmark::BenchmarkReporter::Run::RT_Aggregate; });
 }
 
+}  // namespace
+
 void ProgressReporter::ReportRuns(const std::vector<Run>& runs) {
   if (!is_aggregates_only(runs)) ++done_;
   for (const Run& run : runs) print_run(run);
   GetOutputStream().flush();
 }
 
+namespace {
+
 // "pingpong/knem/size:64/..." -> "pingpong/knem": the benchmarks one skip reason usually covers.
 std::string scenario_and_mechanism(const std::string& name) {
   const std::size_t first = name.find('/');
   return name.substr(0, first == std::string::npos ? first : name.find('/', first + 1));
 }
+
+}  // namespace
 
 bool ProgressReporter::skip_already_shown(const Run& run) {
   if (status_of(run) != RunStatus::skipped) return false;

@@ -9,11 +9,11 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 
 #include "harness/base/child_tracking.hpp"
 #include "harness/base/clock.hpp"
 #include "harness/base/error.hpp"
+#include "harness/base/proc_files.hpp"
 
 namespace ipcatlas {
 
@@ -64,14 +64,12 @@ std::string describe_status(int status) {
 
 // "S (sleeping) in futex_wait_queue" from /proc, for hang reports.
 std::string process_state(pid_t pid) {
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string line;
-  if (!std::getline(stat, line)) return "gone";
+  const FileRead stat = read_first_line(strfmt("/proc/%d/stat", static_cast<int>(pid)));
+  if (!stat.ok() || stat.text.empty()) return "gone";
+  const std::string& line = stat.text;
   const auto close = line.rfind(')');
   const char state = close != std::string::npos && close + 2 < line.size() ? line[close + 2] : '?';
-  std::ifstream wchan_file("/proc/" + std::to_string(pid) + "/wchan");
-  std::string wchan;
-  std::getline(wchan_file, wchan);
+  const std::string wchan = read_first_line(strfmt("/proc/%d/wchan", static_cast<int>(pid))).text;
   std::string what = state == 'R' ? "running" : state == 'S' ? "sleeping" : state == 'D' ? "disk sleep"
                    : state == 't' ? "stopped by a tracer" : state == 'T' ? "stopped" : std::string(1, state);
   return strfmt("%c (%s)%s", state, what.c_str(), wchan.empty() || wchan == "0" ? "" : (" in " + wchan).c_str());

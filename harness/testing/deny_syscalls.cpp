@@ -4,55 +4,37 @@
 //   ipcatlas_deny_syscalls process_vm_readv,ptrace -- ipcatlas list --json
 //
 // Lets the end-to-end tests show, on a machine without such a profile, that
-// ipcatlas names the seccomp filter as the cause.
-#include <linux/audit.h>
-#include <linux/filter.h>
-#include <linux/seccomp.h>
-#include <sys/prctl.h>
-#include <sys/syscall.h>
+// ipcatlas names the seccomp filter as the cause. libseccomp builds the
+// filter, so it resolves the names and checks the architecture on whatever
+// machine this runs (hand-written BPF was x86-64 only).
+#include <seccomp.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstddef>
 #include <cstdio>
 #include <cstring>
 #include <string>
-#include <vector>
 
 namespace {
 
-struct Named {
-  const char* name;
-  long number;
-};
-
-const Named kSyscalls[] = {{"process_vm_readv", SYS_process_vm_readv},
-                           {"process_vm_writev", SYS_process_vm_writev},
-                           {"ptrace", SYS_ptrace},
-                           {"vmsplice", SYS_vmsplice},
-                           {"socketpair", SYS_socketpair}};
-
-long number_of(const std::string& name) {
-  for (const Named& s : kSyscalls)
-    if (name == s.name) return s.number;
-  return -1;
-}
-
-// allow unless (arch is x86_64 and nr is one of `denied`), then EPERM.
-std::vector<sock_filter> filter_denying(const std::vector<long>& denied) {
-  std::vector<sock_filter> prog = {
-      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, arch)),
-      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
-      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
-  };
-  for (long nr : denied) {
-    prog.push_back(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, static_cast<__u32>(nr), 0, 1));
-    prog.push_back(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA)));
+// Owns a libseccomp filter context, so every exit path releases it.
+class Filter {
+ public:
+  // Everything not named later is allowed.
+  Filter() : ctx_(seccomp_init(SCMP_ACT_ALLOW)) {}
+  ~Filter() {
+    if (ctx_ != nullptr) seccomp_release(ctx_);
   }
-  prog.push_back(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
-  return prog;
-}
+  Filter(const Filter&) = delete;
+  Filter& operator=(const Filter&) = delete;
+
+  scmp_filter_ctx get() const { return ctx_; }
+
+ private:
+  scmp_filter_ctx ctx_;
+};
 
 }  // namespace
 
@@ -61,23 +43,32 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: %s SYSCALL[,SYSCALL...] -- COMMAND [ARGS...]\n", argv[0]);
     return 2;
   }
-  std::vector<long> denied;
-  std::string list = argv[1];
-  for (std::size_t start = 0; start <= list.size();) {
+  Filter filter;
+  if (filter.get() == nullptr) {
+    std::fprintf(stderr, "%s: seccomp_init failed\n", argv[0]);
+    return 1;
+  }
+  // libseccomp's default for a syscall of another ABI (x32, or i386 on
+  // x86-64) is to kill the process; a container's profile, like the filter
+  // this replaces, lets what it does not name through.
+  int rc = seccomp_attr_set(filter.get(), SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_ALLOW);
+  const std::string list = argv[1];
+  for (std::size_t start = 0; rc == 0 && start <= list.size();) {
     const std::size_t comma = std::min(list.find(',', start), list.size());
     const std::string name = list.substr(start, comma - start);
-    const long nr = number_of(name);
-    if (nr < 0) {
+    const int nr = seccomp_syscall_resolve_name(name.c_str());
+    if (nr == __NR_SCMP_ERROR) {
       std::fprintf(stderr, "%s: unknown system call '%s'\n", argv[0], name.c_str());
       return 2;
     }
-    denied.push_back(nr);
+    rc = seccomp_rule_add(filter.get(), SCMP_ACT_ERRNO(EPERM), nr, 0);
     start = comma + 1;
   }
-  std::vector<sock_filter> prog = filter_denying(denied);
-  sock_fprog fprog{static_cast<unsigned short>(prog.size()), prog.data()};
-  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &fprog) != 0) {
-    std::perror("installing the seccomp filter");
+  // seccomp_load sets NO_NEW_PRIVS first (its default), which an unprivileged
+  // caller needs to install a filter.
+  if (rc == 0) rc = seccomp_load(filter.get());
+  if (rc != 0) {
+    std::fprintf(stderr, "installing the seccomp filter: %s\n", std::strerror(-rc));
     return 1;
   }
   execvp(argv[3], argv + 3);

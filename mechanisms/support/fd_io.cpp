@@ -4,12 +4,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <fstream>
-
+#include <charconv>
 #include <stdexcept>
 #include <string>
 
 #include "harness/base/error.hpp"
+#include "harness/base/proc_files.hpp"
 #include "harness/base/resource_limits.hpp"
 #include "mechanisms/mechanism.hpp"
 #include "mechanisms/support/blocking_call.hpp"
@@ -17,9 +17,10 @@
 namespace ipcatlas {
 
 long pipe_max_size() {
-  std::ifstream in("/proc/sys/fs/pipe-max-size");
+  const FileRead file = read_first_line("/proc/sys/fs/pipe-max-size");
   long size = 0;
-  return (in >> size) ? size : 0;
+  const auto [end, ec] = std::from_chars(file.text.data(), file.text.data() + file.text.size(), size);
+  return file.ok() && ec == std::errc{} ? size : 0;
 }
 
 long make_big_pipe(Fd& read_end, Fd& write_end) {
