@@ -190,7 +190,8 @@ Command parse_command_line(const std::vector<std::string>& args) {
   CLI::App* doctor = app.add_subcommand("doctor", "Report what on this machine changes results, with a verdict and a hint");
   help_first(doctor);
   doctor->add_flag("--json", cmd.doctor.json, "Print JSON instead of a table");
-  add_parsed(doctor, "--cpus", cmd.doctor.cpus, parse_cpu_list, "PUs whose load to check (default: the pair a run would use)");
+  add_parsed(doctor, "--cpus", cmd.doctor.cpus, parse_cpu_list,
+             "PUs whose load to check (default: the pair a run would use)");
   refuse_empty_values(doctor);
 
   CLI::App* run = app.add_subcommand("run", "Run a benchmark matrix and report it through Google Benchmark");
@@ -222,10 +223,10 @@ Command parse_command_line(const std::vector<std::string>& args) {
       ->default_val(64)
       ->check(CLI::Range(1, kMaxWindow));
   run->add_flag("--bidirectional", cmd.run.bidirectional, "stream: both ranks send at once (osu_bibw)");
-  CLI::Option* wait = add_parsed(
-      run, "--wait", cmd.run.wait, parse_wait_policy,
-      "How ranks wait: spin (poll), block (futex), or adaptive (spin, then block); default spin, block when "
-      "oversubscribed");
+  CLI::Option* wait =
+      add_parsed(run, "--wait", cmd.run.wait, parse_wait_policy,
+                 "How ranks wait: spin (poll), block (futex), or adaptive (spin, then block); default spin, block when "
+                 "oversubscribed");
   run->add_option("--out", cmd.run.out,
                   "Write Google Benchmark JSON to FILE when the run completes (checked before it starts; only a "
                   "regular file is ever replaced)");
@@ -236,7 +237,8 @@ Command parse_command_line(const std::vector<std::string>& args) {
   run->add_option_function<std::vector<std::string>>(
       "--size-cap", [&cmd](const std::vector<std::string>& texts) { cmd.run.size_caps = parse_size_caps(texts); },
       "MECHANISM=SIZE: measure MECHANISM up to SIZE (ptrace is capped at 64K unless raised); repeatable");
-  run->add_option("--buffer-offset", cmd.run.buffer_offset, "Bytes to add to page alignment of every buffer (0 to 4095)")
+  run->add_option("--buffer-offset", cmd.run.buffer_offset,
+                  "Bytes to add to page alignment of every buffer (0 to 4095)")
       ->default_val(0)
       ->check(CLI::Range(0, 4095));
   add_parsed(run, "--order", cmd.run.order, parse_run_order,
