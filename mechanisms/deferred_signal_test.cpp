@@ -16,6 +16,8 @@
 #include <chrono>
 #include <thread>
 
+#include <fmt/format.h>
+
 #include "harness/base/text.hpp"
 #include "harness/machine/shared_memory.hpp"
 #include "harness/ranks/launcher.hpp"
@@ -100,7 +102,7 @@ class DeferringProgram final : public RankProgram {
     const auto deadline = std::chrono::steady_clock::now() + kPatience;
     while (tokens_.published[waiter].load(std::memory_order_acquire) < token) {
       if (std::chrono::steady_clock::now() > deadline)
-        throw std::runtime_error(strfmt("rank %d's %s of %zu bytes waited for its peer without publishing its "
+        throw std::runtime_error(fmt::format("rank {}'s {} of {} bytes waited for its peer without publishing its "
                                         "deferred signals first",
                                         waiter, call, size));
       std::this_thread::sleep_for(std::chrono::microseconds(100));

@@ -8,6 +8,8 @@
 
 #include <algorithm>
 
+#include <fmt/format.h>
+
 #include "harness/ranks/launcher.hpp"
 #include "harness/ranks/payload.hpp"
 #include "harness/machine/shared_memory.hpp"
@@ -96,11 +98,11 @@ class ConformanceProgram final : public RankProgram {
     std::fill(into.begin(), into.end(), std::byte{0xee});  // stale bytes from an earlier message must not survive
     const std::span<const std::byte> got = link_.recv(into);
     if (got.size() != c.size)
-      throw std::runtime_error(strfmt("message %llu: recv returned %zu bytes, expected %zu",
-                                      static_cast<unsigned long long>(message), got.size(), c.size));
+      throw std::runtime_error(fmt::format("message {}: recv returned {} bytes, expected {}",
+                                      message, got.size(), c.size));
     if (const auto bad = first_mismatch(got, key))
       throw std::runtime_error(describe_mismatch(*bad, message, sender, rank_, c.size) +
-                               strfmt(" (offsets: send %zu, recv %zu)", c.offsets.send, c.offsets.recv));
+                               fmt::format(" (offsets: send {}, recv {})", c.offsets.send, c.offsets.recv));
   }
 
   int rank_;

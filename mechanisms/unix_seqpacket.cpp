@@ -26,6 +26,8 @@
 #include <stdexcept>
 #include <string>
 
+#include <fmt/format.h>
+
 #include "harness/base/error.hpp"
 #include "mechanisms/support/access_causes.hpp"
 #include "harness/base/text.hpp"
@@ -57,10 +59,10 @@ void send_record(int fd, const std::byte* p, std::size_t len) {
     const ssize_t n = blocking_call([&] { return ::send(fd, p, len, MSG_NOSIGNAL); });
     if (n < 0) {
       if (errno == EINTR) continue;
-      throw SysError(strfmt("unix-seqpacket: send of a %zu-byte record", len), errno);
+      throw SysError(fmt::format("unix-seqpacket: send of a {}-byte record", len), errno);
     }
     if (static_cast<std::size_t>(n) != len)
-      throw std::runtime_error(strfmt("unix-seqpacket: send took %zd bytes of a %zu-byte record", n, len));
+      throw std::runtime_error(fmt::format("unix-seqpacket: send took {} bytes of a {}-byte record", n, len));
     return;
   }
 }
@@ -107,9 +109,9 @@ class UnixSeqpacketLink final : public Link {
       if (got != want) {
         // recv returns 0 both for an empty record and when the peer has closed.
         const std::string cause = got == 0 ? " (an empty record, or the peer closed the socket)" : "";
-        throw std::runtime_error(strfmt("unix-seqpacket: record %zu of a %zu-byte message has %zu bytes, expected "
-                                        "%zu (records of %zu bytes)%s",
-                                        record, into.size(), got, want, chunk_, cause.c_str()));
+        throw std::runtime_error(fmt::format("unix-seqpacket: record {} of a {}-byte message has {} bytes, expected "
+                                        "{} (records of {} bytes){}",
+                                        record, into.size(), got, want, chunk_, cause));
       }
       done += want;
       ++record;
@@ -139,7 +141,7 @@ Availability probe_unix_seqpacket() {
     while (n < 0 && errno == EINTR);
     if (n < 0) return explain_errno(std::string("recv on ") + kSocketPair);
     if (n != 3 || in[0] != out[0] || in[1] != out[1] || in[2] != out[2])
-      return Availability::no(strfmt("unix-seqpacket probe: a 3-byte record came back as %zd bytes", n),
+      return Availability::no(fmt::format("unix-seqpacket probe: a 3-byte record came back as {} bytes", n),
                               "the kernel's AF_UNIX SOCK_SEQPACKET is broken here; report the kernel version");
   } catch (const std::exception& e) {
     return Availability::no(std::string("unix-seqpacket probe: ") + e.what(), "");

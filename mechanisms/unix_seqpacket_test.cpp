@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "harness/base/text.hpp"
 #include "harness/machine/shared_memory.hpp"
 #include "harness/ranks/payload.hpp"
@@ -89,8 +91,8 @@ TEST_F(UnixSeqpacket, ARecordOfTheWrongLengthIsAClearError) {
     // last (short) record, then in the first (full) one.
     const std::size_t sent[] = {3 * c + 5, c};
     const std::string expected_errors[] = {
-        strfmt("record 3 of a %zu-byte message has 5 bytes, expected 4", 3 * c + 4),
-        strfmt("record 0 of a %zu-byte message has %zu bytes, expected %zu", c - 1, c, c - 1)};
+        fmt::format("record 3 of a {}-byte message has 5 bytes, expected 4", 3 * c + 4),
+        fmt::format("record 0 of a {}-byte message has {} bytes, expected {}", c - 1, c, c - 1)};
     for (int k = 0; k < 2; ++k) {
       if (rank == 0) {
         link.send({buffer.data(), sent[k]});

@@ -11,6 +11,8 @@
 #include "harness/base/text.hpp"
 #include "scenarios/support/group.hpp"
 
+#include <fmt/format.h>
+
 namespace ipcatlas {
 namespace {
 
@@ -66,9 +68,9 @@ std::string stream_cannot_run(const CellSpec& cell) {
   if (limit == 0)
     return id + " cannot stream both ways: its send() waits for the receiver, and a rank cannot receive while it "
                 "sends (ranks are single-threaded)";
-  return strfmt("%s cannot stream %s both ways: a send() completes without the receiver only up to %s, and a rank "
+  return fmt::format("{} cannot stream {} both ways: a send() completes without the receiver only up to {}, and a rank "
                 "cannot receive while it sends",
-                id.c_str(), format_size(cell.size).c_str(), format_size(limit).c_str());
+                id, format_size(cell.size), format_size(limit));
 }
 
 constexpr std::string_view kStreamNameKeys[] = {"size", "ranks", "window", "dir", "placement", "wait", "membind"};

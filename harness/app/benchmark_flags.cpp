@@ -9,6 +9,8 @@
 #include <functional>
 #include <map>
 
+#include <fmt/format.h>
+
 #include "harness/base/error.hpp"
 #include "harness/base/text.hpp"
 
@@ -62,7 +64,7 @@ int parse_int_in(const Flag& f, int low, int high) {
   int n = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
   if (ec != std::errc{} || end != text.data() + text.size() || n < low || n > high)
-    bad_value(f, strfmt("a whole number from %d to %d", low, high));
+    bad_value(f, fmt::format("a whole number from {} to {}", low, high));
   return n;
 }
 
@@ -72,7 +74,7 @@ void check_seconds(const Flag& f, double low, bool low_included) {
   const double s = std::strtod(text.c_str(), &end);
   const bool in_range = low_included ? s >= low : s > low;
   if (end != text.c_str() + text.size() || !std::isfinite(s) || !in_range || s > 3600)
-    bad_value(f, strfmt("seconds, %s %g and at most 3600", low_included ? "at least" : "above", low));
+    bad_value(f, fmt::format("seconds, {} {:g} and at most 3600", low_included ? "at least" : "above", low));
 }
 
 void check_regex(const Flag& f) {

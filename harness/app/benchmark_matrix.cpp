@@ -7,6 +7,8 @@
 #include <memory>
 #include <thread>
 
+#include <fmt/format.h>
+
 #include "harness/app/canary.hpp"
 #include "harness/base/error.hpp"
 #include "harness/ranks/launcher.hpp"
@@ -164,8 +166,7 @@ namespace {
 int rank_count(const RunOptions& options, const Scenario& scenario) {
   const int ranks = options.ranks > 0 ? options.ranks : scenario.ranks;
   if (ranks < scenario.min_ranks || ranks > scenario.max_ranks)
-    throw UsageError(strfmt("--ranks %d: %.*s runs with %d to %d ranks", ranks, static_cast<int>(scenario.id.size()),
-                            scenario.id.data(), scenario.min_ranks, scenario.max_ranks));
+    throw UsageError(fmt::format("--ranks {}: {} runs with {} to {} ranks", ranks, scenario.id, scenario.min_ranks, scenario.max_ranks));
   return ranks;
 }
 
@@ -176,7 +177,7 @@ std::vector<RankPlacement> placements_for(const RunOptions& options, const Topol
   std::vector<RankPlacement> all;
   for (const NamedPlacement& named : named_placements(topology, ranks))
     all.push_back(place_ranks(topology, ranks, {}, named.name));
-  if (all.empty()) throw UsageError(strfmt("--placement all: this machine has no named placement for %d ranks", ranks));
+  if (all.empty()) throw UsageError(fmt::format("--placement all: this machine has no named placement for {} ranks", ranks));
   return all;
 }
 

@@ -9,6 +9,8 @@
 #include <cmath>
 #include <thread>
 
+#include <fmt/format.h>
+
 #include "harness/base/text.hpp"
 
 namespace ipcatlas {
@@ -117,10 +119,10 @@ CanarySummary summarize_canaries(std::vector<double> values) {
 
 std::string describe(const CanarySummary& s) {
   if (s.count == 0) return "no canary (the ranks share one PU)";
-  std::string text = strfmt("canary (cache-line bounce) %.0f ns median, p10 %.0f, p90 %.0f over %zu runs", s.median_ns,
+  std::string text = fmt::format("canary (cache-line bounce) {:.0f} ns median, p10 {:.0f}, p90 {:.0f} over {} runs", s.median_ns,
                             s.p10_ns, s.p90_ns, s.count);
   if (s.multimodal)
-    text += strfmt("; the host was in two states: ~%.0f ns (%zu runs) and ~%.0f ns (%zu runs), split at %.0f ns",
+    text += fmt::format("; the host was in two states: ~{:.0f} ns ({} runs) and ~{:.0f} ns ({} runs), split at {:.0f} ns",
                    s.low_mode_ns, s.low_count, s.high_mode_ns, s.high_count, s.split_ns);
   else
     text += "; one state";

@@ -7,6 +7,8 @@
 #include <charconv>
 #include <cmath>
 
+#include <fmt/format.h>
+
 #include "harness/app/analysis_command.hpp"
 #include "harness/base/error.hpp"
 #include "harness/machine/placement.hpp"
@@ -79,7 +81,7 @@ const CLI::Validator kWatchdogSeconds(
       double seconds = 0;
       if (!CLI::detail::lexical_cast(text, seconds)) return "";
       if (!(seconds >= 0.1 && seconds <= kMaxWatchdogSeconds))
-        throw UsageError(strfmt("--watchdog %g: expected seconds from 0.1 to %g", seconds, kMaxWatchdogSeconds));
+        throw UsageError(fmt::format("--watchdog {:g}: expected seconds from 0.1 to {:g}", seconds, kMaxWatchdogSeconds));
       return "";
     },
     "");
@@ -137,8 +139,8 @@ const CLI::Validator kTopologyFile(
       if (::stat(path.c_str(), &st) != 0) return "cannot read '" + path + "': " + errno_name(errno);
       if (!S_ISREG(st.st_mode)) return "'" + path + "' is not a regular file";
       if (st.st_size > kMaxTopologyBytes)
-        return strfmt("'%s' is %lld bytes; a topology XML is at most %lld", path.c_str(),
-                      static_cast<long long>(st.st_size), static_cast<long long>(kMaxTopologyBytes));
+        return fmt::format("'{}' is {} bytes; a topology XML is at most {}", path,
+                      st.st_size, kMaxTopologyBytes);
       return "";
     },
     "FILE.xml");

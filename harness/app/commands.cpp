@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <regex.h>
 #include <sys/utsname.h>
+#include <fmt/format.h>
 
 #include "harness/app/benchmark_matrix.hpp"
 #include "harness/app/descriptors.hpp"
@@ -209,9 +210,9 @@ int selected_benchmarks(const Matrix& matrix, const RunOptions& options) {
   const std::string filter = benchmark::GetBenchmarkFilter();
   const int selected = count_selected(matrix, filter);
   if (selected == 0)
-    throw UsageError(strfmt("--benchmark_filter='%s' matches none of the %zu benchmarks (names look like %s)",
-                            filter.c_str(), matrix.cells.size(),
-                            matrix.cells.empty() ? "-" : matrix.cells.front().name.c_str()));
+    throw UsageError(fmt::format("--benchmark_filter='{}' matches none of the {} benchmarks (names look like {})",
+                            filter, matrix.cells.size(),
+                            matrix.cells.empty() ? "-" : matrix.cells.front().name));
   return selected * options.benchmark.repetitions;
 }
 
@@ -263,7 +264,7 @@ int run_run_command(const RunOptions& options) {
     write_output_file(options.out, annotate_json(tee.json(), run_records(), canary, *matrix.cells.front().scenario));
     write_output_file(topology_path_for(options.out), topology_xml(topology));
   }
-  std::cerr << strfmt("ipcatlas: %d measured, %d failed, %d skipped", t.ok, t.failed, t.skipped)
+  std::cerr << fmt::format("ipcatlas: {} measured, {} failed, {} skipped", t.ok, t.failed, t.skipped)
             << (options.out.empty() ? "" : "; results in " + options.out) << "\n";
   return t.failed > 0 ? 1 : 0;
 }

@@ -3,6 +3,8 @@
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "harness/base/sizes.hpp"
 #include "harness/base/text.hpp"
 #include "mechanisms/registry.hpp"
@@ -97,16 +99,16 @@ std::string traits_line(const nlohmann::ordered_json& m) {
 void print_mechanism(std::ostream& out, const nlohmann::ordered_json& m) {
   const std::string id = m["id"].get<std::string>(), note = m["copies_note"].get<std::string>();
   const std::string copies = std::to_string(m["copies"].get<int>()) + (note.empty() ? "" : "*");
-  out << strfmt("%-16s %-10s %-7s %s\n", id.c_str(), m["available"].get<bool>() ? "yes" : "NO", copies.c_str(),
-                m["summary"].get<std::string>().c_str());
-  out << strfmt("%-*s %s\n", kIndent, "", traits_line(m).c_str());
-  if (!note.empty()) out << strfmt("%-*s * copies: %s\n", kIndent, "", note.c_str());
+  out << fmt::format("{:<16} {:<10} {:<7} {}\n", id, m["available"].get<bool>() ? "yes" : "NO", copies,
+                m["summary"].get<std::string>());
+  out << fmt::format("{:<{}} {}\n", "", kIndent, traits_line(m));
+  if (!note.empty()) out << fmt::format("{:<{}} * copies: {}\n", "", kIndent, note);
   if (const auto cap = m["size_cap"].get<std::size_t>(); cap > 0)
-    out << strfmt("%-*s measured up to %s unless raised with --size-cap %s=SIZE\n", kIndent, "",
-                  format_size(cap).c_str(), id.c_str());
+    out << fmt::format("{:<{}} measured up to {} unless raised with --size-cap {}=SIZE\n", "", kIndent,
+                  format_size(cap), id);
   if (!m["available"].get<bool>())
-    out << strfmt("%-*s why: %s\n%-*s fix: %s\n", kIndent, "", m["reason"].get<std::string>().c_str(), kIndent, "",
-                  m["fix"].get<std::string>().c_str());
+    out << fmt::format("{:<{}} why: {}\n{:<{}} fix: {}\n", "", kIndent, m["reason"].get<std::string>(), "", kIndent,
+                  m["fix"].get<std::string>());
 }
 
 // "one_way_ns (ns), bytes_per_second (B/s), ..."
@@ -123,9 +125,9 @@ void print_list(std::ostream& out, const nlohmann::ordered_json& doc) {
   for (const auto& m : doc["mechanisms"]) print_mechanism(out, m);
   out << "\nSCENARIO         RANKS  ITERATION        WHAT IT MEASURES\n";
   for (const auto& s : doc["scenarios"]) {
-    out << strfmt("%-16s %-6d %-16s %s\n", s["id"].get<std::string>().c_str(), s["ranks"].get<int>(),
-                  s["iteration"].get<std::string>().c_str(), s["summary"].get<std::string>().c_str());
-    out << strfmt("%-*s counters: %s\n", 40, "", counters_line(s["counters"]).c_str());
+    out << fmt::format("{:<16} {:<6} {:<16} {}\n", s["id"].get<std::string>(), s["ranks"].get<int>(),
+                  s["iteration"].get<std::string>(), s["summary"].get<std::string>());
+    out << fmt::format("{:<{}} counters: {}\n", "", 40, counters_line(s["counters"]));
   }
 }
 

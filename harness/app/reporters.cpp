@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <iostream>
 
+#include <fmt/format.h>
+
 #include "harness/app/descriptors.hpp"
 #include "harness/base/error.hpp"
 
@@ -17,16 +19,16 @@ constexpr const char* kSkipPrefix = "skipped: ";
 
 // 1234.5 -> "1.23 us"; keeps the console readable across 9 orders of magnitude.
 std::string format_ns(double ns) {
-  if (ns < 1e3) return strfmt("%.1f ns", ns);
-  if (ns < 1e6) return strfmt("%.2f us", ns / 1e3);
-  if (ns < 1e9) return strfmt("%.2f ms", ns / 1e6);
-  return strfmt("%.2f s", ns / 1e9);
+  if (ns < 1e3) return fmt::format("{:.1f} ns", ns);
+  if (ns < 1e6) return fmt::format("{:.2f} us", ns / 1e3);
+  if (ns < 1e9) return fmt::format("{:.2f} ms", ns / 1e6);
+  return fmt::format("{:.2f} s", ns / 1e9);
 }
 
 std::string format_rate(double bytes_per_second) {
-  if (bytes_per_second >= 1e9) return strfmt("%.2f GB/s", bytes_per_second / 1e9);
-  if (bytes_per_second >= 1e6) return strfmt("%.1f MB/s", bytes_per_second / 1e6);
-  return strfmt("%.1f kB/s", bytes_per_second / 1e3);
+  if (bytes_per_second >= 1e9) return fmt::format("{:.2f} GB/s", bytes_per_second / 1e9);
+  if (bytes_per_second >= 1e6) return fmt::format("{:.1f} MB/s", bytes_per_second / 1e6);
+  return fmt::format("{:.1f} kB/s", bytes_per_second / 1e3);
 }
 
 const double* counter(const benchmark::BenchmarkReporter::Run& run, std::string_view name) {
@@ -40,7 +42,7 @@ const Scenario* scenario_of(const std::string& name) { return find_scenario(name
 std::string format_value(double value, std::string_view unit) {
   if (unit == "ns") return format_ns(value);
   if (unit == "B/s") return format_rate(value);
-  return strfmt("%.3g", value);
+  return fmt::format("{:.3g}", value);
 }
 
 }  // namespace
@@ -124,11 +126,11 @@ void ProgressReporter::print_run(const Run& run) {
   std::ostream& out = GetOutputStream();
   const int width = static_cast<int>(std::to_string(total_).size());
   const std::string name = strip_time_type(run.benchmark_name());
-  out << strfmt("[%*d/%d] %-60s ", width, done_, total_, name.c_str());
+  out << fmt::format("[{:{}}/{}] {:<60} ", done_, width, total_, name);
   const Scenario* scenario = scenario_of(name);
   if (run.run_type == Run::RT_Aggregate && run.aggregate_unit == benchmark::kPercentage) {
     if (const double* cv = scenario ? counter(run, scenario->primary_metric) : nullptr)
-      out << strfmt("cv %.1f%%", *cv * 100);
+      out << fmt::format("cv {:.1f}%", *cv * 100);
     out << "\n";
     return;
   }
@@ -199,14 +201,14 @@ void add_record(nlohmann::json& entry, const RunRecord& r, const CanarySummary& 
 void add_canary_context(nlohmann::json& context, const CanarySummary& c) {
   context["canary"] = describe(c);
   if (c.count == 0) return;
-  context["canary_median_ns"] = strfmt("%.1f", c.median_ns);
-  context["canary_p10_ns"] = strfmt("%.1f", c.p10_ns);
-  context["canary_p90_ns"] = strfmt("%.1f", c.p90_ns);
+  context["canary_median_ns"] = fmt::format("{:.1f}", c.median_ns);
+  context["canary_p10_ns"] = fmt::format("{:.1f}", c.p10_ns);
+  context["canary_p90_ns"] = fmt::format("{:.1f}", c.p90_ns);
   context["canary_states"] = c.multimodal ? "2" : "1";
   if (!c.multimodal) return;
-  context["canary_split_ns"] = strfmt("%.1f", c.split_ns);
-  context["canary_state_ns"] = strfmt("%.1f,%.1f", c.low_mode_ns, c.high_mode_ns);
-  context["canary_state_runs"] = strfmt("%zu,%zu", c.low_count, c.high_count);
+  context["canary_split_ns"] = fmt::format("{:.1f}", c.split_ns);
+  context["canary_state_ns"] = fmt::format("{:.1f},{:.1f}", c.low_mode_ns, c.high_mode_ns);
+  context["canary_state_runs"] = fmt::format("{},{}", c.low_count, c.high_count);
 }
 
 }  // namespace

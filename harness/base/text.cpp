@@ -1,23 +1,8 @@
 #include "harness/base/text.hpp"
 
 #include <algorithm>
-#include <cstdarg>
-#include <cstdio>
 
 namespace ipcatlas {
-
-std::string strfmt(const char* fmt, ...) {
-  va_list args;
-  va_start(args, fmt);
-  va_list copy;
-  va_copy(copy, args);
-  const int needed = std::vsnprintf(nullptr, 0, fmt, copy);
-  va_end(copy);
-  std::vector<char> buffer(static_cast<std::size_t>(needed > 0 ? needed : 0) + 1);
-  std::vsnprintf(buffer.data(), buffer.size(), fmt, args);
-  va_end(args);
-  return std::string(buffer.data(), buffer.size() - 1);
-}
 
 std::string join(const std::vector<int>& values, const std::string& separator) {
   std::string out;

@@ -1,13 +1,10 @@
-// Small string helpers (g++ 12 has no std::format).
+// Small string helpers. Formatting is {fmt}'s (g++ 12 has no std::format).
 #pragma once
 
 #include <string>
 #include <vector>
 
 namespace ipcatlas {
-
-// printf-style formatting into a std::string.
-std::string strfmt(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
 
 // {0, 3} -> "0,3"
 std::string join(const std::vector<int>& values, const std::string& separator = ",");

@@ -11,6 +11,8 @@
 #include <utility>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "harness/base/proc_files.hpp"
 #include "harness/base/text.hpp"
 #include "harness/machine/fact_making.hpp"
@@ -92,11 +94,11 @@ Fact cpu_load_from_samples(const std::string& before, const std::string& after, 
   for (int pu : pus) {
     const CpuTimes *a = find_pu(first, pu), *b = find_pu(second, pu);
     if (a == nullptr || b == nullptr) {
-      loads.push_back(strfmt("PU %d: not in /proc/stat", pu));
+      loads.push_back(fmt::format("PU {}: not in /proc/stat", pu));
       continue;
     }
     const PuLoad load = pu_load(*a, *b);
-    loads.push_back(strfmt("PU %d: %.0f%% busy", pu, load.busy_percent));
+    loads.push_back(fmt::format("PU {}: {:.0f}% busy", pu, load.busy_percent));
     if (load.busy_percent > 10.0) busy_pus.push_back(pu);
     steal += load.steal;
     elapsed += load.elapsed;
@@ -107,7 +109,7 @@ Fact cpu_load_from_samples(const std::string& before, const std::string& after, 
     hints.push_back("another process is using " + pu_list(busy_pus) +
                     ": results will be noisy; pick other PUs with --cpus or stop it");
   if (steal_percent > 5.0) hints.push_back("the hypervisor is running other guests on these vCPUs");
-  const std::string value = strfmt("%s (over %g s); steal %.0f%%", join(loads).c_str(), seconds, steal_percent);
+  const std::string value = fmt::format("{} (over {:g} s); steal {:.0f}%", join(loads), seconds, steal_percent);
   return make_fact(kCpuLoad, value, hints.empty() ? Verdict::ok : Verdict::warn, join(hints, "; also "));
 }
 

@@ -16,6 +16,7 @@
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
+#include <fmt/format.h>
 #endif
 
 #include "harness/base/error.hpp"
@@ -208,7 +209,7 @@ Fact turbo_fact(const std::string& root) {
     if (!file.ok()) return unreadable_fact(kTurbo, file);
     if (file.text != control.on_value) return make_fact(kTurbo, "off", Verdict::ok);
     return make_fact(kTurbo, "on", Verdict::info,
-                     strfmt("turbo changes frequency with load and temperature; disable it for stable numbers (%s)",
+                     fmt::format("turbo changes frequency with load and temperature; disable it for stable numbers ({})",
                             control.off_command));
   }
   return make_fact(kTurbo, "unknown (no intel_pstate or cpufreq boost control)", Verdict::info);
@@ -242,12 +243,12 @@ struct MitigationTally {
 
   std::string summary() const {
     std::vector<std::string> parts;
-    if (mitigated > 0) parts.push_back(strfmt("%d mitigated", mitigated));
-    if (not_affected > 0) parts.push_back(strfmt("%d not affected", not_affected));
+    if (mitigated > 0) parts.push_back(fmt::format("{} mitigated", mitigated));
+    if (not_affected > 0) parts.push_back(fmt::format("{} not affected", not_affected));
     if (!vulnerable.empty())
-      parts.push_back(strfmt("%zu vulnerable (%s)", vulnerable.size(), join(vulnerable).c_str()));
-    if (other > 0) parts.push_back(strfmt("%d other", other));
-    return strfmt("%d %s: %s", total, total == 1 ? "item" : "items", join(parts).c_str());
+      parts.push_back(fmt::format("{} vulnerable ({})", vulnerable.size(), join(vulnerable)));
+    if (other > 0) parts.push_back(fmt::format("{} other", other));
+    return fmt::format("{} {}: {}", total, total == 1 ? "item" : "items", join(parts));
   }
 };
 

@@ -10,6 +10,8 @@
 #include <cstring>
 #include <memory>
 
+#include <fmt/format.h>
+
 #include "harness/base/error.hpp"
 #include "harness/machine/shared_memory.hpp"
 
@@ -150,13 +152,13 @@ std::string membind_unavailable_reason(const MemoryPolicy& policy) {
       const int n = policy.node;
       const std::vector<int> configured = configured_nodes();
       if (n < 0 || !contains(configured, n)) {
-        return strfmt("--membind %d: NUMA node %d does not exist (nodes: %s)", n, n,
-                      node_list(configured).c_str());
+        return fmt::format("--membind {}: NUMA node {} does not exist (nodes: {})", n, n,
+                      node_list(configured));
       }
       const std::vector<int> allowed = allowed_nodes();
       if (!contains(allowed, n)) {
-        return strfmt("--membind %d: NUMA node %d is not allowed for this process (cpuset mems: %s)",
-                      n, n, node_list(allowed).c_str());
+        return fmt::format("--membind {}: NUMA node {} is not allowed for this process (cpuset mems: {})",
+                      n, n, node_list(allowed));
       }
       return "";
     }
@@ -228,7 +230,7 @@ void bind_memory(void* addr, std::size_t bytes, int node) {
   const long rc = mbind(reinterpret_cast<void*>(range.start), range.length, MPOL_BIND, mask.data(),
                         maxnode, MPOL_MF_STRICT);
   if (rc != 0) {
-    throw SysError(strfmt("mbind(%zu bytes at %p, MPOL_BIND, node %d)", range.length,
+    throw SysError(fmt::format("mbind({} bytes at {}, MPOL_BIND, node {})", range.length,
                           reinterpret_cast<void*>(range.start), node),
                    errno);
   }
@@ -247,7 +249,7 @@ std::vector<int> nodes_of_pages(const void* addr, std::size_t bytes) {
   // It looks at this process's page tables: a page another process faulted
   // into a shared mapping reads -ENOENT here until this process touches it.
   if (move_pages(0, count, pages.data(), nullptr, status.data(), 0) != 0) {
-    throw SysError(strfmt("move_pages(%zu pages at %p)", count, reinterpret_cast<void*>(range.start)),
+    throw SysError(fmt::format("move_pages({} pages at {})", count, reinterpret_cast<void*>(range.start)),
                    errno);
   }
   return status;

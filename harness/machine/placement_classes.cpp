@@ -5,6 +5,8 @@
 #include <iterator>
 #include <set>
 
+#include <fmt/format.h>
+
 #include "harness/base/text.hpp"
 
 // The classes
@@ -29,7 +31,7 @@
 namespace ipcatlas {
 namespace {
 
-std::string logical_label(hwloc_obj_t o) { return o ? strfmt("L#%u", o->logical_index) : "?"; }
+std::string logical_label(hwloc_obj_t o) { return o ? fmt::format("L#{}", o->logical_index) : "?"; }
 
 // The label of the part's own type above `pu`, in the whole topology.
 std::string ancestor_label(const Topology& topology, hwloc_obj_t part, int pu) {
@@ -64,16 +66,16 @@ std::vector<hwloc_obj_t> pus_of(hwloc_topology_t t, hwloc_obj_t scope) {
   return objs_inside(t, scope->cpuset, HWLOC_OBJ_PU);
 }
 
-std::string pu_label(const Topology&, hwloc_obj_t, int pu) { return strfmt("P#%d", pu); }
+std::string pu_label(const Topology&, hwloc_obj_t, int pu) { return fmt::format("P#{}", pu); }
 
 std::string describe_smt(const Topology& topology, const Realisation& r) {
   hwloc_topology_t t = topology.handle();
-  return strfmt("%zu PUs of core L#%u", r.pus.size(), core_of(t, pu_obj(t, r.pus.front()))->logical_index);
+  return fmt::format("{} PUs of core L#{}", r.pus.size(), core_of(t, pu_obj(t, r.pus.front()))->logical_index);
 }
 
 std::string absent_smt(const Topology&, const SearchLimits& s) {
   if (s.max_parts < 2) return "no core has 2 PUs";
-  return strfmt("no core has %d PUs, at most %d", s.ranks, s.max_units);
+  return fmt::format("no core has {} PUs, at most {}", s.ranks, s.max_units);
 }
 
 // --- l2: cores sharing one L2 ---
@@ -88,12 +90,12 @@ std::string core_label(const Topology& topology, hwloc_obj_t, int pu) {
 }
 
 std::string describe_l2(const Topology& topology, const Realisation& r) {
-  return strfmt("%zu cores sharing L2 L#%u", r.pus.size(), first_ancestor_index(topology, r, HWLOC_OBJ_L2CACHE));
+  return fmt::format("{} cores sharing L2 L#{}", r.pus.size(), first_ancestor_index(topology, r, HWLOC_OBJ_L2CACHE));
 }
 
 std::string absent_l2(const Topology&, const SearchLimits& s) {
   if (s.max_parts < 2) return "no L2 is shared by 2 cores";
-  return strfmt("no L2 is shared by %d cores, at most %d", s.ranks, s.max_units);
+  return fmt::format("no L2 is shared by {} cores, at most {}", s.ranks, s.max_units);
 }
 
 // --- l3: L2s (or cores) sharing one L3 ---
@@ -106,8 +108,8 @@ std::vector<hwloc_obj_t> l2s_or_cores_of(hwloc_topology_t t, hwloc_obj_t scope) 
 std::string describe_l3(const Topology& topology, const Realisation& r) {
   const bool by_l2 = ancestor_of_type(topology.handle(), r.pus.front(), HWLOC_OBJ_L2CACHE) != nullptr;
   const SpreadText s = spread_text(topology, r);
-  return strfmt("%s sharing L3 L#%u, on %s %s", s.what.c_str(), first_ancestor_index(topology, r, HWLOC_OBJ_L3CACHE),
-                by_l2 ? "L2s" : "cores", s.labels.c_str()) +
+  return fmt::format("{} sharing L3 L#{}, on {} {}", s.what, first_ancestor_index(topology, r, HWLOC_OBJ_L3CACHE),
+                by_l2 ? "L2s" : "cores", s.labels) +
          s.shares;
 }
 
@@ -115,7 +117,7 @@ std::string absent_l3(const Topology& topology, const SearchLimits& s) {
   if (hwloc_get_nbobjs_by_type(topology.handle(), HWLOC_OBJ_L3CACHE) <= 0) return "no L3 cache";
   if (s.max_parts < 2) return "no L3 is shared by 2 L2s";
   if (s.max_units >= s.ranks) return "its PUs do not have the l3 class";
-  return strfmt("no L3 has %d PUs on 2+ L2s, at most %d", s.ranks, s.max_units);
+  return fmt::format("no L3 has {} PUs on 2+ L2s, at most {}", s.ranks, s.max_units);
 }
 
 // --- numa: NUMA nodes of one package ---
@@ -138,19 +140,19 @@ std::vector<hwloc_obj_t> numa_nodes_of(hwloc_topology_t t, hwloc_obj_t scope) {
 }
 
 // OS indexes survive the restriction to the candidates, logical ones do not.
-std::string node_label(const Topology&, hwloc_obj_t part, int) { return strfmt("P#%u", part->os_index); }
+std::string node_label(const Topology&, hwloc_obj_t part, int) { return fmt::format("P#{}", part->os_index); }
 
 std::string describe_numa(const Topology& topology, const Realisation& r) {
   const SpreadText s = spread_text(topology, r);
-  return strfmt("%s of package L#%u, on NUMA nodes %s", s.what.c_str(),
-                first_ancestor_index(topology, r, HWLOC_OBJ_PACKAGE), s.labels.c_str()) +
+  return fmt::format("{} of package L#{}, on NUMA nodes {}", s.what,
+                first_ancestor_index(topology, r, HWLOC_OBJ_PACKAGE), s.labels) +
          s.shares;
 }
 
 std::string absent_numa(const Topology&, const SearchLimits& s) {
   if (s.max_parts < 2) return "one NUMA node per package";
   if (s.max_units >= s.ranks) return "its PUs do not have the numa class";
-  return strfmt("no package has %d PUs on 2+ NUMA nodes, at most %d", s.ranks, s.max_units);
+  return fmt::format("no package has {} PUs on 2+ NUMA nodes, at most {}", s.ranks, s.max_units);
 }
 
 // --- socket: packages of the machine ---
@@ -161,13 +163,13 @@ std::vector<hwloc_obj_t> packages_of(hwloc_topology_t t, hwloc_obj_t scope) {
 
 std::string describe_socket(const Topology& topology, const Realisation& r) {
   const SpreadText s = spread_text(topology, r);
-  return strfmt("%s on packages %s", s.what.c_str(), s.labels.c_str()) + s.shares;
+  return fmt::format("{} on packages {}", s.what, s.labels) + s.shares;
 }
 
 std::string absent_socket(const Topology&, const SearchLimits& s) {
   if (s.max_parts < 2) return "one package";
   if (s.max_units >= s.ranks) return "its PUs do not have the socket class";
-  return strfmt("the packages have %d PUs", s.max_units);
+  return fmt::format("the packages have {} PUs", s.max_units);
 }
 
 // The order is the order of `list --placements`, of --placement all, and of

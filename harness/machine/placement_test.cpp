@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "harness/base/output_file.hpp"
 #include "harness/machine/placement.hpp"
 #include "harness/machine/placement_test_support.hpp"
@@ -246,8 +248,8 @@ TEST(Placement, ThisMachineOffersWhatItHas) {
   const std::string missing_line =
       not_here == std::string::npos ? "" : d.substr(not_here, d.find('\n', not_here) - not_here);
   for (const std::string& name : kAllClasses) {
-    const bool listed = d.find(strfmt("\n  %s ", name.c_str())) != std::string::npos;
-    const bool missing = missing_line.find(strfmt(" %s (", name.c_str())) != std::string::npos;
+    const bool listed = d.find(fmt::format("\n  {} ", name)) != std::string::npos;
+    const bool missing = missing_line.find(fmt::format(" {} (", name)) != std::string::npos;
     EXPECT_EQ(listed, offered(name.c_str())) << name << "\n" << d;
     EXPECT_NE(listed, missing) << name << "\n" << d;
   }

@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "harness/base/error.hpp"
 #include "harness/base/text.hpp"
 #include "harness/machine/placement.hpp"
@@ -121,7 +123,7 @@ inline std::set<std::string> brute_force_classes(const Topology& t, int ranks) {
 }
 
 inline void expect_offers_exactly_what_exists(const Topology& t, int ranks) {
-  SCOPED_TRACE(strfmt("%d ranks on %s", ranks, t.summary().c_str()));
+  SCOPED_TRACE(fmt::format("{} ranks on {}", ranks, t.summary()));
   const std::vector<NamedPlacement> placements = named_placements(t, ranks);
   expect_sound(t, placements, ranks);
   const std::vector<std::string> names = names_of(placements);

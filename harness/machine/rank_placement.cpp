@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "harness/base/error.hpp"
 #include "harness/machine/placement.hpp"
 #include "harness/machine/placement_search.hpp"
@@ -67,14 +69,14 @@ std::vector<int> default_pus(const Topology& topology, int ranks) {
 
 RankPlacement place_ranks(const Topology& topology, int ranks, const std::vector<int>& cpus,
                           const std::string& placement_name) {
-  if (ranks < 1) throw UsageError(strfmt("a scenario needs at least one rank (got %d)", ranks));
+  if (ranks < 1) throw UsageError(fmt::format("a scenario needs at least one rank (got {})", ranks));
   if (!cpus.empty() && !placement_name.empty()) throw UsageError("give either --cpus or --placement, not both");
 
   if (!cpus.empty()) {
     topology.validate_pus(cpus);
     if (static_cast<int>(cpus.size()) > ranks)
       throw UsageError(
-          strfmt("--cpus gives %zu PUs but the scenario runs %d rank%s", cpus.size(), ranks, ranks == 1 ? "" : "s"));
+          fmt::format("--cpus gives {} PUs but the scenario runs {} rank{}", cpus.size(), ranks, ranks == 1 ? "" : "s"));
     return make_placement(topology, round_robin(cpus, ranks));
   }
 
@@ -83,22 +85,22 @@ RankPlacement place_ranks(const Topology& topology, int ranks, const std::vector
     for (const NamedPlacement& p : available)
       if (p.name == placement_name) return make_placement(topology, p.pus);
     if (!is_placement_class(placement_name))
-      throw UsageError(strfmt("unknown placement '%s' (placements: %s; this machine has: %s)", placement_name.c_str(),
-                              join(placement_class_names()).c_str(), has_list(available).c_str()));
+      throw UsageError(fmt::format("unknown placement '{}' (placements: {}; this machine has: {})", placement_name,
+                              join(placement_class_names()), has_list(available)));
     if (ranks < 2)
       throw UsageError(
-          strfmt("placement '%s' needs 2 or more ranks; the scenario runs %d", placement_name.c_str(), ranks));
+          fmt::format("placement '{}' needs 2 or more ranks; the scenario runs {}", placement_name, ranks));
     // Absent altogether, or only too small for this many ranks?
     const std::vector<NamedPlacement> for_two = named_placements(topology, 2);
     const bool has_for_two =
         std::any_of(for_two.begin(), for_two.end(), [&](const NamedPlacement& p) { return p.name == placement_name; });
     if (!has_for_two)
-      throw UsageError(strfmt("placement '%s' does not exist on this machine (it has: %s)", placement_name.c_str(),
-                              has_list(for_two).c_str()));
-    throw UsageError(strfmt("placement '%s' cannot host %d ranks on this machine: %s (for %d ranks it has: %s)",
-                            placement_name.c_str(), ranks,
-                            placement_absent_reason(topology, placement_name, ranks).c_str(), ranks,
-                            has_list(available).c_str()));
+      throw UsageError(fmt::format("placement '{}' does not exist on this machine (it has: {})", placement_name,
+                              has_list(for_two)));
+    throw UsageError(fmt::format("placement '{}' cannot host {} ranks on this machine: {} (for {} ranks it has: {})",
+                            placement_name, ranks,
+                            placement_absent_reason(topology, placement_name, ranks), ranks,
+                            has_list(available)));
   }
 
   return make_placement(topology, default_pus(topology, ranks));
@@ -107,20 +109,20 @@ RankPlacement place_ranks(const Topology& topology, int ranks, const std::vector
 std::string describe_placements(const Topology& topology, int ranks) {
   const std::vector<NamedPlacement> available = named_placements(topology, ranks);
   std::string out =
-      strfmt("Placements for %d rank%s on: %s\n", ranks, ranks == 1 ? "" : "s", topology.summary().c_str());
+      fmt::format("Placements for {} rank{} on: {}\n", ranks, ranks == 1 ? "" : "s", topology.summary());
   std::size_t width = 0;
   for (const NamedPlacement& p : available) width = std::max(width, join(p.pus).size());
   for (const NamedPlacement& p : available)
-    out += strfmt("  %-7s PUs %-*s  %s\n", p.name.c_str(), static_cast<int>(width), join(p.pus).c_str(),
-                  p.description.c_str());
-  if (available.empty()) out += strfmt("  (no named placement for %d rank%s)\n", ranks, ranks == 1 ? "" : "s");
+    out += fmt::format("  {:<7} PUs {:<{}}  {}\n", p.name, join(p.pus), width,
+                  p.description);
+  if (available.empty()) out += fmt::format("  (no named placement for {} rank{})\n", ranks, ranks == 1 ? "" : "s");
 
   const std::vector<std::string> absent = absent_placements(topology, available, ranks);
   if (!absent.empty()) out += "Not on this machine: " + join(absent) + "\n";
 
   try {
     const RankPlacement d = place_ranks(topology, ranks, {}, "");
-    out += strfmt("Without --placement or --cpus: PUs %s (%s%s)\n", join(d.pus).c_str(), d.placement.c_str(),
+    out += fmt::format("Without --placement or --cpus: PUs {} ({}{})\n", join(d.pus), d.placement,
                   d.oversubscribed ? ", oversubscribed" : "");
   } catch (const UsageError& e) {
     out += std::string("Without --placement or --cpus: ") + e.what() + "\n";

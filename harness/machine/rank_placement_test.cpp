@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "harness/machine/placement.hpp"
 #include "harness/machine/placement_test_support.hpp"
 
@@ -137,7 +139,7 @@ TEST(Placement, DefaultUsesOnlyAllowedPus) {
   allow_only(t, "3,5,9,20,21");
   const RankPlacement r = place_ranks(t, 4, {}, "");
   EXPECT_EQ(r.pus.size(), 4u);
-  for (int pu : r.pus) EXPECT_NE(std::string(",3,5,9,20,21,").find(strfmt(",%d,", pu)), std::string::npos);
+  for (int pu : r.pus) EXPECT_NE(std::string(",3,5,9,20,21,").find(fmt::format(",{},", pu)), std::string::npos);
   EXPECT_TRUE(distinct_cores(t, r.pus)) << join(r.pus);
   const RankPlacement over = place_ranks(t, 7, {}, "");
   EXPECT_EQ(over.pus, (std::vector<int>{3, 5, 9, 20, 21, 3, 5}));
@@ -159,7 +161,7 @@ TEST(Placement, DescriptionListsPlacementsAndMissingClasses) {
 
   const std::string big = describe_placements(Topology::load_synthetic(kBigMachine), 2);
   for (const std::string& name : kAllClasses)
-    EXPECT_NE(big.find(strfmt("\n  %s ", name.c_str())), std::string::npos) << big;
+    EXPECT_NE(big.find(fmt::format("\n  {} ", name)), std::string::npos) << big;
   EXPECT_EQ(big.find("Not on this machine"), std::string::npos) << big;
 
   const std::string eight = describe_placements(Topology::load_synthetic(kBigMachine), 8);

@@ -8,6 +8,8 @@
 #include <utility>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "harness/base/error.hpp"
 #include "harness/machine/memory_binding.hpp"
 
@@ -16,7 +18,7 @@ namespace {
 
 std::byte* map_pages(std::size_t bytes, int flags, const char* what) {
   void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, flags, -1, 0);
-  if (p == MAP_FAILED) throw SysError(strfmt("%s: mmap of %zu bytes", what, bytes), errno);
+  if (p == MAP_FAILED) throw SysError(fmt::format("{}: mmap of {} bytes", what, bytes), errno);
   return static_cast<std::byte*>(p);
 }
 
@@ -38,7 +40,7 @@ void check_on_node(const std::byte* data, std::size_t bytes, int node) {
   for (const std::byte* page : {data, data + bytes - page_size()}) {
     const std::vector<int> where = nodes_of_pages(page, 1);
     if (where.empty() || where[0] != node)
-      throw std::runtime_error(strfmt("--membind: a page meant for NUMA node %d is on %d (move_pages)", node,
+      throw std::runtime_error(fmt::format("--membind: a page meant for NUMA node {} is on {} (move_pages)", node,
                                       where.empty() ? -1 : where[0]));
   }
 }

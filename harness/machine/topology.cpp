@@ -6,6 +6,8 @@
 #include <stdexcept>
 #include <utility>
 
+#include <fmt/format.h>
+
 #include "harness/base/error.hpp"
 #include "harness/base/sizes.hpp"
 
@@ -47,8 +49,8 @@ std::string cache_summary(hwloc_topology_t topo, hwloc_obj_type_t type, const ch
   if (count <= 0) return "";
   hwloc_obj_t first = hwloc_get_obj_by_type(topo, type, 0);
   const int cores = hwloc_get_nbobjs_inside_cpuset_by_type(topo, first->cpuset, HWLOC_OBJ_CORE);
-  return strfmt(", %s %s x%d (%d core%s each)", name,
-                format_size(static_cast<std::size_t>(first->attr->cache.size)).c_str(), count, cores,
+  return fmt::format(", {} {} x{} ({} core{} each)", name,
+                format_size(static_cast<std::size_t>(first->attr->cache.size)), count, cores,
                 cores == 1 ? "" : "s");
 }
 
@@ -105,11 +107,11 @@ void Topology::validate_pus(const std::vector<int>& pus) const {
   for (int p : pus) {
     hwloc_obj_t obj = pu(p);
     if (!obj)
-      throw UsageError(strfmt("CPU %d does not exist (this machine's PUs: %s)", p, join(allowed_pus()).c_str()));
+      throw UsageError(fmt::format("CPU {} does not exist (this machine's PUs: {})", p, join(allowed_pus())));
     if (!allowed(topo_, obj))
-      throw UsageError(strfmt("CPU %d is not allowed for this process (allowed: %s; see the cgroup cpuset)", p,
-                              join(allowed_pus()).c_str()));
-    if (!seen.insert(p).second) throw UsageError(strfmt("CPU %d is given twice; every rank needs its own PU", p));
+      throw UsageError(fmt::format("CPU {} is not allowed for this process (allowed: {}; see the cgroup cpuset)", p,
+                              join(allowed_pus())));
+    if (!seen.insert(p).second) throw UsageError(fmt::format("CPU {} is given twice; every rank needs its own PU", p));
   }
 }
 
@@ -150,7 +152,7 @@ std::string Topology::placement_class(const std::vector<int>& pus) const {
   if (pus.empty()) return "none";
   hwloc_obj_t ancestor = pu(pus[0]);
   for (int p : pus) {
-    if (!pu(p)) throw UsageError(strfmt("CPU %d does not exist", p));
+    if (!pu(p)) throw UsageError(fmt::format("CPU {} does not exist", p));
     ancestor = hwloc_get_common_ancestor_obj(topo_, ancestor, pu(p));
   }
   if (ancestor->type == HWLOC_OBJ_PU) return "self";
@@ -173,7 +175,7 @@ std::string Topology::summary() const {
   const int numa = hwloc_get_nbobjs_by_type(topo_, HWLOC_OBJ_NUMANODE);
   const int cores = hwloc_get_nbobjs_by_type(topo_, HWLOC_OBJ_CORE);
   const int pus = hwloc_get_nbobjs_by_type(topo_, HWLOC_OBJ_PU);
-  std::string s = strfmt("%d package%s, %d NUMA node%s, %d cores, %d PUs (SMT %s)", packages, packages == 1 ? "" : "s",
+  std::string s = fmt::format("{} package{}, {} NUMA node{}, {} cores, {} PUs (SMT {})", packages, packages == 1 ? "" : "s",
                          numa, numa == 1 ? "" : "s", cores, pus, pus > cores ? "on" : "off");
   s += cache_summary(topo_, HWLOC_OBJ_L2CACHE, "L2");
   s += cache_summary(topo_, HWLOC_OBJ_L3CACHE, "L3");
@@ -184,11 +186,11 @@ void pin_this_process(const Topology& topo, int os_pu) {
   HwlocBitmap target;
   hwloc_bitmap_only(target.set, static_cast<unsigned>(os_pu));
   if (hwloc_set_cpubind(topo.handle(), target.set, HWLOC_CPUBIND_PROCESS | HWLOC_CPUBIND_STRICT) != 0)
-    throw SysError(strfmt("hwloc_set_cpubind(PU %d, PROCESS|STRICT)", os_pu), errno);
+    throw SysError(fmt::format("hwloc_set_cpubind(PU {}, PROCESS|STRICT)", os_pu), errno);
   // sched_setaffinity migrates the caller before returning; check that it did.
   const int now = current_pu(topo);
   if (now != os_pu)
-    throw std::runtime_error(strfmt("bound to PU %d but running on PU %d (hwloc_get_last_cpu_location)", os_pu, now));
+    throw std::runtime_error(fmt::format("bound to PU {} but running on PU {} (hwloc_get_last_cpu_location)", os_pu, now));
 }
 
 int current_pu(const Topology& topo) {

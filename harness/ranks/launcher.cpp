@@ -10,6 +10,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include <fmt/format.h>
+
 #include "harness/base/child_tracking.hpp"
 #include "harness/base/clock.hpp"
 #include "harness/base/error.hpp"
@@ -55,24 +57,24 @@ void notify(int fd, char token) {
 }
 
 std::string describe_status(int status) {
-  if (WIFEXITED(status)) return strfmt("exited with status %d", WEXITSTATUS(status));
+  if (WIFEXITED(status)) return fmt::format("exited with status {}", WEXITSTATUS(status));
   if (WIFSIGNALED(status))
-    return strfmt("was killed by signal %d (SIG%s)%s", WTERMSIG(status), sigabbrev_np(WTERMSIG(status)),
+    return fmt::format("was killed by signal {} (SIG{}){}", WTERMSIG(status), sigabbrev_np(WTERMSIG(status)),
                   WCOREDUMP(status) ? ", core dumped" : "");
-  return strfmt("changed state (wait status 0x%x)", status);
+  return fmt::format("changed state (wait status 0x{:x})", status);
 }
 
 // "S (sleeping) in futex_wait_queue" from /proc, for hang reports.
 std::string process_state(pid_t pid) {
-  const FileRead stat = read_first_line(strfmt("/proc/%d/stat", static_cast<int>(pid)));
+  const FileRead stat = read_first_line(fmt::format("/proc/{}/stat", pid));
   if (!stat.ok() || stat.text.empty()) return "gone";
   const std::string& line = stat.text;
   const auto close = line.rfind(')');
   const char state = close != std::string::npos && close + 2 < line.size() ? line[close + 2] : '?';
-  const std::string wchan = read_first_line(strfmt("/proc/%d/wchan", static_cast<int>(pid))).text;
+  const std::string wchan = read_first_line(fmt::format("/proc/{}/wchan", pid)).text;
   std::string what = state == 'R' ? "running" : state == 'S' ? "sleeping" : state == 'D' ? "disk sleep"
                    : state == 't' ? "stopped by a tracer" : state == 'T' ? "stopped" : std::string(1, state);
-  return strfmt("%c (%s)%s", state, what.c_str(), wchan.empty() || wchan == "0" ? "" : (" in " + wchan).c_str());
+  return fmt::format("{} ({}){}", state, what, wchan.empty() || wchan == "0" ? "" : (" in " + wchan));
 }
 
 }  // namespace
@@ -94,7 +96,7 @@ RankGroup::RankGroup(const Topology& topology, GroupPlan plan, RankProgramFactor
     : plan_(std::move(plan)), control_memory_(sizeof(ControlBlock)) {
   control_ = control_memory_.as<ControlBlock>();
   const int n = static_cast<int>(plan_.cpus.size());
-  if (n < 1 || n > kMaxRanks) throw UsageError(strfmt("rank count %d is outside 1..%d", n, kMaxRanks));
+  if (n < 1 || n > kMaxRanks) throw UsageError(fmt::format("rank count {} is outside 1..{}", n, kMaxRanks));
 
   // All pipes exist before the first fork so that each child can close the
   // ends that are not its own; otherwise a sibling's copy of a write end
@@ -116,7 +118,7 @@ RankGroup::RankGroup(const Topology& topology, GroupPlan plan, RankProgramFactor
       const int err = errno;
       for (int fd : write_fds) close(fd);
       kill_and_reap();
-      throw RankFailure(strfmt("cannot fork rank %d: %s", r, errno_name(err).c_str()));
+      throw RankFailure(fmt::format("cannot fork rank {}: {}", r, errno_name(err)));
     }
     if (pid == 0) {
       for (int fd : notify_fds_) close(fd);
@@ -191,12 +193,12 @@ void RankGroup::run(const Batch& batch, double expected_seconds) {
   if (!alive_) throw RankFailure("the ranks of this benchmark are no longer running");
   post(ControlBlock::kRunBatch, batch);
   await_all(kDone, plan_.watchdog_seconds + 2 * expected_seconds,
-            strfmt("running batch %llu (%llu iterations)", static_cast<unsigned long long>(batch.index),
-                   static_cast<unsigned long long>(batch.iterations)));
+            fmt::format("running batch {} ({} iterations)", batch.index,
+                   batch.iterations));
 }
 
 std::string RankGroup::describe_rank(int rank) const {
-  return strfmt("rank %d (pid %d, PU %d)", rank, pids_[static_cast<std::size_t>(rank)],
+  return fmt::format("rank {} (pid {}, PU {})", rank, pids_[static_cast<std::size_t>(rank)],
                 plan_.cpus[static_cast<std::size_t>(rank)]);
 }
 
@@ -212,14 +214,14 @@ void RankGroup::await_all(char token, double timeout_seconds, const std::string&
     const int timeout_ms = now >= deadline ? 0 : static_cast<int>(std::min<std::uint64_t>((deadline - now) / 1'000'000 + 1, 1 << 30));
     const int ready = poll(fds.data(), fds.size(), timeout_ms);
     if (ready < 0 && errno == EINTR) continue;
-    if (ready < 0) fail(strfmt("poll on rank pipes: %s", errno_name(errno).c_str()));
+    if (ready < 0) fail(fmt::format("poll on rank pipes: {}", errno_name(errno)));
     if (ready == 0) {
       std::string states;
       for (int r = 0; r < n; ++r)
         if (!arrived[static_cast<std::size_t>(r)])
           states += "; " + describe_rank(r) + " is " + process_state(pids_[static_cast<std::size_t>(r)]);
-      fail(strfmt("hung: no progress after %.1f s while %s%s; all ranks killed", timeout_seconds, doing.c_str(),
-                  states.c_str()));
+      fail(fmt::format("hung: no progress after {:.1f} s while {}{}; all ranks killed", timeout_seconds, doing,
+                  states));
     }
     for (int r = 0; r < n; ++r) {
       if (fds[static_cast<std::size_t>(r)].revents == 0) continue;
@@ -232,8 +234,8 @@ void RankGroup::await_all(char token, double timeout_seconds, const std::string&
         std::string message(control_->slots[r].error, strnlen(control_->slots[r].error, sizeof control_->slots[r].error));
         fail(describe_rank(r) + ": " + message);
       } else if (len == 0 || (len < 0 && errno != EINTR && errno != EAGAIN)) {
-        fail(strfmt("%s %s while %s", describe_rank(r).c_str(), describe_status(reap_dead_rank(r)).c_str(),
-                    doing.c_str()));
+        fail(fmt::format("{} {} while {}", describe_rank(r), describe_status(reap_dead_rank(r)),
+                    doing));
       }
     }
   }

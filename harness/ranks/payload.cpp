@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include <fmt/format.h>
+
 #include "harness/base/error.hpp"
 
 namespace ipcatlas {
@@ -96,9 +98,9 @@ std::optional<PayloadMismatch> first_mismatch(std::span<const std::byte> msg, Pa
 
 std::string describe_mismatch(const PayloadMismatch& m, std::uint64_t message, int from_rank, int to_rank,
                               std::size_t size) {
-  return strfmt("payload mismatch in message %llu (rank %d -> rank %d, %zu bytes): first bad byte at offset %zu: "
-                "expected 0x%02x, got 0x%02x",
-                static_cast<unsigned long long>(message), from_rank, to_rank, size, m.offset, m.expected, m.actual);
+  return fmt::format("payload mismatch in message {} (rank {} -> rank {}, {} bytes): first bad byte at offset {}: "
+                "expected 0x{:02x}, got 0x{:02x}",
+                message, from_rank, to_rank, size, m.offset, m.expected, m.actual);
 }
 
 }  // namespace ipcatlas

@@ -12,6 +12,8 @@
 #include <utility>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "harness/base/proc_files.hpp"
 #include "harness/base/text.hpp"
 
@@ -110,7 +112,7 @@ std::optional<std::string> read_link(const std::string& path) {
 // Only a difference that was actually seen counts: an unreadable link proves nothing.
 bool in_other_user_namespace(pid_t peer, const std::string& root) {
   const auto own = read_link(root + "/proc/self/ns/user");
-  const auto theirs = read_link(root + strfmt("/proc/%d/ns/user", static_cast<int>(peer)));
+  const auto theirs = read_link(root + fmt::format("/proc/{}/ns/user", peer));
   return own && theirs && *own != *theirs;
 }
 

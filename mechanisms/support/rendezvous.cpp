@@ -3,6 +3,8 @@
 #include <cstring>
 #include <stdexcept>
 
+#include <fmt/format.h>
+
 #include "harness/base/error.hpp"
 #include "mechanisms/support/access_causes.hpp"
 #include "mechanisms/support/peer_environment.hpp"
@@ -90,8 +92,8 @@ class RendezvousLink final : public Link {
     Descriptor d;
     std::memcpy(&d, mailbox_.in_slot().data(), sizeof d);
     if (d.length != expected_length)
-      throw std::runtime_error(strfmt("rendezvous: the peer posted a %llu-byte buffer for a %zu-byte message",
-                                      static_cast<unsigned long long>(d.length), expected_length));
+      throw std::runtime_error(fmt::format("rendezvous: the peer posted a {}-byte buffer for a {}-byte message",
+                                      d.length, expected_length));
     return d;
   }
 
@@ -121,7 +123,7 @@ void transfer_all(std::size_t length, const char* operation, pid_t peer,
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) throw_access_error(operation, errno, peer);
     if (n == 0)
-      throw std::runtime_error(strfmt("%s moved nothing at byte %zu of %zu: the peer's buffer is gone?", operation,
+      throw std::runtime_error(fmt::format("{} moved nothing at byte {} of {}: the peer's buffer is gone?", operation,
                                       done, length));
     done += static_cast<std::size_t>(n);
   }

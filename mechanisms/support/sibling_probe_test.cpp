@@ -24,6 +24,8 @@
 #include <string>
 #include <thread>
 
+#include <fmt/format.h>
+
 #include "harness/base/error.hpp"
 #include "harness/base/proc_files.hpp"
 #include "mechanisms/support/access_causes.hpp"
@@ -91,7 +93,7 @@ int read_with_cma(pid_t target, const void* buffer) {
 }
 
 int read_with_proc_mem(pid_t target, const void* buffer) {
-  const int fd = ::open(strfmt("/proc/%d/mem", static_cast<int>(target)).c_str(), O_RDONLY | O_CLOEXEC);
+  const int fd = ::open(fmt::format("/proc/{}/mem", target).c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return errno;
   unsigned char got[kBytes] = {};
   const ssize_t n = ::pread(fd, got, kBytes, static_cast<off_t>(reinterpret_cast<std::uintptr_t>(buffer)));
@@ -115,7 +117,7 @@ TEST_F(SiblingProbe, ProcPidMemReadsTheTargetsBytes) {
 TEST_F(SiblingProbe, AccessorAndTargetAreSiblings) {
   const pid_t caller = getpid();
   const SiblingResult result = try_sibling_access([caller](pid_t target, const void*) {
-    const std::string ppid = field_value(read_file(strfmt("/proc/%d/status", static_cast<int>(target))).text, "PPid");
+    const std::string ppid = field_value(read_file(fmt::format("/proc/{}/status", target)).text, "PPid");
     if (ppid.empty()) return ENOENT;
     return std::stoi(ppid) == caller && getppid() == caller ? 0 : ECHILD;
   });
@@ -256,7 +258,7 @@ class TargetProcess {
 
 std::string user_namespace_of(pid_t pid) {
   char target[256] = {};
-  const ssize_t n = ::readlink(strfmt("/proc/%d/ns/user", static_cast<int>(pid)).c_str(), target, sizeof target - 1);
+  const ssize_t n = ::readlink(fmt::format("/proc/{}/ns/user", pid).c_str(), target, sizeof target - 1);
   return n < 0 ? "unreadable: " + errno_name(errno) : std::string(target, static_cast<std::size_t>(n));
 }
 
