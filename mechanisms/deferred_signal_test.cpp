@@ -103,8 +103,8 @@ class DeferringProgram final : public RankProgram {
     while (tokens_.published[waiter].load(std::memory_order_acquire) < token) {
       if (std::chrono::steady_clock::now() > deadline)
         throw std::runtime_error(fmt::format("rank {}'s {} of {} bytes waited for its peer without publishing its "
-                                        "deferred signals first",
-                                        waiter, call, size));
+                                             "deferred signals first",
+                                             waiter, call, size));
       std::this_thread::sleep_for(std::chrono::microseconds(100));
     }
   }

@@ -16,7 +16,8 @@ Availability probe_device(const char* device, const char* name, const char* wher
                             std::string("install and load ") + name + " (" + where + ") to use it from MPI libraries");
   return Availability::no(std::string(device) + " is present, but ipcatlas does not implement " + name + " yet",
                           std::string("measure it with the MPI library's own benchmarks meanwhile (e.g. osu_latency "
-                                      "with the library's ") + name + " path enabled)");
+                                      "with the library's ") +
+                              name + " path enabled)");
 }
 
 Availability probe_knem() { return probe_device("/dev/knem", "KNEM", "https://knem.gitlabpages.inria.fr"); }

@@ -135,11 +135,11 @@ inline constexpr WaitPolicy kAllWaitPolicies[] = {WaitPolicy::spin, WaitPolicy::
 // A mechanism's descriptor: everything the harness, `list`, the result files'
 // context and the analysis know of it. The registry (registry.cpp) lists them all.
 struct Mechanism {
-  std::string_view id;       // part of the interface: benchmark names, --mechanisms
-  std::string_view summary;  // one line: how the bytes move
-  std::string_view api;      // the kernel interface: "pipe", "process_vm_readv", "shared memory", ...
-  Moves moves;               // whose call copies the payload
-  int copies;                // copies of the payload the API makes
+  std::string_view id;           // part of the interface: benchmark names, --mechanisms
+  std::string_view summary;      // one line: how the bytes move
+  std::string_view api;          // the kernel interface: "pipe", "process_vm_readv", "shared memory", ...
+  Moves moves;                   // whose call copies the payload
+  int copies;                    // copies of the payload the API makes
   std::string_view copies_note;  // qualifies `copies`, e.g. "2 inside the kernel"
   // A single-copy path that MPI and UCX runtimes switch to above their eager
   // limit (CMA, KNEM, XPMEM, MPICH's vmsplice). procmem-* and ptrace copy once

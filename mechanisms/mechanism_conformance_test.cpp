@@ -25,10 +25,38 @@ constexpr std::size_t kMaxSize = std::size_t{16} << 20;
 // 20-byte mailbox slot, cache lines, pages, shm cells (32 KiB), pipe and
 // socket buffers, and the maximum.
 const std::vector<std::size_t>& sizes() {
-  static const std::vector<std::size_t> s = {0,     1,     2,      3,      7,      8,      9,         15,
-                                             16,    17,    19,     20,     21,     24,     63,        64,
-                                             65,    127,   4095,   4096,   4097,   32767,  32768,     32769,
-                                             65535, 65537, 212993, 262145, 1048575, (1u << 20) + 3, kMaxSize - 1, kMaxSize};
+  static const std::vector<std::size_t> s = {0,
+                                             1,
+                                             2,
+                                             3,
+                                             7,
+                                             8,
+                                             9,
+                                             15,
+                                             16,
+                                             17,
+                                             19,
+                                             20,
+                                             21,
+                                             24,
+                                             63,
+                                             64,
+                                             65,
+                                             127,
+                                             4095,
+                                             4096,
+                                             4097,
+                                             32767,
+                                             32768,
+                                             32769,
+                                             65535,
+                                             65537,
+                                             212993,
+                                             262145,
+                                             1048575,
+                                             (1u << 20) + 3,
+                                             kMaxSize - 1,
+                                             kMaxSize};
   return s;
 }
 
@@ -53,7 +81,8 @@ std::vector<Case> cases(std::size_t cap, bool include_large) {
       if (cap == 0 || size <= cap) all.push_back({size, o});
   std::vector<Case> descending = all;
   std::reverse(descending.begin(), descending.end());
-  all.insert(all.end(), descending.begin(), descending.begin() + std::min<std::ptrdiff_t>(sizes().size(), descending.size()));
+  all.insert(all.end(), descending.begin(),
+             descending.begin() + std::min<std::ptrdiff_t>(sizes().size(), descending.size()));
   if (cap != 0 && include_large)
     for (std::size_t size : {(std::size_t{1} << 20) + 3, kMaxSize}) all.push_back({size, kOffsets[1]});
   return all;
@@ -98,8 +127,8 @@ class ConformanceProgram final : public RankProgram {
     std::fill(into.begin(), into.end(), std::byte{0xee});  // stale bytes from an earlier message must not survive
     const std::span<const std::byte> got = link_.recv(into);
     if (got.size() != c.size)
-      throw std::runtime_error(fmt::format("message {}: recv returned {} bytes, expected {}",
-                                      message, got.size(), c.size));
+      throw std::runtime_error(
+          fmt::format("message {}: recv returned {} bytes, expected {}", message, got.size(), c.size));
     if (const auto bad = first_mismatch(got, key))
       throw std::runtime_error(describe_mismatch(*bad, message, sender, rank_, c.size) +
                                fmt::format(" (offsets: send {}, recv {})", c.offsets.send, c.offsets.recv));

@@ -20,9 +20,7 @@ class PipeLink final : public Link {
  public:
   explicit PipeLink(const LinkConfig&) {}
 
-  void open(Side side, pid_t) override {
-    pipes_.open(side);
-  }
+  void open(Side side, pid_t) override { pipes_.open(side); }
 
   void send(std::span<const std::byte> msg) override { write_message(pipes_.out_fd(), msg, "pipe"); }
 

@@ -63,8 +63,8 @@ TEST(ProbeResources, OutOfProcessesEveryProbeThatForksFailsNamingFork) {
     probe_all(out);
   });
   ASSERT_EQ(value(report, "setup"), "");
-  const std::string cause = "failed: EAGAIN from fork: the processes of uid " + value(report, "uid") +
-                            " have reached RLIMIT_NPROC=1";
+  const std::string cause =
+      "failed: EAGAIN from fork: the processes of uid " + value(report, "uid") + " have reached RLIMIT_NPROC=1";
   for (const char* id : {"cma-read", "cma-write", "procmem-read", "procmem-write", "ptrace"})
     EXPECT_TRUE(starts_with(value(report, id), cause)) << id << ": " << value(report, id);
   EXPECT_EQ(value(report, "pipe"), "available") << "the pipe probe does not fork";

@@ -23,19 +23,9 @@ extern const Mechanism kXpmemMechanism;
 
 std::span<const Mechanism* const> all_mechanisms() {
   static const Mechanism* const kAll[] = {
-      &kShmMechanism,
-      &kZerocopyMechanism,
-      &kPipeMechanism,
-      &kUnixStreamMechanism,
-      &kUnixSeqpacketMechanism,
-      &kVmspliceMechanism,
-      &kCmaReadMechanism,
-      &kCmaWriteMechanism,
-      &kProcmemReadMechanism,
-      &kProcmemWriteMechanism,
-      &kPtraceMechanism,
-      &kKnemMechanism,
-      &kXpmemMechanism,
+      &kShmMechanism,      &kZerocopyMechanism, &kPipeMechanism,     &kUnixStreamMechanism,  &kUnixSeqpacketMechanism,
+      &kVmspliceMechanism, &kCmaReadMechanism,  &kCmaWriteMechanism, &kProcmemReadMechanism, &kProcmemWriteMechanism,
+      &kPtraceMechanism,   &kKnemMechanism,     &kXpmemMechanism,
   };
   return kAll;
 }

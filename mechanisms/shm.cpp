@@ -96,7 +96,8 @@ class ShmLink final : public Link {
       const std::size_t len = std::min(fragment, msg.size() - done);
       const std::size_t c = sent_fragments_ % kCells;
       const auto round = static_cast<std::uint32_t>(sent_fragments_ / kCells);
-      wait_until(out_->turns[c].turn, [round](std::uint32_t t) { return t == 2 * round; }, mailbox_.waiting());
+      wait_until(
+          out_->turns[c].turn, [round](std::uint32_t t) { return t == 2 * round; }, mailbox_.waiting());
       std::memcpy(out_->cell(c), msg.data() + done, len);
       publish(out_->turns[c].turn, 2 * round + 1, mailbox_.waiting());
       ++sent_fragments_;
@@ -121,7 +122,8 @@ class ShmLink final : public Link {
       const std::size_t len = std::min(fragment, into.size() - done);
       const std::size_t c = received_fragments_ % kCells;
       const auto round = static_cast<std::uint32_t>(received_fragments_ / kCells);
-      wait_until(in_->turns[c].turn, [round](std::uint32_t t) { return t == 2 * round + 1; }, mailbox_.waiting());
+      wait_until(
+          in_->turns[c].turn, [round](std::uint32_t t) { return t == 2 * round + 1; }, mailbox_.waiting());
       std::memcpy(into.data() + done, in_->cell(c), len);
       publish(in_->turns[c].turn, 2 * round + 2, mailbox_.waiting());
       ++received_fragments_;

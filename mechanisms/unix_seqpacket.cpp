@@ -110,8 +110,8 @@ class UnixSeqpacketLink final : public Link {
         // recv returns 0 both for an empty record and when the peer has closed.
         const std::string cause = got == 0 ? " (an empty record, or the peer closed the socket)" : "";
         throw std::runtime_error(fmt::format("unix-seqpacket: record {} of a {}-byte message has {} bytes, expected "
-                                        "{} (records of {} bytes){}",
-                                        record, into.size(), got, want, chunk_, cause));
+                                             "{} (records of {} bytes){}",
+                                             record, into.size(), got, want, chunk_, cause));
       }
       done += want;
       ++record;
@@ -128,8 +128,7 @@ class UnixSeqpacketLink final : public Link {
 Availability probe_unix_seqpacket() {
   try {
     int fds[2];
-    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) != 0)
-      return explain_errno(kSocketPair);
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) != 0) return explain_errno(kSocketPair);
     Fd a(fds[0]), b(fds[1]);
     const std::byte out[3] = {std::byte{1}, std::byte{2}, std::byte{3}};
     ssize_t n;

@@ -67,8 +67,7 @@ void vmsplice_all(int fd, std::span<const std::byte> msg) {
 
 class VmspliceLink final : public Link {
  public:
-  explicit VmspliceLink(const LinkConfig& config)
-      : config_(config), memory_(sizeof(MailboxShared), config.numa_node) {}
+  explicit VmspliceLink(const LinkConfig& config) : config_(config), memory_(sizeof(MailboxShared), config.numa_node) {}
 
   void open(Side side, pid_t) override {
     pipes_.open(side);

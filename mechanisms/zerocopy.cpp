@@ -41,7 +41,8 @@ class ZerocopyLink final : public Link {
     release_view();
     mailbox_.wait_all_consumed();
     if (bytes <= MailboxShared::kSlotBytes) return mailbox_.out_slot();
-    if (bytes > out_region_->size()) throw std::length_error(fmt::format("zerocopy: {} bytes exceed the link's region", bytes));
+    if (bytes > out_region_->size())
+      throw std::length_error(fmt::format("zerocopy: {} bytes exceed the link's region", bytes));
     return out_region_->bytes();
   }
 

@@ -86,8 +86,8 @@ class AlltoallPattern final : public Pattern {
 
 constexpr Counter kAlltoallCounters[] = {
     {"round_ns", "ns", "the slowest rank's time per round, closing barrier included", "round {}"},
-    {"slowest_rank_ns", "ns", "the slowest rank's time per round until its own transfers were done",
-     "slowest rank {}", true},
+    {"slowest_rank_ns", "ns", "the slowest rank's time per round until its own transfers were done", "slowest rank {}",
+     true},
     {"per_message_ns", "ns", "slowest_rank_ns / (2(N-1)): a rank sends and receives N-1 messages a round",
      "per message {}"},
     {"bytes_per_second", "B/s", "N(N-1) SIZE per round / round_ns", "{}"},
@@ -109,9 +109,11 @@ extern const Scenario kAlltoallScenario{
     .ranks = 4,
     .min_ranks = 2,
     .max_ranks = kMaxRanks,
-    .start = [](const Topology& topology, const CellSpec& cell) {
-      return start_group_session(topology, cell, std::make_unique<AlltoallPattern>(static_cast<int>(cell.cpus.size())));
-    },
+    .start =
+        [](const Topology& topology, const CellSpec& cell) {
+          return start_group_session(topology, cell,
+                                     std::make_unique<AlltoallPattern>(static_cast<int>(cell.cpus.size())));
+        },
 };
 
 }  // namespace ipcatlas

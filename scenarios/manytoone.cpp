@@ -24,9 +24,10 @@ extern const Scenario kManyToOneScenario{
     .ranks = 4,
     .min_ranks = 2,
     .max_ranks = kMaxRanks,
-    .start = [](const Topology& topology, const CellSpec& cell) {
-      return start_group_session(topology, cell, std::make_unique<FanPattern>(FanPattern::Direction::to_root));
-    },
+    .start =
+        [](const Topology& topology, const CellSpec& cell) {
+          return start_group_session(topology, cell, std::make_unique<FanPattern>(FanPattern::Direction::to_root));
+        },
 };
 
 }  // namespace ipcatlas

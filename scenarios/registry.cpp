@@ -15,8 +15,8 @@ extern const Scenario kManyToOneScenario;
 extern const Scenario kOneToManyScenario;
 
 std::span<const Scenario* const> all_scenarios() {
-  static const Scenario* const kAll[] = {&kPingPongScenario, &kStreamScenario, &kAlltoallScenario,
-                                         &kManyToOneScenario, &kOneToManyScenario};
+  static const Scenario* const kAll[] = {&kPingPongScenario, &kStreamScenario, &kAlltoallScenario, &kManyToOneScenario,
+                                         &kOneToManyScenario};
   return kAll;
 }
 
@@ -65,8 +65,8 @@ std::string mechanism_cannot_serve(const Scenario& scenario, const Mechanism& me
     if (accessors_of_one_rank(*s, mechanism, s->max_ranks) <= 1) served.emplace_back(s->id);
   const bool pull = mechanism.moves == Moves::pull;
   return std::string(mechanism.id) + " allows one tracer per tracee, and in " + std::string(scenario.id) +
-         (pull ? " a sender is read by several receivers" : " a receiver is written by several senders") +
-         " (only " + and_list(served) + " can be served)";
+         (pull ? " a sender is read by several receivers" : " a receiver is written by several senders") + " (only " +
+         and_list(served) + " can be served)";
 }
 
 }  // namespace ipcatlas

@@ -43,9 +43,9 @@ struct CellSpec {
   std::size_t size = 0;
   std::vector<int> cpus;  // one OS PU per rank (repeated when oversubscribed)
   WaitPolicy wait = WaitPolicy::spin;
-  MemoryPolicy membind;   // where buffers and shared memory go
+  MemoryPolicy membind;  // where buffers and shared memory go
   double watchdog_seconds = 20.0;
-  StreamOptions stream;   // stream only
+  StreamOptions stream;  // stream only
   TestHooks test;
 };
 
@@ -92,7 +92,7 @@ constexpr int peer_count(Peers peers, int ranks) { return peers == Peers::one ? 
 struct Scenario {
   std::string_view id;
   std::string_view summary;
-  std::string_view iteration;  // what one Google Benchmark iteration is
+  std::string_view iteration;                   // what one Google Benchmark iteration is
   std::span<const std::string_view> name_keys;  // the key:value parts of its benchmark names, in order
   std::span<const Counter> counters;            // everything it reports, in console order
   // The time counter that answers "how long does it take": compared,
@@ -103,7 +103,7 @@ struct Scenario {
   // only one peer at a time reach a rank's memory can serve the pattern.
   Peers sends_to;
   Peers receives_from;
-  int ranks;                   // ranks it runs with by default
+  int ranks;  // ranks it runs with by default
   int min_ranks, max_ranks;
   std::unique_ptr<ScenarioSession> (*start)(const Topology& topology, const CellSpec& cell);
   // Empty if the scenario can run this cell; otherwise why not (beyond the

@@ -69,8 +69,8 @@ std::string stream_cannot_run(const CellSpec& cell) {
     return id + " cannot stream both ways: its send() waits for the receiver, and a rank cannot receive while it "
                 "sends (ranks are single-threaded)";
   return fmt::format("{} cannot stream {} both ways: a send() completes without the receiver only up to {}, and a rank "
-                "cannot receive while it sends",
-                id, format_size(cell.size), format_size(limit));
+                     "cannot receive while it sends",
+                     id, format_size(cell.size), format_size(limit));
 }
 
 constexpr std::string_view kStreamNameKeys[] = {"size", "ranks", "window", "dir", "placement", "wait", "membind"};
@@ -78,8 +78,7 @@ constexpr std::string_view kStreamNameKeys[] = {"size", "ranks", "window", "dir"
 constexpr Counter kStreamCounters[] = {
     {"window_ns", "ns", "time of one window: WINDOW messages and the empty acknowledgement", "window {}"},
     {"bytes_per_second", "B/s", "bytes of a window (both directions when bidirectional) / window_ns", "{}"},
-    {"messages_per_second", "1/s", "messages of a window (both directions when bidirectional) / window_ns",
-     "{} msg/s"},
+    {"messages_per_second", "1/s", "messages of a window (both directions when bidirectional) / window_ns", "{} msg/s"},
 };
 
 }  // namespace
@@ -97,9 +96,10 @@ extern const Scenario kStreamScenario{
     .ranks = 2,
     .min_ranks = 2,
     .max_ranks = 2,
-    .start = [](const Topology& topology, const CellSpec& cell) {
-      return start_group_session(topology, cell, std::make_unique<StreamPattern>(cell));
-    },
+    .start =
+        [](const Topology& topology, const CellSpec& cell) {
+          return start_group_session(topology, cell, std::make_unique<StreamPattern>(cell));
+        },
     .cannot_run = stream_cannot_run,
 };
 

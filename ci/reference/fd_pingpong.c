@@ -13,13 +13,19 @@ static void xfer(int fd, char* buf, size_t size, int writing) {
   size_t done = 0;
   while (done < size) {
     ssize_t n = writing ? write(fd, buf + done, size - done) : read(fd, buf + done, size - done);
-    if (n <= 0) { perror("io"); _exit(1); }
+    if (n <= 0) {
+      perror("io");
+      _exit(1);
+    }
     done += (size_t)n;
   }
 }
 
 int main(int argc, char** argv) {
-  if (argc < 6) { fprintf(stderr, "usage: %s pipe|unix CPU_A CPU_B ITERATIONS SIZE\n", argv[0]); return 2; }
+  if (argc < 6) {
+    fprintf(stderr, "usage: %s pipe|unix CPU_A CPU_B ITERATIONS SIZE\n", argv[0]);
+    return 2;
+  }
   const int use_pipe = strcmp(argv[1], "pipe") == 0;
   int a, b;
   long n;
@@ -29,17 +35,24 @@ int main(int argc, char** argv) {
   if (use_pipe) {
     int p1[2], p2[2];
     if (pipe(p1) || pipe(p2)) return 1;
-    a_out = p1[1]; b_in = p1[0]; b_out = p2[1]; a_in = p2[0];
+    a_out = p1[1];
+    b_in = p1[0];
+    b_out = p2[1];
+    a_in = p2[0];
   } else {
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv)) return 1;
-    a_out = a_in = sv[0]; b_out = b_in = sv[1];
+    a_out = a_in = sv[0];
+    b_out = b_in = sv[1];
   }
   char* buf = calloc(1, size);
   pid_t child = fork();
   if (child == 0) {
     pin(b);
-    for (long i = 0; i < n + 100; i++) { xfer(b_in, buf, size, 0); xfer(b_out, buf, size, 1); }
+    for (long i = 0; i < n + 100; i++) {
+      xfer(b_in, buf, size, 0);
+      xfer(b_out, buf, size, 1);
+    }
     _exit(0);
   }
   pin(a);

@@ -25,10 +25,9 @@ constexpr const char* kInstallPackages = "apt-get install python3-pandas python3
 // -I (isolated) keeps the current directory, PYTHON* variables and the user's site-packages
 // off sys.path: `python -m` would put the current directory first, and a scipy.py left there
 // by another user would run with our privileges.
-constexpr const char* kBootstrap =
-    "import runpy, sys\n"
-    "sys.path.insert(0, sys.argv.pop(1))\n"
-    "runpy.run_module('ipcatlas_analysis', run_name='__main__', alter_sys=True)\n";
+constexpr const char* kBootstrap = "import runpy, sys\n"
+                                   "sys.path.insert(0, sys.argv.pop(1))\n"
+                                   "runpy.run_module('ipcatlas_analysis', run_name='__main__', alter_sys=True)\n";
 
 // An environment variable, "" when unset; set-but-empty counts as unset.
 std::string env_value(const LaunchContext& context, const std::string& name) {
@@ -191,8 +190,7 @@ AnalysisLaunch plan_analysis_launch(const LaunchContext& context, const std::str
   // PYTHONPATH and the other PYTHON* variables pass through untouched; -I makes Python ignore them.
   std::map<std::string, std::string> environment = context.environment;
   environment["IPCATLAS_PROG"] = "ipcatlas";  // Python's usage lines then say "ipcatlas plot"
-  for (const auto& [name, value] : environment)
-    plan.environment.push_back(std::string(name).append("=").append(value));
+  for (const auto& [name, value] : environment) plan.environment.push_back(std::string(name).append("=").append(value));
   return plan;
 }
 

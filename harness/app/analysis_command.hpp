@@ -32,8 +32,8 @@ const AnalysisCommandInfo* find_analysis_command(const std::string& name);
 // What the plan is made from: the process's environment and where things are.
 struct LaunchContext {
   std::map<std::string, std::string> environment;  // the whole environment, passed on to Python
-  std::string executable;          // this binary (from /proc/self/exe): finds an installed package
-  std::string source_analysis_dir;  // the checkout's analysis/ directory, baked in at compile time
+  std::string executable;                          // this binary (from /proc/self/exe): finds an installed package
+  std::string source_analysis_dir;                 // the checkout's analysis/ directory, baked in at compile time
   std::string system_python = "/usr/bin/python3";
 
   // The running process's environment and executable, and the compiled-in source directory.
@@ -41,9 +41,9 @@ struct LaunchContext {
 };
 
 struct AnalysisLaunch {
-  std::string error;  // non-empty: nothing to run; one line saying what is missing and the fix
-  std::string python;        // the interpreter
-  std::string analysis_dir;  // the directory holding the ipcatlas_analysis package
+  std::string error;                     // non-empty: nothing to run; one line saying what is missing and the fix
+  std::string python;                    // the interpreter
+  std::string analysis_dir;              // the directory holding the ipcatlas_analysis package
   std::vector<std::string> argv;         // PYTHON -I -c BOOTSTRAP ANALYSIS_DIR COMMAND ARGS...
   std::vector<std::string> environment;  // KEY=VALUE: the context's, with IPCATLAS_PROG set
 };

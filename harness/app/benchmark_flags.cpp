@@ -21,7 +21,7 @@ struct Flag {
   std::string name;   // without the --benchmark_ prefix
   std::string value;  // after '='
   bool has_value = false;
-  std::string text;   // as given, for messages and passing on
+  std::string text;  // as given, for messages and passing on
 };
 
 Flag split_flag(const std::string& arg) {
@@ -109,23 +109,30 @@ const std::map<std::string, Handler>& handlers() {
       {"display_aggregates_only", [](const Flag& f, BenchmarkFlags& b) { b.display_aggregates_only = parse_bool(f); }},
       {"list_tests", [](const Flag& f, BenchmarkFlags& b) { b.list_tests = parse_bool(f); }},
       {"filter", [](const Flag& f, BenchmarkFlags&) { check_regex(f); }},  // read back with GetBenchmarkFilter()
-      {"format", [](const Flag& f, BenchmarkFlags& b) { check_one_of(f, {"console", "json", "csv"}), b.format = f.value; }},
+      {"format",
+       [](const Flag& f, BenchmarkFlags& b) {
+         check_one_of(f, {"console", "json", "csv"}), b.format = f.value;
+       }},
       {"min_time", [](const Flag& f, BenchmarkFlags&) { check_seconds(f, 0, false); }},
       {"min_warmup_time", [](const Flag& f, BenchmarkFlags&) { check_seconds(f, 0, true); }},
       {"enable_random_interleaving", [](const Flag& f, BenchmarkFlags&) { parse_bool(f); }},
       {"counters_tabular", [](const Flag& f, BenchmarkFlags&) { parse_bool(f); }},
-      {"color", [](const Flag& f, BenchmarkFlags&) {
+      {"color",
+       [](const Flag& f, BenchmarkFlags&) {
          check_one_of(f, {"auto", "true", "false", "yes", "no", "1", "0"});
        }},
       {"context", [](const Flag& f, BenchmarkFlags&) { check_context(f); }},
       {"perf_counters", [](const Flag& f, BenchmarkFlags&) { required_value(f, "NAME[,NAME...]"); }},
-      {"out", [](const Flag& f, BenchmarkFlags&) {
+      {"out",
+       [](const Flag& f, BenchmarkFlags&) {
          throw UsageError("'" + f.text + "': use --out FILE (ipcatlas writes Google Benchmark JSON there)");
        }},
-      {"out_format", [](const Flag& f, BenchmarkFlags&) {
+      {"out_format",
+       [](const Flag& f, BenchmarkFlags&) {
          throw UsageError("'" + f.text + "': --out is always Google Benchmark JSON");
        }},
-      {"time_unit", [](const Flag& f, BenchmarkFlags&) {
+      {"time_unit",
+       [](const Flag& f, BenchmarkFlags&) {
          throw UsageError("'" + f.text + "': ipcatlas reports every time in ns (its counters end in _ns)");
        }},
   };

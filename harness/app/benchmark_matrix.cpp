@@ -166,18 +166,19 @@ namespace {
 int rank_count(const RunOptions& options, const Scenario& scenario) {
   const int ranks = options.ranks > 0 ? options.ranks : scenario.ranks;
   if (ranks < scenario.min_ranks || ranks > scenario.max_ranks)
-    throw UsageError(fmt::format("--ranks {}: {} runs with {} to {} ranks", ranks, scenario.id, scenario.min_ranks, scenario.max_ranks));
+    throw UsageError(fmt::format("--ranks {}: {} runs with {} to {} ranks", ranks, scenario.id, scenario.min_ranks,
+                                 scenario.max_ranks));
   return ranks;
 }
 
 std::vector<RankPlacement> placements_for(const RunOptions& options, const Topology& topology, int ranks) {
-  if (!options.cpus.empty() && !options.placement.empty())
-    throw UsageError("give --cpus or --placement, not both");
+  if (!options.cpus.empty() && !options.placement.empty()) throw UsageError("give --cpus or --placement, not both");
   if (options.placement != "all") return {place_ranks(topology, ranks, options.cpus, options.placement)};
   std::vector<RankPlacement> all;
   for (const NamedPlacement& named : named_placements(topology, ranks))
     all.push_back(place_ranks(topology, ranks, {}, named.name));
-  if (all.empty()) throw UsageError(fmt::format("--placement all: this machine has no named placement for {} ranks", ranks));
+  if (all.empty())
+    throw UsageError(fmt::format("--placement all: this machine has no named placement for {} ranks", ranks));
   return all;
 }
 
@@ -205,7 +206,8 @@ Matrix build_matrix(const RunOptions& options, const Topology& topology) {
   const Scenario* scenario = find_scenario(options.scenario);
   if (!scenario) throw UsageError("unknown scenario '" + options.scenario + "' (known: " + scenario_ids() + ")");
   for (const auto& [id, cap] : options.size_caps)
-    if (!find_mechanism(id)) throw UsageError("--size-cap: unknown mechanism '" + id + "' (known: " + mechanism_ids() + ")");
+    if (!find_mechanism(id))
+      throw UsageError("--size-cap: unknown mechanism '" + id + "' (known: " + mechanism_ids() + ")");
   const std::string membind_problem = membind_unavailable_reason(options.membind);
   if (options.membind.kind == MemoryPolicy::Kind::node && !membind_problem.empty()) throw UsageError(membind_problem);
 
@@ -255,9 +257,10 @@ void register_matrix(const Matrix& matrix, const Topology& topology, const std::
   g_canary_policy = canary;
   for (const ScheduledRun& run : g_schedule) {
     const MatrixCell& cell = matrix.cells.at(run.cell);
-    benchmark::RegisterBenchmark(cell.name.c_str(), [&cell, &run, &topology](benchmark::State& state) {
-      run_cell(state, cell, run, topology);
-    })->UseManualTime()->Unit(benchmark::kNanosecond);
+    benchmark::RegisterBenchmark(
+        cell.name.c_str(), [&cell, &run, &topology](benchmark::State& state) { run_cell(state, cell, run, topology); })
+        ->UseManualTime()
+        ->Unit(benchmark::kNanosecond);
   }
 }
 

@@ -37,8 +37,8 @@ struct Matrix {
   std::map<std::string, std::size_t> size_caps;  // mechanism id -> largest size measured
   int ranks = 2;
   std::vector<std::string> placements;  // the placement class of each swept placement
-  bool oversubscribed = false;           // more ranks than distinct PUs somewhere
-  WaitPolicy wait = WaitPolicy::spin;    // as run (block when oversubscribed unless --wait was given)
+  bool oversubscribed = false;          // more ranks than distinct PUs somewhere
+  WaitPolicy wait = WaitPolicy::spin;   // as run (block when oversubscribed unless --wait was given)
 };
 
 // Checks ids, ranks, CPUs and placements (UsageError) and probes every

@@ -119,13 +119,13 @@ CanarySummary summarize_canaries(std::vector<double> values) {
 
 std::string describe(const CanarySummary& s) {
   if (s.count == 0) return "no canary (the ranks share one PU)";
-  std::string text = fmt::format("canary (cache-line bounce) {:.0f} ns median, p10 {:.0f}, p90 {:.0f} over {} runs", s.median_ns,
-                            s.p10_ns, s.p90_ns, s.count);
+  std::string text = fmt::format("canary (cache-line bounce) {:.0f} ns median, p10 {:.0f}, p90 {:.0f} over {} runs",
+                                 s.median_ns, s.p10_ns, s.p90_ns, s.count);
   if (s.multimodal)
-    text += fmt::format("; the host was in two states: ~{:.0f} ns ({} runs) and ~{:.0f} ns ({} runs), split at {:.0f} ns",
-                   s.low_mode_ns, s.low_count, s.high_mode_ns, s.high_count, s.split_ns);
-  else
-    text += "; one state";
+    text +=
+        fmt::format("; the host was in two states: ~{:.0f} ns ({} runs) and ~{:.0f} ns ({} runs), split at {:.0f} ns",
+                    s.low_mode_ns, s.low_count, s.high_mode_ns, s.high_count, s.split_ns);
+  else text += "; one state";
   return text;
 }
 

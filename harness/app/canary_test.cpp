@@ -39,7 +39,8 @@ TEST(Canary, TwoStatesAreFoundAndSplit) {
 }
 
 TEST(Canary, ALoneOutlierIsNotASecondState) {
-  const CanarySummary s = summarize_canaries({50, 52, 49, 55, 51, 400, 48, 53, 50, 54, 52, 51, 50, 49, 50, 51, 52, 50, 49, 50, 51});
+  const CanarySummary s =
+      summarize_canaries({50, 52, 49, 55, 51, 400, 48, 53, 50, 54, 52, 51, 50, 49, 50, 51, 52, 50, 49, 50, 51});
   EXPECT_FALSE(s.multimodal) << "a state needs at least 10% of the runs";
   EXPECT_TRUE(summarize_canaries({}).count == 0);
 }

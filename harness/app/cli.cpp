@@ -81,7 +81,8 @@ const CLI::Validator kWatchdogSeconds(
       double seconds = 0;
       if (!CLI::detail::lexical_cast(text, seconds)) return "";
       if (!(seconds >= 0.1 && seconds <= kMaxWatchdogSeconds))
-        throw UsageError(fmt::format("--watchdog {:g}: expected seconds from 0.1 to {:g}", seconds, kMaxWatchdogSeconds));
+        throw UsageError(
+            fmt::format("--watchdog {:g}: expected seconds from 0.1 to {:g}", seconds, kMaxWatchdogSeconds));
       return "";
     },
     "");
@@ -139,8 +140,7 @@ const CLI::Validator kTopologyFile(
       if (::stat(path.c_str(), &st) != 0) return "cannot read '" + path + "': " + errno_name(errno);
       if (!S_ISREG(st.st_mode)) return "'" + path + "' is not a regular file";
       if (st.st_size > kMaxTopologyBytes)
-        return fmt::format("'{}' is {} bytes; a topology XML is at most {}", path,
-                      st.st_size, kMaxTopologyBytes);
+        return fmt::format("'{}' is {} bytes; a topology XML is at most {}", path, st.st_size, kMaxTopologyBytes);
       return "";
     },
     "FILE.xml");
@@ -216,9 +216,10 @@ void add_list_command(CLI::App& app, Command& cmd, Subcommands& s) {
   CLI::Option* topology =
       list->add_option("--topology", cmd.list.topology, "With --placements: read the topology from an hwloc XML file")
           ->check(kTopologyFile);
-  CLI::Option* list_ranks = list->add_option("--ranks", cmd.list.ranks, "With --placements: for this many ranks (2 to 64)")
-      ->default_val(2)
-      ->check(CLI::Range(2, kMaxRanks));
+  CLI::Option* list_ranks =
+      list->add_option("--ranks", cmd.list.ranks, "With --placements: for this many ranks (2 to 64)")
+          ->default_val(2)
+          ->check(CLI::Range(2, kMaxRanks));
   refuse_empty_values(list);
   s.list = list;
   s.topology = topology;
@@ -226,10 +227,12 @@ void add_list_command(CLI::App& app, Command& cmd, Subcommands& s) {
 }
 
 void add_doctor_command(CLI::App& app, Command& cmd, Subcommands& s) {
-  CLI::App* doctor = app.add_subcommand("doctor", "Report what on this machine changes results, with a verdict and a hint");
+  CLI::App* doctor =
+      app.add_subcommand("doctor", "Report what on this machine changes results, with a verdict and a hint");
   help_first(doctor);
   doctor->add_flag("--json", cmd.doctor.json, "Print JSON instead of a table");
-  add_parsed(doctor, "--cpus", cmd.doctor.cpus, parse_cpu_list, "PUs whose load to check (default: the pair a run would use)");
+  add_parsed(doctor, "--cpus", cmd.doctor.cpus, parse_cpu_list,
+             "PUs whose load to check (default: the pair a run would use)");
   refuse_empty_values(doctor);
   s.doctor = doctor;
 }
@@ -265,10 +268,10 @@ void add_run_command(CLI::App& app, Command& cmd, Subcommands& s) {
       ->default_val(64)
       ->check(CLI::Range(1, kMaxWindow));
   run->add_flag("--bidirectional", cmd.run.bidirectional, "stream: both ranks send at once (osu_bibw)");
-  CLI::Option* wait = add_parsed(
-      run, "--wait", cmd.run.wait, parse_wait_policy,
-      "How ranks wait: spin (poll), block (futex), or adaptive (spin, then block); default spin, block when "
-      "oversubscribed");
+  CLI::Option* wait =
+      add_parsed(run, "--wait", cmd.run.wait, parse_wait_policy,
+                 "How ranks wait: spin (poll), block (futex), or adaptive (spin, then block); default spin, block when "
+                 "oversubscribed");
   s.run = run;
   s.wait = wait;
 }
@@ -286,7 +289,8 @@ void add_run_conduct_options(Command& cmd, Subcommands& s) {
   run->add_option_function<std::vector<std::string>>(
       "--size-cap", [&cmd](const std::vector<std::string>& texts) { cmd.run.size_caps = parse_size_caps(texts); },
       "MECHANISM=SIZE: measure MECHANISM up to SIZE (ptrace is capped at 64K unless raised); repeatable");
-  run->add_option("--buffer-offset", cmd.run.buffer_offset, "Bytes to add to page alignment of every buffer (0 to 4095)")
+  run->add_option("--buffer-offset", cmd.run.buffer_offset,
+                  "Bytes to add to page alignment of every buffer (0 to 4095)")
       ->default_val(0)
       ->check(CLI::Range(0, 4095));
   add_parsed(run, "--order", cmd.run.order, parse_run_order,
@@ -294,7 +298,9 @@ void add_run_conduct_options(Command& cmd, Subcommands& s) {
              "random order), interleaved (all runs in one random order) or sequential (each benchmark's "
              "repetitions back to back)")
       ->default_val("blocked");
-  CLI::Option* seed = run->add_option("--seed", cmd.run.seed, "Seed of the random run order (default: drawn; recorded in the JSON context as order_seed)");
+  CLI::Option* seed =
+      run->add_option("--seed", cmd.run.seed,
+                      "Seed of the random run order (default: drawn; recorded in the JSON context as order_seed)");
   run->add_option("--canary-retries", cmd.run.canary_retries,
                   "While the drift canary (the bare cache-line bounce, measured before every run) is off from the "
                   "run's usual state by more than --canary-factor, measure it again up to N times, 100 ms apart, "

@@ -39,15 +39,15 @@ struct RunOptions {
   std::vector<std::string> mechanisms;  // empty: every mechanism (unavailable ones are reported as skipped)
   std::string scenario = "pingpong";
   std::vector<std::size_t> sizes;
-  std::vector<int> cpus;  // empty: from --placement or the default placement
-  int ranks = 0;          // 0: the scenario's default
-  int window = 64;        // stream: 1 to kMaxWindow
+  std::vector<int> cpus;       // empty: from --placement or the default placement
+  int ranks = 0;               // 0: the scenario's default
+  int window = 64;             // stream: 1 to kMaxWindow
   bool bidirectional = false;  // stream
-  std::string placement;  // a named placement, "all", or empty
+  std::string placement;       // a named placement, "all", or empty
   MemoryPolicy membind;
   WaitPolicy wait = WaitPolicy::spin;
   bool wait_given = false;  // --wait was given (else oversubscribed runs block)
-  std::string out;  // Google Benchmark JSON; empty: none
+  std::string out;          // Google Benchmark JSON; empty: none
   double watchdog_seconds = 20.0;
   std::size_t buffer_offset = 0;
   FaultPlan fault;
@@ -55,7 +55,7 @@ struct RunOptions {
   RunOrder order = RunOrder::blocked;
   std::uint64_t seed = 0;  // of the run order
   bool seed_given = false;
-  int canary_retries = 0;       // see CanaryPolicy
+  int canary_retries = 0;  // see CanaryPolicy
   double canary_factor = 2.0;
   BenchmarkFlags benchmark;  // --benchmark_*, checked; some are applied by ipcatlas itself
 };

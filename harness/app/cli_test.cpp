@@ -54,8 +54,8 @@ TEST(Cli, EqualsSyntaxWorksToo) {
 TEST(Cli, BenchmarkFlagsAreCheckedAndRepetitionsKeptByIpcatlas) {
   const Command c = parse({"run", "--benchmark_repetitions=3", "--benchmark_filter=shm", "--benchmark_format=json",
                            "--benchmark_report_aggregates_only=true", "--benchmark_min_time=0.01"});
-  EXPECT_EQ(c.run.benchmark.passthrough,
-            (std::vector<std::string>{"--benchmark_filter=shm", "--benchmark_format=json", "--benchmark_min_time=0.01"}));
+  EXPECT_EQ(c.run.benchmark.passthrough, (std::vector<std::string>{"--benchmark_filter=shm", "--benchmark_format=json",
+                                                                   "--benchmark_min_time=0.01"}));
   EXPECT_EQ(c.run.benchmark.repetitions, 3);
   EXPECT_TRUE(c.run.benchmark.report_aggregates_only);
   EXPECT_EQ(c.run.benchmark.format, "json");
@@ -65,7 +65,8 @@ TEST(Cli, BenchmarkFlagsAreCheckedAndRepetitionsKeptByIpcatlas) {
 
 // Google Benchmark would print its usage and exit 0, crash, or read nonsense as true.
 TEST(Cli, BadBenchmarkFlagsNameTheValueAndTheRange) {
-  expect_usage_error({"run", "--benchmark_repetitions=-1"}, "'-1' in '--benchmark_repetitions=-1' (expected a whole number from 1 to 1000)");
+  expect_usage_error({"run", "--benchmark_repetitions=-1"},
+                     "'-1' in '--benchmark_repetitions=-1' (expected a whole number from 1 to 1000)");
   expect_usage_error({"run", "--benchmark_repetitions=0"}, "from 1 to 1000");
   expect_usage_error({"run", "--benchmark_repetitions=1e3"}, "'1e3'");
   expect_usage_error({"run", "--benchmark_format=xml"}, "one of console, json, csv");
@@ -185,8 +186,8 @@ TEST(Cli, TopLevelHelpListsTheAnalysisCommands) {
 }
 
 TEST(Cli, AnUnknownCommandNamesEveryCommand) {
-  expect_usage_error({"plto"},
-                     "unknown command 'plto' (expected list, run, doctor, plot, thresholds, compare, history or report)");
+  expect_usage_error(
+      {"plto"}, "unknown command 'plto' (expected list, run, doctor, plot, thresholds, compare, history or report)");
 }
 
 }  // namespace

@@ -69,8 +69,8 @@ std::vector<Fact> mechanism_facts() {
                          (a.failed ? "probe failed: " : "unavailable: ") + a.reason,
                          m->make_link || a.failed ? Fact::Verdict::warn : Fact::Verdict::info, a.fix});
   }
-  facts.insert(facts.begin(), Fact{"mechanisms_available", "Mechanisms available", join(available),
-                                   Fact::Verdict::ok, ""});
+  facts.insert(facts.begin(),
+               Fact{"mechanisms_available", "Mechanisms available", join(available), Fact::Verdict::ok, ""});
   return facts;
 }
 
@@ -84,8 +84,8 @@ void add_context(const Matrix& matrix, const RunOptions& options, const Topology
   benchmark::AddCustomContext("wait", std::string(to_string(matrix.wait)));
   benchmark::AddCustomContext("scenario", options.scenario);
   benchmark::AddCustomContext("ranks", std::to_string(matrix.ranks));
-  benchmark::AddCustomContext("oversubscribed", matrix.oversubscribed ? "yes: more ranks than PUs, blocking waits"
-                                                                      : "no");
+  benchmark::AddCustomContext("oversubscribed",
+                              matrix.oversubscribed ? "yes: more ranks than PUs, blocking waits" : "no");
   benchmark::AddCustomContext("membind", options.membind.kind == MemoryPolicy::Kind::none ? "none (first touch)"
                                                                                           : to_string(options.membind));
   const Scenario& scenario = *matrix.cells.front().scenario;
@@ -211,8 +211,7 @@ int selected_benchmarks(const Matrix& matrix, const RunOptions& options) {
   const int selected = count_selected(matrix, filter);
   if (selected == 0)
     throw UsageError(fmt::format("--benchmark_filter='{}' matches none of the {} benchmarks (names look like {})",
-                            filter, matrix.cells.size(),
-                            matrix.cells.empty() ? "-" : matrix.cells.front().name));
+                                 filter, matrix.cells.size(), matrix.cells.empty() ? "-" : matrix.cells.front().name));
   return selected * options.benchmark.repetitions;
 }
 

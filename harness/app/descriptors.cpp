@@ -100,15 +100,15 @@ void print_mechanism(std::ostream& out, const nlohmann::ordered_json& m) {
   const std::string id = m["id"].get<std::string>(), note = m["copies_note"].get<std::string>();
   const std::string copies = std::to_string(m["copies"].get<int>()) + (note.empty() ? "" : "*");
   out << fmt::format("{:<16} {:<10} {:<7} {}\n", id, m["available"].get<bool>() ? "yes" : "NO", copies,
-                m["summary"].get<std::string>());
+                     m["summary"].get<std::string>());
   out << fmt::format("{:<{}} {}\n", "", kIndent, traits_line(m));
   if (!note.empty()) out << fmt::format("{:<{}} * copies: {}\n", "", kIndent, note);
   if (const auto cap = m["size_cap"].get<std::size_t>(); cap > 0)
     out << fmt::format("{:<{}} measured up to {} unless raised with --size-cap {}=SIZE\n", "", kIndent,
-                  format_size(cap), id);
+                       format_size(cap), id);
   if (!m["available"].get<bool>())
     out << fmt::format("{:<{}} why: {}\n{:<{}} fix: {}\n", "", kIndent, m["reason"].get<std::string>(), "", kIndent,
-                  m["fix"].get<std::string>());
+                       m["fix"].get<std::string>());
 }
 
 // "one_way_ns (ns), bytes_per_second (B/s), ..."
@@ -126,7 +126,7 @@ void print_list(std::ostream& out, const nlohmann::ordered_json& doc) {
   out << "\nSCENARIO         RANKS  ITERATION        WHAT IT MEASURES\n";
   for (const auto& s : doc["scenarios"]) {
     out << fmt::format("{:<16} {:<6} {:<16} {}\n", s["id"].get<std::string>(), s["ranks"].get<int>(),
-                  s["iteration"].get<std::string>(), s["summary"].get<std::string>());
+                       s["iteration"].get<std::string>(), s["summary"].get<std::string>());
     out << fmt::format("{:<{}} counters: {}\n", "", 40, counters_line(s["counters"]));
   }
 }

@@ -69,12 +69,20 @@ benchmark::BenchmarkReporter::Run run_with(const std::map<std::string, double>& 
 }
 
 TEST(Descriptors, TheConsoleLineFollowsTheScenariosTable) {
-  const auto pingpong = run_with({{"one_way_ns", 1200}, {"p50_ns", 1100}, {"p99_ns", 2000}, {"p999_ns", 3500},
-                                  {"max_ns", 9e6}, {"bytes_per_second", 1.23e9}, {"samples", 300}});
+  const auto pingpong = run_with({{"one_way_ns", 1200},
+                                  {"p50_ns", 1100},
+                                  {"p99_ns", 2000},
+                                  {"p999_ns", 3500},
+                                  {"max_ns", 9e6},
+                                  {"bytes_per_second", 1.23e9},
+                                  {"samples", 300}});
   EXPECT_EQ(console_counters(pingpong, *find_scenario("pingpong")),
             "one-way 1.20 us (p50 1.10 us, p99 2.00 us, p99.9 3.50 us, max 9.00 ms)  1.23 GB/s");
-  const auto alltoall = run_with({{"round_ns", 1e6}, {"slowest_rank_ns", 9e5}, {"fastest_rank_ns", 8e5},
-                                  {"per_message_ns", 75000}, {"bytes_per_second", 2e9}});
+  const auto alltoall = run_with({{"round_ns", 1e6},
+                                  {"slowest_rank_ns", 9e5},
+                                  {"fastest_rank_ns", 8e5},
+                                  {"per_message_ns", 75000},
+                                  {"bytes_per_second", 2e9}});
   EXPECT_EQ(console_counters(alltoall, *find_scenario("alltoall")),
             "round 1.00 ms (slowest rank 900.00 us)  per message 75.00 us  2.00 GB/s");
   const auto stream = run_with({{"window_ns", 640}, {"bytes_per_second", 5e8}, {"messages_per_second", 1e8}});

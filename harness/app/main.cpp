@@ -14,9 +14,7 @@ int main(int argc, char** argv) {
   try {
     const Command cmd = parse_command_line(args.empty() ? std::vector<std::string>{"--help"} : args);
     switch (cmd.kind) {
-      case Command::Kind::help:
-        std::cout << cmd.help_text;
-        return args.empty() ? 2 : 0;
+      case Command::Kind::help: std::cout << cmd.help_text; return args.empty() ? 2 : 0;
       case Command::Kind::list: return run_list_command(cmd.list);
       case Command::Kind::doctor: return run_doctor_command(cmd.doctor);
       case Command::Kind::run: return run_run_command(cmd.run);

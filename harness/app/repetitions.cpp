@@ -67,7 +67,8 @@ Run aggregate_row(const std::vector<const Run*>& ok, const Statistic& stat, std:
   const auto per_iteration = [](double accumulated, const Run& r) {
     return accumulated / static_cast<double>(r.iterations);
   };
-  const double real = stat.compute(collect(ok, [&](const Run& r) { return per_iteration(r.real_accumulated_time, r); }));
+  const double real =
+      stat.compute(collect(ok, [&](const Run& r) { return per_iteration(r.real_accumulated_time, r); }));
   const double cpu = stat.compute(collect(ok, [&](const Run& r) { return per_iteration(r.cpu_accumulated_time, r); }));
   const double scale = stat.unit == benchmark::kTime ? static_cast<double>(ok.size()) : 1.0;
   row.real_accumulated_time = real * scale;

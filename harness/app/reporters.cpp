@@ -78,9 +78,7 @@ RunStatus status_of(const benchmark::BenchmarkReporter::Run& run) {
   return run.error_message.rfind(kSkipPrefix, 0) == 0 ? RunStatus::skipped : RunStatus::failed;
 }
 
-void RunTally::add(RunStatus s) {
-  (s == RunStatus::ok ? ok : s == RunStatus::failed ? failed : skipped) += 1;
-}
+void RunTally::add(RunStatus s) { (s == RunStatus::ok ? ok : s == RunStatus::failed ? failed : skipped) += 1; }
 
 bool ProgressReporter::ReportContext(const Context&) {
   for (const Fact& f : warnings_)

@@ -14,8 +14,8 @@ namespace ipcatlas {
 namespace {
 
 // Three sizes x three mechanisms, in matrix order (mechanism-major, as build_matrix makes them).
-const std::vector<std::string> kKeys = {"size:1", "size:64", "size:4K", "size:1", "size:64",
-                                        "size:4K", "size:1", "size:64", "size:4K"};
+const std::vector<std::string> kKeys = {"size:1",  "size:64", "size:4K", "size:1", "size:64",
+                                        "size:4K", "size:1",  "size:64", "size:4K"};
 
 std::set<std::pair<std::size_t, int>> runs_of(const std::vector<ScheduledRun>& runs) {
   std::set<std::pair<std::size_t, int>> seen;

@@ -109,7 +109,9 @@ TEST(OutputFile, CheckingCreatesNoDirectoryAndRefusesAFileAsDirectory) {
   check_output_target("--out", dir / "a/b/c/run.json");
   EXPECT_TRUE(entries(dir.path).empty()) << "checking must create nothing";
   write_text(dir / "plain", "x");
-  EXPECT_NE(usage_error_of([&] { check_output_target("--out", dir / "plain/sub/run.json"); }).find("is not a directory"),
+  EXPECT_NE(usage_error_of([&] {
+              check_output_target("--out", dir / "plain/sub/run.json");
+            }).find("is not a directory"),
             std::string::npos);
 }
 

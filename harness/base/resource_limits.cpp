@@ -43,7 +43,8 @@ Cause process_limit() {
   return {"the processes of uid " + uid + " have reached RLIMIT_NPROC=" + nproc +
               " (every process and thread of the user counts), or a pids cgroup limit was reached",
           "raise the limit (ulimit -u; a probe needs 2 more processes, a run 1 per rank) or end other processes of "
-          "uid " + uid + "; else " + cgroup_fix};
+          "uid " +
+              uid + "; else " + cgroup_fix};
 }
 
 Cause open_files() {

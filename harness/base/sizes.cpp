@@ -17,9 +17,12 @@ std::string_view trim(std::string_view s) {
 
 std::size_t suffix_multiplier(char c) {
   switch (c) {
-    case 'k': case 'K': return std::size_t{1} << 10;
-    case 'm': case 'M': return std::size_t{1} << 20;
-    case 'g': case 'G': return std::size_t{1} << 30;
+    case 'k':
+    case 'K': return std::size_t{1} << 10;
+    case 'm':
+    case 'M': return std::size_t{1} << 20;
+    case 'g':
+    case 'G': return std::size_t{1} << 30;
     default: return 0;
   }
 }

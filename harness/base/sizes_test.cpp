@@ -50,7 +50,9 @@ TEST(ParseSizeList, RangesAreMinPowersOfTwoBetweenAndMax) {
   EXPECT_EQ(parse_size_list("1:4M").back(), 4u << 20);
 }
 
-TEST(ParseSizeList, MixesListsAndRanges) { EXPECT_EQ(parse_size_list("0,1K:4K,1M"), (Sizes{0, 1024, 2048, 4096, 1048576})); }
+TEST(ParseSizeList, MixesListsAndRanges) {
+  EXPECT_EQ(parse_size_list("0,1K:4K,1M"), (Sizes{0, 1024, 2048, 4096, 1048576}));
+}
 
 TEST(ParseSizeList, RejectsBadItems) {
   EXPECT_THROW(parse_size_list("0:abc"), UsageError);

@@ -16,8 +16,8 @@ std::size_t rank_index(double p, std::size_t n) {
 // nth_element on successively smaller suffixes: each call only looks right of
 // the previous percentile, so three percentiles cost about one pass.
 double select(std::span<double> values, std::size_t& done, std::size_t index) {
-  std::nth_element(values.begin() + static_cast<std::ptrdiff_t>(done), values.begin() + static_cast<std::ptrdiff_t>(index),
-                   values.end());
+  std::nth_element(values.begin() + static_cast<std::ptrdiff_t>(done),
+                   values.begin() + static_cast<std::ptrdiff_t>(index), values.end());
   done = index;
   return values[index];
 }

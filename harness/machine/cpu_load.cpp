@@ -67,9 +67,7 @@ unsigned long long growth(unsigned long long before, unsigned long long after) {
   return after > before ? after - before : 0;
 }
 
-std::string pu_list(const std::vector<int>& pus) {
-  return (pus.size() == 1 ? "PU " : "PUs ") + join(pus, ", ");
-}
+std::string pu_list(const std::vector<int>& pus) { return (pus.size() == 1 ? "PU " : "PUs ") + join(pus, ", "); }
 
 struct PuLoad {
   double busy_percent;

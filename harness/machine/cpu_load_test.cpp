@@ -13,14 +13,12 @@ using Verdict = Fact::Verdict;
 using testing::FakeRoot;
 
 // /proc/stat columns: user nice system idle iowait irq softirq steal guest guest_nice.
-constexpr const char* kStatBefore =
-    "cpu  300 0 300 2000 0 0 0 0 0 0\n"
-    "cpu0 100 0 100 1000 0 0 0 0 0 0\n"
-    "cpu1 200 0 200 1000 0 0 0 0 0 0\n";
-constexpr const char* kStatAfter =
-    "cpu  ...\n"
-    "cpu0 101 0 100 1099 0 0 0 0 0 0\n"   // 1 of 100 jiffies busy
-    "cpu1 240 0 210 1048 2 0 0 0 0 0\n";  // 50 of 100 busy
+constexpr const char* kStatBefore = "cpu  300 0 300 2000 0 0 0 0 0 0\n"
+                                    "cpu0 100 0 100 1000 0 0 0 0 0 0\n"
+                                    "cpu1 200 0 200 1000 0 0 0 0 0 0\n";
+constexpr const char* kStatAfter = "cpu  ...\n"
+                                   "cpu0 101 0 100 1099 0 0 0 0 0 0\n"   // 1 of 100 jiffies busy
+                                   "cpu1 240 0 210 1048 2 0 0 0 0 0\n";  // 50 of 100 busy
 
 TEST(MachineFacts, CpuLoadFromIdenticalSamplesIsIdle) {
   const FakeRoot root;

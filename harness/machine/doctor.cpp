@@ -59,8 +59,7 @@ int print_table(std::ostream& out, const std::vector<Fact>& facts) {
   const std::size_t value_column = title_width + 2 + verdict_label(Fact::Verdict::ok).size() + 2;
   out << "ipcatlas doctor: what on this machine changes IPC benchmark results\n\n";
   for (const Fact& f : facts) {
-    out << fmt::format("{:<{}}  {}  {}\n", f.title, title_width, verdict_label(f.verdict),
-                  f.value);
+    out << fmt::format("{:<{}}  {}  {}\n", f.title, title_width, verdict_label(f.verdict), f.value);
     if (!f.hint.empty()) print_hint(out, f.hint, value_column);
   }
   const int warnings = count_warnings(facts);

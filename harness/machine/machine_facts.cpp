@@ -94,9 +94,11 @@ std::string cpuid_hypervisor_vendor() {
   std::memcpy(raw + 4, &ecx, 4);
   std::memcpy(raw + 8, &edx, 4);
   const std::string signature(trim(raw));
-  static constexpr std::pair<const char*, const char*> kKnown[] = {
-      {"KVMKVMKVM", "KVM"},         {"Microsoft Hv", "Hyper-V"}, {"VMwareVMware", "VMware"},
-      {"XenVMMXenVMM", "Xen"},      {"TCGTCGTCGTCG", "QEMU TCG"}};
+  static constexpr std::pair<const char*, const char*> kKnown[] = {{"KVMKVMKVM", "KVM"},
+                                                                   {"Microsoft Hv", "Hyper-V"},
+                                                                   {"VMwareVMware", "VMware"},
+                                                                   {"XenVMMXenVMM", "Xen"},
+                                                                   {"TCGTCGTCGTCG", "QEMU TCG"}};
   for (const auto& [known, vendor] : kKnown)
     if (signature == known) return vendor;
   const bool printable = std::all_of(signature.begin(), signature.end(),
@@ -208,9 +210,10 @@ Fact turbo_fact(const std::string& root) {
     if (file.missing()) continue;
     if (!file.ok()) return unreadable_fact(kTurbo, file);
     if (file.text != control.on_value) return make_fact(kTurbo, "off", Verdict::ok);
-    return make_fact(kTurbo, "on", Verdict::info,
-                     fmt::format("turbo changes frequency with load and temperature; disable it for stable numbers ({})",
-                            control.off_command));
+    return make_fact(
+        kTurbo, "on", Verdict::info,
+        fmt::format("turbo changes frequency with load and temperature; disable it for stable numbers ({})",
+                    control.off_command));
   }
   return make_fact(kTurbo, "unknown (no intel_pstate or cpufreq boost control)", Verdict::info);
 }
@@ -245,8 +248,7 @@ struct MitigationTally {
     std::vector<std::string> parts;
     if (mitigated > 0) parts.push_back(fmt::format("{} mitigated", mitigated));
     if (not_affected > 0) parts.push_back(fmt::format("{} not affected", not_affected));
-    if (!vulnerable.empty())
-      parts.push_back(fmt::format("{} vulnerable ({})", vulnerable.size(), join(vulnerable)));
+    if (!vulnerable.empty()) parts.push_back(fmt::format("{} vulnerable ({})", vulnerable.size(), join(vulnerable)));
     if (other > 0) parts.push_back(fmt::format("{} other", other));
     return fmt::format("{} {}: {}", total, total == 1 ? "item" : "items", join(parts));
   }
@@ -260,14 +262,16 @@ Fact mitigations_fact(const std::string& root) {
   const std::string dir = root + "/sys/devices/system/cpu/vulnerabilities";
   int err = 0;
   const std::vector<std::string> names = list_dir(dir, err);
-  const std::string cmdline_note = mitigations_off_on_cmdline(root) ? "; mitigations=off on the kernel command line" : "";
+  const std::string cmdline_note =
+      mitigations_off_on_cmdline(root) ? "; mitigations=off on the kernel command line" : "";
   if (err == ENOENT) return make_fact(kMitigations, "unknown" + cmdline_note, Verdict::info);
   if (err != 0) return unreadable_fact(kMitigations, FileRead{dir, "", err});
   MitigationTally tally;
   for (const std::string& name : names) tally.add(name, read_first_line(dir + "/" + name).text);
-  const std::string hint = tally.mitigated == 0 ? ""
-                           : "syscall-heavy mechanisms (pipe, sockets, CMA) pay for mitigations on every kernel "
-                             "entry; compare kernels with the same mitigations= boot option";
+  const std::string hint = tally.mitigated == 0
+                               ? ""
+                               : "syscall-heavy mechanisms (pipe, sockets, CMA) pay for mitigations on every kernel "
+                                 "entry; compare kernels with the same mitigations= boot option";
   return make_fact(kMitigations, tally.summary() + cmdline_note, Verdict::info, hint);
 }
 

@@ -17,7 +17,7 @@ struct Fact {
   std::string title;  // for humans: "Yama ptrace_scope"
   std::string value;  // what was read: "1 (restricted: only descendants)"
   Verdict verdict = Verdict::info;
-  std::string hint;   // what it means for results and what to do; empty when nothing to do
+  std::string hint;  // what it means for results and what to do; empty when nothing to do
 };
 
 std::string to_string(Fact::Verdict verdict);

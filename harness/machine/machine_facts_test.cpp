@@ -19,9 +19,9 @@ namespace {
 namespace fs = std::filesystem;
 using Verdict = Fact::Verdict;
 
-const std::vector<std::string> kFactKeys{"kernel",      "cpu_model", "hypervisor", "ptrace_scope",
-                                         "seccomp",     "thp",       "governor",   "turbo",
-                                         "smt",         "mitigations", "clocksource", "numa_balancing"};
+const std::vector<std::string> kFactKeys{"kernel",  "cpu_model",   "hypervisor",  "ptrace_scope",
+                                         "seccomp", "thp",         "governor",    "turbo",
+                                         "smt",     "mitigations", "clocksource", "numa_balancing"};
 
 using testing::FakeRoot;
 
@@ -291,8 +291,11 @@ TEST(Doctor, WarningsForTheContextAreWarningsAndHintedInformation) {
   const nlohmann::json doc = nlohmann::json::parse(doctor_warnings_json(facts));
   ASSERT_TRUE(doc.is_array());
   ASSERT_EQ(doc.size(), 2u) << doc;
-  EXPECT_EQ(doc[0], (nlohmann::json{{"key", "governor"}, {"title", "Frequency governor"}, {"value", "powersave"},
-                                    {"verdict", "warn"}, {"hint", "set performance"}}));
+  EXPECT_EQ(doc[0], (nlohmann::json{{"key", "governor"},
+                                    {"title", "Frequency governor"},
+                                    {"value", "powersave"},
+                                    {"verdict", "warn"},
+                                    {"hint", "set performance"}}));
   EXPECT_EQ(doc[1].at("key"), "mitigations");
   EXPECT_EQ(doctor_warnings_json({facts[0], facts[3]}), "[]");
 }

@@ -117,14 +117,12 @@ MemoryPolicy parse_membind(std::string_view text) {
   int node = -1;
   const char* first = text.data();
   const char* last = text.data() + text.size();
-  const bool all_digits =
-      !text.empty() && text.find_first_not_of("0123456789") == std::string_view::npos;
+  const bool all_digits = !text.empty() && text.find_first_not_of("0123456789") == std::string_view::npos;
   if (all_digits) {
     const auto [end, ec] = std::from_chars(first, last, node);
     if (ec == std::errc() && end == last && node >= 0) return {MemoryPolicy::Kind::node, node};
   }
-  throw UsageError("invalid --membind '" + std::string(text) +
-                   "' (expected local, remote or a NUMA node number)");
+  throw UsageError("invalid --membind '" + std::string(text) + "' (expected local, remote or a NUMA node number)");
 }
 
 std::string membind_unavailable_reason(const MemoryPolicy& policy) {
@@ -135,8 +133,7 @@ std::string membind_unavailable_reason(const MemoryPolicy& policy) {
 
   switch (policy.kind) {
     case MemoryPolicy::Kind::none:
-    case MemoryPolicy::Kind::local:
-      return "";  // the node of any PU the rank may run on is a memory node here
+    case MemoryPolicy::Kind::local: return "";  // the node of any PU the rank may run on is a memory node here
     case MemoryPolicy::Kind::remote: {
       if (numa_num_configured_nodes() <= 1) {
         return "--membind remote: this machine has one NUMA node, so there is no remote memory";
@@ -152,13 +149,12 @@ std::string membind_unavailable_reason(const MemoryPolicy& policy) {
       const int n = policy.node;
       const std::vector<int> configured = configured_nodes();
       if (n < 0 || !contains(configured, n)) {
-        return fmt::format("--membind {}: NUMA node {} does not exist (nodes: {})", n, n,
-                      node_list(configured));
+        return fmt::format("--membind {}: NUMA node {} does not exist (nodes: {})", n, n, node_list(configured));
       }
       const std::vector<int> allowed = allowed_nodes();
       if (!contains(allowed, n)) {
-        return fmt::format("--membind {}: NUMA node {} is not allowed for this process (cpuset mems: {})",
-                      n, n, node_list(allowed));
+        return fmt::format("--membind {}: NUMA node {} is not allowed for this process (cpuset mems: {})", n, n,
+                           node_list(allowed));
       }
       return "";
     }
@@ -168,13 +164,10 @@ std::string membind_unavailable_reason(const MemoryPolicy& policy) {
 
 int node_for_pu(const MemoryPolicy& policy, int pu) {
   switch (policy.kind) {
-    case MemoryPolicy::Kind::none:
-      return -1;
-    case MemoryPolicy::Kind::node:
-      return policy.node;
+    case MemoryPolicy::Kind::none: return -1;
+    case MemoryPolicy::Kind::node: return policy.node;
     case MemoryPolicy::Kind::local:
-    case MemoryPolicy::Kind::remote:
-      break;
+    case MemoryPolicy::Kind::remote: break;
   }
   // local and remote are relative to the PU: an unpinned rank (pu < 0), a PU
   // libnuma does not know, or no libnuma at all leave memory to the kernel.
@@ -227,11 +220,11 @@ void bind_memory(void* addr, std::size_t bytes, int node) {
   //    range is already present on another node, mbind fails with EIO rather
   //    than leaving memory that is not where the benchmark says it is. Pages
   //    already on `node` (or none at all) pass.
-  const long rc = mbind(reinterpret_cast<void*>(range.start), range.length, MPOL_BIND, mask.data(),
-                        maxnode, MPOL_MF_STRICT);
+  const long rc =
+      mbind(reinterpret_cast<void*>(range.start), range.length, MPOL_BIND, mask.data(), maxnode, MPOL_MF_STRICT);
   if (rc != 0) {
     throw SysError(fmt::format("mbind({} bytes at {}, MPOL_BIND, node {})", range.length,
-                          reinterpret_cast<void*>(range.start), node),
+                               reinterpret_cast<void*>(range.start), node),
                    errno);
   }
 }
@@ -249,22 +242,17 @@ std::vector<int> nodes_of_pages(const void* addr, std::size_t bytes) {
   // It looks at this process's page tables: a page another process faulted
   // into a shared mapping reads -ENOENT here until this process touches it.
   if (move_pages(0, count, pages.data(), nullptr, status.data(), 0) != 0) {
-    throw SysError(fmt::format("move_pages({} pages at {})", count, reinterpret_cast<void*>(range.start)),
-                   errno);
+    throw SysError(fmt::format("move_pages({} pages at {})", count, reinterpret_cast<void*>(range.start)), errno);
   }
   return status;
 }
 
 std::string to_string(const MemoryPolicy& policy) {
   switch (policy.kind) {
-    case MemoryPolicy::Kind::none:
-      return "";
-    case MemoryPolicy::Kind::local:
-      return "local";
-    case MemoryPolicy::Kind::remote:
-      return "remote";
-    case MemoryPolicy::Kind::node:
-      return "node" + std::to_string(policy.node);
+    case MemoryPolicy::Kind::none: return "";
+    case MemoryPolicy::Kind::local: return "local";
+    case MemoryPolicy::Kind::remote: return "remote";
+    case MemoryPolicy::Kind::node: return "node" + std::to_string(policy.node);
   }
   return "";
 }

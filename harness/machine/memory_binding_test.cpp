@@ -24,9 +24,7 @@ namespace {
 
 using Kind = MemoryPolicy::Kind;
 
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 bool has_children() {
   int status;
@@ -82,14 +80,14 @@ TEST(MemoryBindingParse, AcceptsLocalRemoteAndNodeNumbers) {
 }
 
 TEST(MemoryBindingParse, RejectsAnythingElseNamingTheText) {
-  for (const char* bad : {"", "Local", "REMOTE", "loc", "-1", "+1", " 0", "0 ", "1.5", "0x1",
-                          "node0", "1,2", "99999999999999999999"}) {
+  for (const char* bad :
+       {"", "Local", "REMOTE", "loc", "-1", "+1", " 0", "0 ", "1.5", "0x1", "node0", "1,2", "99999999999999999999"}) {
     try {
       parse_membind(bad);
       ADD_FAILURE() << "accepted '" << bad << "'";
     } catch (const UsageError& e) {
-      EXPECT_EQ(std::string(e.what()), "invalid --membind '" + std::string(bad) +
-                                           "' (expected local, remote or a NUMA node number)");
+      EXPECT_EQ(std::string(e.what()),
+                "invalid --membind '" + std::string(bad) + "' (expected local, remote or a NUMA node number)");
     }
   }
 }
@@ -123,9 +121,7 @@ TEST_F(MemoryBindingMachine, NodePastTheLastDoesNotExist) {
   const int missing = numa_max_node() + 1;
   const std::string why = membind_unavailable_reason({Kind::node, missing});
   EXPECT_TRUE(contains(why, "does not exist")) << why;
-  EXPECT_TRUE(contains(why, "--membind " + std::to_string(missing) + ": NUMA node " +
-                                std::to_string(missing)))
-      << why;
+  EXPECT_TRUE(contains(why, "--membind " + std::to_string(missing) + ": NUMA node " + std::to_string(missing))) << why;
 }
 
 TEST_F(MemoryBindingMachine, OnOneNodeRemoteIsUnavailableAndNodeZeroIsFine) {
@@ -133,8 +129,7 @@ TEST_F(MemoryBindingMachine, OnOneNodeRemoteIsUnavailableAndNodeZeroIsFine) {
   EXPECT_EQ(membind_unavailable_reason(parse_membind("remote")),
             "--membind remote: this machine has one NUMA node, so there is no remote memory");
   EXPECT_EQ(membind_unavailable_reason(parse_membind("0")), "");
-  EXPECT_EQ(membind_unavailable_reason(parse_membind("7")),
-            "--membind 7: NUMA node 7 does not exist (nodes: 0)");
+  EXPECT_EQ(membind_unavailable_reason(parse_membind("7")), "--membind 7: NUMA node 7 does not exist (nodes: 0)");
 }
 
 TEST_F(MemoryBindingMachine, NodeForPuOnOneNode) {

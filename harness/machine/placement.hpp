@@ -30,8 +30,8 @@ std::vector<NamedPlacement> named_placements(const Topology& topology, int ranks
 
 // The PUs of a run's ranks.
 struct RankPlacement {
-  std::vector<int> pus;       // one per rank; a PU repeats when oversubscribed
-  std::string placement;      // Topology::placement_class of the distinct PUs
+  std::vector<int> pus;         // one per rank; a PU repeats when oversubscribed
+  std::string placement;        // Topology::placement_class of the distinct PUs
   bool oversubscribed = false;  // more ranks than distinct PUs
 };
 

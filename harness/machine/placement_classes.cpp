@@ -109,7 +109,7 @@ std::string describe_l3(const Topology& topology, const Realisation& r) {
   const bool by_l2 = ancestor_of_type(topology.handle(), r.pus.front(), HWLOC_OBJ_L2CACHE) != nullptr;
   const SpreadText s = spread_text(topology, r);
   return fmt::format("{} sharing L3 L#{}, on {} {}", s.what, first_ancestor_index(topology, r, HWLOC_OBJ_L3CACHE),
-                by_l2 ? "L2s" : "cores", s.labels) +
+                     by_l2 ? "L2s" : "cores", s.labels) +
          s.shares;
 }
 
@@ -145,7 +145,7 @@ std::string node_label(const Topology&, hwloc_obj_t part, int) { return fmt::for
 std::string describe_numa(const Topology& topology, const Realisation& r) {
   const SpreadText s = spread_text(topology, r);
   return fmt::format("{} of package L#{}, on NUMA nodes {}", s.what,
-                first_ancestor_index(topology, r, HWLOC_OBJ_PACKAGE), s.labels) +
+                     first_ancestor_index(topology, r, HWLOC_OBJ_PACKAGE), s.labels) +
          s.shares;
 }
 
@@ -187,8 +187,8 @@ const PlacementClass kClasses[] = {
 std::span<const PlacementClass> placement_classes() { return kClasses; }
 
 const PlacementClass* find_placement_class(const std::string& name) {
-  const auto it = std::find_if(std::begin(kClasses), std::end(kClasses),
-                               [&](const PlacementClass& c) { return name == c.name; });
+  const auto it =
+      std::find_if(std::begin(kClasses), std::end(kClasses), [&](const PlacementClass& c) { return name == c.name; });
   return it == std::end(kClasses) ? nullptr : &*it;
 }
 

@@ -42,8 +42,8 @@ enum class CoreUse {
 // `scope` object and in at least two of its `parts`; Topology::placement_class
 // of the chosen PUs must then give `name`.
 struct PlacementClass {
-  const char* name;          // as --placement and the benchmark names spell it
-  hwloc_obj_type_t scope;    // HWLOC_OBJ_MACHINE: the whole machine is the one scope
+  const char* name;        // as --placement and the benchmark names spell it
+  hwloc_obj_type_t scope;  // HWLOC_OBJ_MACHINE: the whole machine is the one scope
   // The parts of `scope` that have PUs, in `t` (a topology restricted to the candidates).
   std::vector<hwloc_obj_t> (*parts)(hwloc_topology_t t, hwloc_obj_t scope);
   CoreUse cores;

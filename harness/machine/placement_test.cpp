@@ -31,7 +31,8 @@ struct TempDir {
 
 // From this file's path (a header's __FILE__ would be in the build's layer view).
 std::filesystem::path shipped_xml() {
-  return std::filesystem::path(__FILE__).parent_path().parent_path().parent_path() / "results/topologies/2pack-4numa-smt.xml";
+  return std::filesystem::path(__FILE__).parent_path().parent_path().parent_path() /
+         "results/topologies/2pack-4numa-smt.xml";
 }
 
 // --- named_placements ---------------------------------------------------------

@@ -75,8 +75,8 @@ RankPlacement place_ranks(const Topology& topology, int ranks, const std::vector
   if (!cpus.empty()) {
     topology.validate_pus(cpus);
     if (static_cast<int>(cpus.size()) > ranks)
-      throw UsageError(
-          fmt::format("--cpus gives {} PUs but the scenario runs {} rank{}", cpus.size(), ranks, ranks == 1 ? "" : "s"));
+      throw UsageError(fmt::format("--cpus gives {} PUs but the scenario runs {} rank{}", cpus.size(), ranks,
+                                   ranks == 1 ? "" : "s"));
     return make_placement(topology, round_robin(cpus, ranks));
   }
 
@@ -86,7 +86,7 @@ RankPlacement place_ranks(const Topology& topology, int ranks, const std::vector
       if (p.name == placement_name) return make_placement(topology, p.pus);
     if (!is_placement_class(placement_name))
       throw UsageError(fmt::format("unknown placement '{}' (placements: {}; this machine has: {})", placement_name,
-                              join(placement_class_names()), has_list(available)));
+                                   join(placement_class_names()), has_list(available)));
     if (ranks < 2)
       throw UsageError(
           fmt::format("placement '{}' needs 2 or more ranks; the scenario runs {}", placement_name, ranks));
@@ -95,12 +95,11 @@ RankPlacement place_ranks(const Topology& topology, int ranks, const std::vector
     const bool has_for_two =
         std::any_of(for_two.begin(), for_two.end(), [&](const NamedPlacement& p) { return p.name == placement_name; });
     if (!has_for_two)
-      throw UsageError(fmt::format("placement '{}' does not exist on this machine (it has: {})", placement_name,
-                              has_list(for_two)));
+      throw UsageError(
+          fmt::format("placement '{}' does not exist on this machine (it has: {})", placement_name, has_list(for_two)));
     throw UsageError(fmt::format("placement '{}' cannot host {} ranks on this machine: {} (for {} ranks it has: {})",
-                            placement_name, ranks,
-                            placement_absent_reason(topology, placement_name, ranks), ranks,
-                            has_list(available)));
+                                 placement_name, ranks, placement_absent_reason(topology, placement_name, ranks), ranks,
+                                 has_list(available)));
   }
 
   return make_placement(topology, default_pus(topology, ranks));
@@ -108,13 +107,11 @@ RankPlacement place_ranks(const Topology& topology, int ranks, const std::vector
 
 std::string describe_placements(const Topology& topology, int ranks) {
   const std::vector<NamedPlacement> available = named_placements(topology, ranks);
-  std::string out =
-      fmt::format("Placements for {} rank{} on: {}\n", ranks, ranks == 1 ? "" : "s", topology.summary());
+  std::string out = fmt::format("Placements for {} rank{} on: {}\n", ranks, ranks == 1 ? "" : "s", topology.summary());
   std::size_t width = 0;
   for (const NamedPlacement& p : available) width = std::max(width, join(p.pus).size());
   for (const NamedPlacement& p : available)
-    out += fmt::format("  {:<7} PUs {:<{}}  {}\n", p.name, join(p.pus), width,
-                  p.description);
+    out += fmt::format("  {:<7} PUs {:<{}}  {}\n", p.name, join(p.pus), width, p.description);
   if (available.empty()) out += fmt::format("  (no named placement for {} rank{})\n", ranks, ranks == 1 ? "" : "s");
 
   const std::vector<std::string> absent = absent_placements(topology, available, ranks);
@@ -123,7 +120,7 @@ std::string describe_placements(const Topology& topology, int ranks) {
   try {
     const RankPlacement d = place_ranks(topology, ranks, {}, "");
     out += fmt::format("Without --placement or --cpus: PUs {} ({}{})\n", join(d.pus), d.placement,
-                  d.oversubscribed ? ", oversubscribed" : "");
+                       d.oversubscribed ? ", oversubscribed" : "");
   } catch (const UsageError& e) {
     out += std::string("Without --placement or --cpus: ") + e.what() + "\n";
   }

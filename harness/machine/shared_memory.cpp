@@ -41,7 +41,7 @@ void check_on_node(const std::byte* data, std::size_t bytes, int node) {
     const std::vector<int> where = nodes_of_pages(page, 1);
     if (where.empty() || where[0] != node)
       throw std::runtime_error(fmt::format("--membind: a page meant for NUMA node {} is on {} (move_pages)", node,
-                                      where.empty() ? -1 : where[0]));
+                                           where.empty() ? -1 : where[0]));
   }
 }
 

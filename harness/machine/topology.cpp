@@ -50,8 +50,8 @@ std::string cache_summary(hwloc_topology_t topo, hwloc_obj_type_t type, const ch
   hwloc_obj_t first = hwloc_get_obj_by_type(topo, type, 0);
   const int cores = hwloc_get_nbobjs_inside_cpuset_by_type(topo, first->cpuset, HWLOC_OBJ_CORE);
   return fmt::format(", {} {} x{} ({} core{} each)", name,
-                format_size(static_cast<std::size_t>(first->attr->cache.size)), count, cores,
-                cores == 1 ? "" : "s");
+                     format_size(static_cast<std::size_t>(first->attr->cache.size)), count, cores,
+                     cores == 1 ? "" : "s");
 }
 
 }  // namespace
@@ -106,11 +106,10 @@ void Topology::validate_pus(const std::vector<int>& pus) const {
   std::set<int> seen;
   for (int p : pus) {
     hwloc_obj_t obj = pu(p);
-    if (!obj)
-      throw UsageError(fmt::format("CPU {} does not exist (this machine's PUs: {})", p, join(allowed_pus())));
+    if (!obj) throw UsageError(fmt::format("CPU {} does not exist (this machine's PUs: {})", p, join(allowed_pus())));
     if (!allowed(topo_, obj))
       throw UsageError(fmt::format("CPU {} is not allowed for this process (allowed: {}; see the cgroup cpuset)", p,
-                              join(allowed_pus())));
+                                   join(allowed_pus())));
     if (!seen.insert(p).second) throw UsageError(fmt::format("CPU {} is given twice; every rank needs its own PU", p));
   }
 }
@@ -175,8 +174,9 @@ std::string Topology::summary() const {
   const int numa = hwloc_get_nbobjs_by_type(topo_, HWLOC_OBJ_NUMANODE);
   const int cores = hwloc_get_nbobjs_by_type(topo_, HWLOC_OBJ_CORE);
   const int pus = hwloc_get_nbobjs_by_type(topo_, HWLOC_OBJ_PU);
-  std::string s = fmt::format("{} package{}, {} NUMA node{}, {} cores, {} PUs (SMT {})", packages, packages == 1 ? "" : "s",
-                         numa, numa == 1 ? "" : "s", cores, pus, pus > cores ? "on" : "off");
+  std::string s =
+      fmt::format("{} package{}, {} NUMA node{}, {} cores, {} PUs (SMT {})", packages, packages == 1 ? "" : "s", numa,
+                  numa == 1 ? "" : "s", cores, pus, pus > cores ? "on" : "off");
   s += cache_summary(topo_, HWLOC_OBJ_L2CACHE, "L2");
   s += cache_summary(topo_, HWLOC_OBJ_L3CACHE, "L3");
   return s;
@@ -190,7 +190,8 @@ void pin_this_process(const Topology& topo, int os_pu) {
   // sched_setaffinity migrates the caller before returning; check that it did.
   const int now = current_pu(topo);
   if (now != os_pu)
-    throw std::runtime_error(fmt::format("bound to PU {} but running on PU {} (hwloc_get_last_cpu_location)", os_pu, now));
+    throw std::runtime_error(
+        fmt::format("bound to PU {} but running on PU {} (hwloc_get_last_cpu_location)", os_pu, now));
 }
 
 int current_pu(const Topology& topo) {

@@ -15,10 +15,10 @@ TEST(Topology, PlacementClassesFromTheCommonAncestor) {
   const Topology t = Topology::load_synthetic(kBigMachine);
   EXPECT_EQ(t.placement_class({0}), "self");
   EXPECT_EQ(t.placement_class({0, 1}), "smt");      // two PUs of one core
-  EXPECT_EQ(t.placement_class({0, 2}), "l2");      // cores sharing an L2
-  EXPECT_EQ(t.placement_class({0, 4}), "l3");      // L2s under one L3 (one per NUMA node here)
-  EXPECT_EQ(t.placement_class({0, 8}), "numa");    // same package, other NUMA node
-  EXPECT_EQ(t.placement_class({0, 16}), "socket"); // other package
+  EXPECT_EQ(t.placement_class({0, 2}), "l2");       // cores sharing an L2
+  EXPECT_EQ(t.placement_class({0, 4}), "l3");       // L2s under one L3 (one per NUMA node here)
+  EXPECT_EQ(t.placement_class({0, 8}), "numa");     // same package, other NUMA node
+  EXPECT_EQ(t.placement_class({0, 16}), "socket");  // other package
 }
 
 TEST(Topology, DefaultPairSharesTheClosestCacheAndAvoidsCoreZero) {

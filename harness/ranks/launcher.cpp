@@ -60,7 +60,7 @@ std::string describe_status(int status) {
   if (WIFEXITED(status)) return fmt::format("exited with status {}", WEXITSTATUS(status));
   if (WIFSIGNALED(status))
     return fmt::format("was killed by signal {} (SIG{}){}", WTERMSIG(status), sigabbrev_np(WTERMSIG(status)),
-                  WCOREDUMP(status) ? ", core dumped" : "");
+                       WCOREDUMP(status) ? ", core dumped" : "");
   return fmt::format("changed state (wait status 0x{:x})", status);
 }
 
@@ -72,8 +72,12 @@ std::string process_state(pid_t pid) {
   const auto close = line.rfind(')');
   const char state = close != std::string::npos && close + 2 < line.size() ? line[close + 2] : '?';
   const std::string wchan = read_first_line(fmt::format("/proc/{}/wchan", pid)).text;
-  std::string what = state == 'R' ? "running" : state == 'S' ? "sleeping" : state == 'D' ? "disk sleep"
-                   : state == 't' ? "stopped by a tracer" : state == 'T' ? "stopped" : std::string(1, state);
+  std::string what = state == 'R'   ? "running"
+                     : state == 'S' ? "sleeping"
+                     : state == 'D' ? "disk sleep"
+                     : state == 't' ? "stopped by a tracer"
+                     : state == 'T' ? "stopped"
+                                    : std::string(1, state);
   return fmt::format("{} ({}){}", state, what, wchan.empty() || wchan == "0" ? "" : (" in " + wchan));
 }
 
@@ -88,7 +92,8 @@ void RankEnv::barrier() {
     control_.barrier_arrived.store(0, std::memory_order_relaxed);
     publish(control_.barrier_generation, generation + 1, how);
   } else {
-    wait_until(control_.barrier_generation, [&](std::uint32_t g) { return g != generation; }, how);
+    wait_until(
+        control_.barrier_generation, [&](std::uint32_t g) { return g != generation; }, how);
   }
 }
 
@@ -193,13 +198,12 @@ void RankGroup::run(const Batch& batch, double expected_seconds) {
   if (!alive_) throw RankFailure("the ranks of this benchmark are no longer running");
   post(ControlBlock::kRunBatch, batch);
   await_all(kDone, plan_.watchdog_seconds + 2 * expected_seconds,
-            fmt::format("running batch {} ({} iterations)", batch.index,
-                   batch.iterations));
+            fmt::format("running batch {} ({} iterations)", batch.index, batch.iterations));
 }
 
 std::string RankGroup::describe_rank(int rank) const {
   return fmt::format("rank {} (pid {}, PU {})", rank, pids_[static_cast<std::size_t>(rank)],
-                plan_.cpus[static_cast<std::size_t>(rank)]);
+                     plan_.cpus[static_cast<std::size_t>(rank)]);
 }
 
 void RankGroup::await_all(char token, double timeout_seconds, const std::string& doing) {
@@ -211,7 +215,8 @@ void RankGroup::await_all(char token, double timeout_seconds, const std::string&
     std::vector<pollfd> fds;
     for (int fd : notify_fds_) fds.push_back({fd, POLLIN, 0});
     const std::uint64_t now = now_ns();
-    const int timeout_ms = now >= deadline ? 0 : static_cast<int>(std::min<std::uint64_t>((deadline - now) / 1'000'000 + 1, 1 << 30));
+    const int timeout_ms =
+        now >= deadline ? 0 : static_cast<int>(std::min<std::uint64_t>((deadline - now) / 1'000'000 + 1, 1 << 30));
     const int ready = poll(fds.data(), fds.size(), timeout_ms);
     if (ready < 0 && errno == EINTR) continue;
     if (ready < 0) fail(fmt::format("poll on rank pipes: {}", errno_name(errno)));
@@ -220,8 +225,8 @@ void RankGroup::await_all(char token, double timeout_seconds, const std::string&
       for (int r = 0; r < n; ++r)
         if (!arrived[static_cast<std::size_t>(r)])
           states += "; " + describe_rank(r) + " is " + process_state(pids_[static_cast<std::size_t>(r)]);
-      fail(fmt::format("hung: no progress after {:.1f} s while {}{}; all ranks killed", timeout_seconds, doing,
-                  states));
+      fail(
+          fmt::format("hung: no progress after {:.1f} s while {}{}; all ranks killed", timeout_seconds, doing, states));
     }
     for (int r = 0; r < n; ++r) {
       if (fds[static_cast<std::size_t>(r)].revents == 0) continue;
@@ -231,11 +236,11 @@ void RankGroup::await_all(char token, double timeout_seconds, const std::string&
         arrived[static_cast<std::size_t>(r)] = true;
         --remaining;
       } else if (len == 1 && got == kError) {
-        std::string message(control_->slots[r].error, strnlen(control_->slots[r].error, sizeof control_->slots[r].error));
+        std::string message(control_->slots[r].error,
+                            strnlen(control_->slots[r].error, sizeof control_->slots[r].error));
         fail(describe_rank(r) + ": " + message);
       } else if (len == 0 || (len < 0 && errno != EINTR && errno != EAGAIN)) {
-        fail(fmt::format("{} {} while {}", describe_rank(r), describe_status(reap_dead_rank(r)),
-                    doing));
+        fail(fmt::format("{} {} while {}", describe_rank(r), describe_status(reap_dead_rank(r)), doing));
       }
     }
   }
@@ -255,14 +260,16 @@ void RankGroup::rank_main(int rank, const Topology& topology, RankProgramFactory
 
     // Wait until the driver has published every pid.
     const Waiting sleep_between{WaitPolicy::block, &control_->command_sleepers, &control_->command_sleepers};
-    std::uint32_t seen = wait_until(control_->command_seq, [](std::uint32_t v) { return v != 0; }, sleep_between);
+    std::uint32_t seen = wait_until(
+        control_->command_seq, [](std::uint32_t v) { return v != 0; }, sleep_between);
 
     RankEnv env(*control_, topology, rank, size(), plan_.wait);
     std::unique_ptr<RankProgram> program = make_program(rank);
     program->setup(env);
     notify(notify_fd, kReady);
     for (;;) {
-      seen = wait_until(control_->command_seq, [&](std::uint32_t v) { return v != seen; }, sleep_between);
+      seen = wait_until(
+          control_->command_seq, [&](std::uint32_t v) { return v != seen; }, sleep_between);
       if (control_->op == ControlBlock::kQuit) _exit(0);
       program->run_batch(env, control_->batch);
       notify(notify_fd, kDone);

@@ -79,7 +79,9 @@ std::vector<int> two_pus() {
   return {pus.front(), pus.back()};
 }
 
-GroupPlan plan(double watchdog = 5.0, WaitPolicy wait = WaitPolicy::block) { return GroupPlan{two_pus(), wait, watchdog}; }
+GroupPlan plan(double watchdog = 5.0, WaitPolicy wait = WaitPolicy::block) {
+  return GroupPlan{two_pus(), wait, watchdog};
+}
 
 RankProgramFactory programs(LambdaProgram::Step batch, std::function<void(RankEnv&)> setup = {}) {
   return [=](int) { return std::make_unique<LambdaProgram>(setup, batch); };
@@ -186,10 +188,11 @@ TEST_F(LauncherTest, ASpinningHangIsDetectedToo) {
 
 TEST_F(LauncherTest, ASetupFailureFailsTheGroupCleanly) {
   try {
-    RankGroup group(topology(), plan(), programs([](RankEnv&, const Batch&) {},
-                                                 [](RankEnv& env) {
-                                                   if (env.rank() == 1) throw std::runtime_error("cannot open link");
-                                                 }));
+    RankGroup group(topology(), plan(),
+                    programs([](RankEnv&, const Batch&) {},
+                             [](RankEnv& env) {
+                               if (env.rank() == 1) throw std::runtime_error("cannot open link");
+                             }));
     ADD_FAILURE() << "the group started";
   } catch (const RankFailure& e) {
     EXPECT_NE(std::string(e.what()).find("cannot open link"), std::string::npos) << e.what();

@@ -99,8 +99,8 @@ std::optional<PayloadMismatch> first_mismatch(std::span<const std::byte> msg, Pa
 std::string describe_mismatch(const PayloadMismatch& m, std::uint64_t message, int from_rank, int to_rank,
                               std::size_t size) {
   return fmt::format("payload mismatch in message {} (rank {} -> rank {}, {} bytes): first bad byte at offset {}: "
-                "expected 0x{:02x}, got 0x{:02x}",
-                message, from_rank, to_rank, size, m.offset, m.expected, m.actual);
+                     "expected 0x{:02x}, got 0x{:02x}",
+                     message, from_rank, to_rank, size, m.offset, m.expected, m.actual);
 }
 
 }  // namespace ipcatlas

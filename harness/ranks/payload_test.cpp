@@ -72,9 +72,8 @@ TEST(Payload, StampCheckAloneMissesBodyDamageButFullCheckFindsIt) {
 
 TEST(Payload, DescriptionNamesMessageRanksAndByte) {
   const std::string text = describe_mismatch({4093, 0x3c, 0x00}, 17, 1, 0, 4096);
-  EXPECT_EQ(text,
-            "payload mismatch in message 17 (rank 1 -> rank 0, 4096 bytes): first bad byte at offset 4093: "
-            "expected 0x3c, got 0x00");
+  EXPECT_EQ(text, "payload mismatch in message 17 (rank 1 -> rank 0, 4096 bytes): first bad byte at offset 4093: "
+                  "expected 0x3c, got 0x00");
 }
 
 TEST(Payload, UnalignedViewsCheckTheSame) {

@@ -27,7 +27,7 @@ std::string_view to_string(WaitPolicy policy);
 // Throws UsageError for anything but spin, block or adaptive.
 WaitPolicy parse_wait_policy(std::string_view text);
 
-inline constexpr int kAdaptiveSpins = 20000;       // about 250 us of PAUSE here
+inline constexpr int kAdaptiveSpins = 20000;                  // about 250 us of PAUSE here
 inline constexpr std::uint32_t kSpinsBeforeYield = 1u << 16;  // about 1 ms of PAUSE here
 
 void yield_processor();  // sched_yield()
@@ -114,7 +114,8 @@ inline const void* half_of(const std::atomic<std::uint64_t>& word, int half) {
 
 template <class Done>
 std::uint32_t wait_until_half(const std::atomic<std::uint64_t>& word, int half, Done done, const Waiting& how) {
-  return wait_for([&word, half] { return static_cast<std::uint32_t>(word.load(std::memory_order_seq_cst) >> (32 * half)); },
+  return wait_for([&word,
+                   half] { return static_cast<std::uint32_t>(word.load(std::memory_order_seq_cst) >> (32 * half)); },
                   half_of(word, half), done, how);
 }
 

@@ -16,7 +16,7 @@ namespace ipcatlas {
 struct FaultPlan {
   enum class Kind { none, corrupt, kill, hang };
   Kind kind = Kind::none;
-  int rank = 1;                // the rank that misbehaves
+  int rank = 1;                  // the rank that misbehaves
   std::uint64_t from_batch = 1;  // batch 0 (calibration) runs clean, so the fault hits a measurement
 
   // From this batch on the fault acts (in the faulty rank, or for corrupt in its peers too).

@@ -87,8 +87,8 @@ void make_socket_pair(int type, const char* what, Fd& a, Fd& b) {
 int socket_buffer_bytes(int fd, int option) {
   int bytes = 0;
   socklen_t len = sizeof bytes;
-  check_sys(getsockopt(fd, SOL_SOCKET, option, &bytes, &len), option == SO_SNDBUF ? "getsockopt(SO_SNDBUF)"
-                                                                                  : "getsockopt(SO_RCVBUF)");
+  check_sys(getsockopt(fd, SOL_SOCKET, option, &bytes, &len),
+            option == SO_SNDBUF ? "getsockopt(SO_SNDBUF)" : "getsockopt(SO_RCVBUF)");
   return bytes;
 }
 

@@ -45,7 +45,8 @@ void MailboxEnd::publish_state() {
 
 void MailboxEnd::wait_all_consumed() {
   const std::uint32_t want = posted_;
-  wait_until_half(line().state[peer_], kConsumedHalf, [want](std::uint32_t v) { return v == want; }, waiting_);
+  wait_until_half(
+      line().state[peer_], kConsumedHalf, [want](std::uint32_t v) { return v == want; }, waiting_);
 }
 
 void MailboxEnd::consume() {
@@ -61,8 +62,9 @@ void MailboxEnd::post() {
 void MailboxEnd::wait_posted() {
   const std::uint32_t want = received_ + 1;
   // Signed distance, so a sender that runs ahead (posting twice) cannot be missed.
-  wait_until_half(line().state[peer_], kPostedHalf,
-                  [want](std::uint32_t v) { return static_cast<std::int32_t>(v - want) >= 0; }, waiting_);
+  wait_until_half(
+      line().state[peer_], kPostedHalf, [want](std::uint32_t v) { return static_cast<std::int32_t>(v - want) >= 0; },
+      waiting_);
   received_ = want;
 }
 

@@ -12,10 +12,10 @@
 namespace ipcatlas {
 
 struct AccessEnvironment {
-  int yama_scope = -1;             // -1: Yama is not loaded
-  bool cap_sys_ptrace = false;     // CAP_SYS_PTRACE in this process's effective set
-  int seccomp_mode = 0;            // 0 none, 1 strict, 2 filter
-  std::string proc_hidepid;        // the hidepid= (or subset=) option of the /proc mount, "" if none
+  int yama_scope = -1;                // -1: Yama is not loaded
+  bool cap_sys_ptrace = false;        // CAP_SYS_PTRACE in this process's effective set
+  int seccomp_mode = 0;               // 0 none, 1 strict, 2 filter
+  std::string proc_hidepid;           // the hidepid= (or subset=) option of the /proc mount, "" if none
   bool peer_in_other_userns = false;  // the peer's user namespace differs from ours (known only if readable)
   bool in_child_userns = false;       // this process is not in the initial user namespace (uid_map not identity)
 };

@@ -78,8 +78,7 @@ TEST(PeerAccessEnvironment, HidingOptionsOfTheVisibleProcMount) {
     const char* expected;
   } cases[] = {
       {kMountinfoHidepid2, "hidepid=2"},
-      {"23 22 0:21 / /proc rw,relatime - proc proc rw,hidepid=invisible,subset=pid\n",
-       "hidepid=invisible,subset=pid"},
+      {"23 22 0:21 / /proc rw,relatime - proc proc rw,hidepid=invisible,subset=pid\n", "hidepid=invisible,subset=pid"},
       {"23 22 0:21 / /proc rw,relatime - proc proc rw,hidepid=off\n", ""},
       {"23 22 0:21 / /proc rw,relatime - proc proc rw\n", ""},
       // Only proc mounted on /proc counts.

@@ -25,7 +25,10 @@ static_assert(sizeof(Descriptor) <= MailboxShared::kSlotBytes);
 class RendezvousLink final : public Link {
  public:
   RendezvousLink(const LinkConfig& config, Rendezvous kind, std::unique_ptr<PeerMemory> memory)
-      : config_(config), kind_(kind), memory_(std::move(memory)), mailbox_memory_(sizeof(MailboxShared), config.numa_node) {}
+      : config_(config),
+        kind_(kind),
+        memory_(std::move(memory)),
+        mailbox_memory_(sizeof(MailboxShared), config.numa_node) {}
 
   void open(Side side, pid_t peer) override {
     mailbox_ = MailboxEnd(mailbox_memory_.as<MailboxShared>(), side, config_.wait);
@@ -92,8 +95,8 @@ class RendezvousLink final : public Link {
     Descriptor d;
     std::memcpy(&d, mailbox_.in_slot().data(), sizeof d);
     if (d.length != expected_length)
-      throw std::runtime_error(fmt::format("rendezvous: the peer posted a {}-byte buffer for a {}-byte message",
-                                      d.length, expected_length));
+      throw std::runtime_error(
+          fmt::format("rendezvous: the peer posted a {}-byte buffer for a {}-byte message", d.length, expected_length));
     return d;
   }
 
@@ -123,8 +126,8 @@ void transfer_all(std::size_t length, const char* operation, pid_t peer,
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) throw_access_error(operation, errno, peer);
     if (n == 0)
-      throw std::runtime_error(fmt::format("{} moved nothing at byte {} of {}: the peer's buffer is gone?", operation,
-                                      done, length));
+      throw std::runtime_error(
+          fmt::format("{} moved nothing at byte {} of {}: the peer's buffer is gone?", operation, done, length));
     done += static_cast<std::size_t>(n);
   }
 }

@@ -8,8 +8,8 @@ namespace ipcatlas {
 
 inline constexpr Counter kFanCounters[] = {
     {"round_ns", "ns", "the slowest rank's time per round, closing barrier included", "round {}"},
-    {"slowest_rank_ns", "ns", "the slowest rank's time per round until its own transfers were done",
-     "slowest rank {}", true},
+    {"slowest_rank_ns", "ns", "the slowest rank's time per round until its own transfers were done", "slowest rank {}",
+     true},
     {"bytes_per_second", "B/s", "(N-1) SIZE per round / round_ns", "{}"},
     {"root_ns", "ns", "rank 0's time per round until its own transfers were done"},
 };

@@ -17,8 +17,8 @@ constexpr std::uint64_t kSetupBatchBase = std::uint64_t{1} << 62;  // seeds of t
 
 class GroupRank final : public RankProgram {
  public:
-  GroupRank(int rank, const CellSpec& cell, const Pattern& pattern, std::map<std::pair<int, int>, std::unique_ptr<Link>>& links,
-            RankTimes* times, std::uint64_t salt)
+  GroupRank(int rank, const CellSpec& cell, const Pattern& pattern,
+            std::map<std::pair<int, int>, std::unique_ptr<Link>>& links, RankTimes* times, std::uint64_t salt)
       : rank_(rank), cell_(cell), pattern_(pattern), times_(times) {
     const int node = node_for_pu(cell.membind, cell.cpus[static_cast<std::size_t>(rank)]);
     by_peer_.assign(static_cast<std::size_t>(cell.cpus.size()), nullptr);
@@ -32,7 +32,8 @@ class GroupRank final : public RankProgram {
         corrupting_.push_back(std::make_unique<CorruptingLink>(*link));
         used = corrupting_.back().get();
       }
-      channels_.push_back(std::make_unique<PeerChannel>(*used, rank, peer, cell.size, cell.test.buffer_offset, salt, node));
+      channels_.push_back(
+          std::make_unique<PeerChannel>(*used, rank, peer, cell.size, cell.test.buffer_offset, salt, node));
       by_peer_[static_cast<std::size_t>(peer)] = channels_.back().get();
     }
   }
@@ -94,10 +95,11 @@ class GroupSession final : public ScenarioSession {
       links_[pair] = cell_.mechanism->make_link(LinkConfig{cell_.size, cell_.wait, node});
     }
     RankTimes* times = times_memory_.as<RankTimes>();
-    group_ = std::make_unique<RankGroup>(topology, GroupPlan{cell_.cpus, cell_.wait, cell_.watchdog_seconds},
-                                         [this, times](int rank) -> std::unique_ptr<RankProgram> {
-                                           return std::make_unique<GroupRank>(rank, cell_, *pattern_, links_, times, salt_);
-                                         });
+    group_ =
+        std::make_unique<RankGroup>(topology, GroupPlan{cell_.cpus, cell_.wait, cell_.watchdog_seconds},
+                                    [this, times](int rank) -> std::unique_ptr<RankProgram> {
+                                      return std::make_unique<GroupRank>(rank, cell_, *pattern_, links_, times, salt_);
+                                    });
   }
 
   Measurement run_batch(std::uint64_t iterations) override {
