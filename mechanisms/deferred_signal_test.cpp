@@ -18,7 +18,6 @@
 
 #include <fmt/format.h>
 
-#include "harness/base/text.hpp"
 #include "harness/machine/shared_memory.hpp"
 #include "harness/ranks/launcher.hpp"
 #include "mechanisms/registry.hpp"

@@ -13,7 +13,6 @@
 #include "harness/ranks/launcher.hpp"
 #include "harness/ranks/payload.hpp"
 #include "harness/machine/shared_memory.hpp"
-#include "harness/base/text.hpp"
 #include "mechanisms/registry.hpp"
 
 namespace ipcatlas {

@@ -30,7 +30,6 @@
 
 #include "harness/base/error.hpp"
 #include "mechanisms/support/access_causes.hpp"
-#include "harness/base/text.hpp"
 #include "mechanisms/support/blocking_call.hpp"
 #include "mechanisms/support/fd_io.hpp"
 #include "mechanisms/mechanism.hpp"

@@ -17,7 +17,6 @@
 
 #include <fmt/format.h>
 
-#include "harness/base/text.hpp"
 #include "harness/machine/shared_memory.hpp"
 #include "harness/ranks/payload.hpp"
 #include "mechanisms/link_test_support.hpp"

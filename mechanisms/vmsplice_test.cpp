@@ -23,7 +23,6 @@
 #include "harness/ranks/launcher.hpp"
 #include "harness/ranks/payload.hpp"
 #include "harness/machine/shared_memory.hpp"
-#include "harness/base/text.hpp"
 #include "mechanisms/link_test_support.hpp"
 #include "mechanisms/registry.hpp"
 

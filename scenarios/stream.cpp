@@ -8,7 +8,6 @@
 // send can complete while the peer is itself sending (the mechanism's
 // bidirectional_limit); larger ones are skipped with that reason.
 #include "harness/base/sizes.hpp"
-#include "harness/base/text.hpp"
 #include "scenarios/support/group.hpp"
 
 #include <fmt/format.h>

@@ -8,8 +8,6 @@
 
 #include <fmt/format.h>
 
-#include "harness/base/text.hpp"
-
 namespace ipcatlas {
 namespace {
 

@@ -10,7 +10,6 @@
 #include <utility>
 
 #include "harness/base/error.hpp"
-#include "harness/base/text.hpp"
 
 // How named placements are chosen
 // --------------------------------

@@ -11,7 +11,6 @@
 #include <utility>
 
 #include "harness/base/error.hpp"
-#include "harness/base/text.hpp"
 
 namespace ipcatlas {
 namespace {

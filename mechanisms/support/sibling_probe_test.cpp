@@ -30,7 +30,6 @@
 #include "harness/base/proc_files.hpp"
 #include "mechanisms/support/access_causes.hpp"
 #include "harness/testing/isolated.hpp"
-#include "harness/base/text.hpp"
 
 namespace ipcatlas {
 namespace {
