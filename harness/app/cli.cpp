@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "harness/app/analysis_command.hpp"
+#include "harness/app/cli_options.hpp"
 #include "harness/base/error.hpp"
 #include "harness/machine/placement.hpp"
 #include "harness/ranks/launcher.hpp"
@@ -17,77 +18,17 @@
 #include "harness/base/text.hpp"
 
 namespace ipcatlas {
-namespace {
-
-constexpr off_t kMaxTopologyBytes = 64 << 20;
-
-constexpr const char* kRunFooter = R"(Google Benchmark flags are checked, then applied, for example:
-  --benchmark_repetitions=9      repeat every benchmark, 1 to 1000 times; ipcatlas adds
-                                 mean/median/stddev/cv over the successful repetitions
-  --benchmark_min_time=0.5       seconds each benchmark runs (ipcatlas default: 0.1)
-  --benchmark_filter=REGEX       only benchmarks whose name matches, e.g. 'shm|pipe'
-  --benchmark_format=json        console output as JSON (or csv) instead of the table
-  --benchmark_list_tests         print the benchmark names and run nothing
-
-Benchmark names: SCENARIO/MECHANISM/size:BYTES/ranks:N/placement:CLASS/wait:POLICY
-Exit status: 0 all measured or skipped, 1 some benchmark failed, 2 bad input.
-
-Examples:
-  ipcatlas run                                   every mechanism, 1 B to 4 MiB
-  ipcatlas run --mechanisms shm,pipe --sizes 1,64,4K,1M --out results/local/run.json
-  ipcatlas run --cpus 0,1 --wait block --benchmark_repetitions=9
-  ipcatlas run --scenario alltoall --ranks 8 --mechanisms shm,cma-read,cma-write --sizes 64K,1M
-  ipcatlas run --scenario stream --window 64 --bidirectional --placement all --membind local)";
-
-// How the options are checked. CLI11 runs every check while it parses, in
-// the order the options are defined: its own (CLI::Range), the validators
-// below, then each option's callback, which turns the text into its value
-// with one of our parsers (parse_wait_policy, parse_size_list, ...).
-// Our parsers and validators throw UsageError, which passes through CLI11
-// untouched, rather than return a message: their one-line message already
-// names the option or the value, and CLI11 would put "--option: " before a
-// returned one.
-//
-// Lists are comma-separated text split by our parsers, not by CLI11's
-// ->delimiter(','): CLI11 2.1 drops empty items ("shm,,pipe" would quietly
-// mean shm,pipe, and "," no mechanism at all, i.e. every one) and lets a
-// delimited option be given twice, while a typo in a list must be refused.
+namespace cli {
 
 // An option given with an empty value ("--out ''") is a mistake, never a
 // default. CLI11 names the option: "--out: empty value".
 const CLI::Validator kNotEmpty([](const std::string& text) { return text.empty() ? "empty value" : ""; }, "");
 
-// Every option of `app` that takes a value refuses an empty one. Appended
-// after the option's other checks, whose messages name the option too
-// ("--ranks: Value  not in range 2 to 64").
 void refuse_empty_values(CLI::App* app) {
   for (CLI::Option* option : app->get_options())
     if (option->get_type_size_max() > 0) option->check(kNotEmpty);
 }
 
-// An option whose text `parse` turns into `into` while CLI11 parses.
-template <class T, class Parse>
-CLI::Option* add_parsed(CLI::App* app, const std::string& name, T& into, Parse parse, const std::string& help) {
-  return app->add_option_function<std::string>(
-      name, [&into, parse](const std::string& text) { into = parse(text); }, help);
-}
-
-// --watchdog from 0.1 to 3600 seconds. Not CLI::Range, which lets NaN
-// through (every comparison with it is false), and a NaN watchdog never
-// fires. It reads the text as CLI11 will, and leaves text that is no number
-// to CLI11's own conversion error ("Could not convert: --watchdog = abc").
-const CLI::Validator kWatchdogSeconds(
-    [](const std::string& text) -> std::string {
-      double seconds = 0;
-      if (!CLI::detail::lexical_cast(text, seconds)) return "";
-      if (!(seconds >= 0.1 && seconds <= kMaxWatchdogSeconds))
-        throw UsageError(
-            fmt::format("--watchdog {:g}: expected seconds from 0.1 to {:g}", seconds, kMaxWatchdogSeconds));
-      return "";
-    },
-    "");
-
-// A number that is not NaN, next to CLI::Range (which lets NaN through).
 const CLI::Validator kNotNaN(
     [](const std::string& text) -> std::string {
       double value = 0;
@@ -95,42 +36,17 @@ const CLI::Validator kNotNaN(
     },
     "");
 
-// "shm,pipe" -> {"shm", "pipe"}; the ids are checked against the registry later.
-std::vector<std::string> parse_mechanism_list(const std::string& text) {
-  std::vector<std::string> ids = split(text, ',');
-  for (const std::string& id : ids)
-    if (id.empty()) throw UsageError("empty item in --mechanisms '" + text + "'");
-  return ids;
-}
-
-// Help before anything else: CLI11 would run the checks and callbacks of the
-// other options first, so a bad value next to --help would hide the help.
 void help_first(CLI::App* app) {
   app->get_help_ptr()->each([](const std::string&) { throw CLI::CallForHelp(); })->trigger_on_parse();
 }
 
-// "ptrace=1M" -> {"ptrace", 1048576}
-std::pair<std::string, std::size_t> parse_size_cap(const std::string& text) {
-  const std::size_t eq = text.find('=');
-  if (eq == std::string::npos || eq == 0)
-    throw UsageError("invalid --size-cap '" + text + "' (expected MECHANISM=SIZE, e.g. ptrace=1M)");
-  const std::size_t cap = parse_size(text.substr(eq + 1));
-  if (cap == 0)
-    throw UsageError("invalid --size-cap '" + text + "': the cap must be at least 1 byte (up to " +
-                     format_size(kMaxMessageBytes) + ")");
-  return {text.substr(0, eq), cap};
-}
+}  // namespace cli
 
-std::map<std::string, std::size_t> parse_size_caps(const std::vector<std::string>& texts) {
-  std::map<std::string, std::size_t> caps;
-  for (const std::string& text : texts) {
-    const auto [id, cap] = parse_size_cap(text);
-    if (!caps.emplace(id, cap).second)
-      throw UsageError("--size-cap " + id + " given twice ('" + id + "=" + format_size(caps[id]) + "' and '" + text +
-                       "'): give it once");
-  }
-  return caps;
-}
+namespace {
+
+using namespace cli;
+
+constexpr off_t kMaxTopologyBytes = 64 << 20;
 
 // hwloc reads a whole XML file into memory: a device or fifo (/dev/zero)
 // would never end, and no real topology is larger than a few megabytes.
@@ -144,18 +60,6 @@ const CLI::Validator kTopologyFile(
       return "";
     },
     "FILE.xml");
-
-// The Google Benchmark flags, which CLI11 leaves as extras.
-void finish_run(RunOptions& run, const std::vector<std::string>& extras) {
-  std::vector<std::string> benchmark_args;
-  for (const std::string& extra : extras) {
-    if (extra.rfind("--benchmark_", 0) != 0) throw UsageError("unknown option or argument '" + extra + "'");
-    benchmark_args.push_back(extra);
-  }
-  run.benchmark = parse_benchmark_flags(benchmark_args);
-  if (run.benchmark.list_tests && !run.out.empty())
-    throw UsageError("--benchmark_list_tests only lists the benchmark names and measures nothing: drop --out");
-}
 
 // The analysis commands (analysis/ipcatlas_analysis/commands.json): Python
 // parses everything after the name, --help included.
@@ -195,18 +99,6 @@ std::vector<int> parse_cpu_list(const std::string& text) {
 
 namespace {
 
-// The subcommands parse_command_line builds, and the options whose presence
-// is read after the parse.
-struct Subcommands {
-  CLI::App* list = nullptr;
-  CLI::Option* topology = nullptr;
-  CLI::Option* list_ranks = nullptr;
-  CLI::App* doctor = nullptr;
-  CLI::App* run = nullptr;
-  CLI::Option *wait = nullptr, *seed = nullptr;
-  std::vector<CLI::App*> analysis;
-};
-
 void add_list_command(CLI::App& app, Command& cmd, Subcommands& s) {
   CLI::App* list = app.add_subcommand("list", "List every mechanism and scenario, whether it works here, and why not");
   help_first(list);
@@ -237,90 +129,6 @@ void add_doctor_command(CLI::App& app, Command& cmd, Subcommands& s) {
   s.doctor = doctor;
 }
 
-// What `run` measures: the matrix of mechanisms, sizes and placements.
-void add_run_command(CLI::App& app, Command& cmd, Subcommands& s) {
-  CLI::App* run = app.add_subcommand("run", "Run a benchmark matrix and report it through Google Benchmark");
-  help_first(run);
-  add_parsed(run, "--mechanisms", cmd.run.mechanisms, parse_mechanism_list,
-             "Comma-separated mechanism ids (default: all; see 'ipcatlas list')");
-  run->add_option("--scenario", cmd.run.scenario,
-                  "Communication pattern: pingpong, stream, alltoall, manytoone or onetomany (see 'ipcatlas list')")
-      ->default_val("pingpong");
-  // The callback also parses the default, so cmd.run.sizes holds it when --sizes is not given.
-  add_parsed(run, "--sizes", cmd.run.sizes, parse_size_list,
-             "Message sizes: a list (1,64,4K,1M) and/or ranges MIN:MAX (MIN, the powers of two between, MAX); "
-             "K/M/G are 2^10/2^20/2^30")
-      ->run_callback_for_default()
-      ->default_val(kDefaultSizes);
-  run->add_option("--ranks", cmd.run.ranks,
-                  "Ranks, 2 to 64 (alltoall, manytoone, onetomany; default 4; pingpong and stream use 2)")
-      ->check(CLI::Range(2, kMaxRanks));
-  add_parsed(run, "--cpus", cmd.run.cpus, parse_cpu_list,
-             "OS PU numbers, one per rank; fewer PUs than ranks oversubscribes them (default: from --placement, "
-             "else spread with hwloc)");
-  run->add_option("--placement", cmd.run.placement,
-                  "A named placement (" + join(placement_class_names()) +
-                      "; see 'ipcatlas list --placements'), or 'all' to sweep every one this machine has");
-  add_parsed(run, "--membind", cmd.run.membind, parse_membind,
-             "Where buffers and shared memory go: local (each rank's NUMA node), remote (the nearest other "
-             "node), or a node number");
-  run->add_option("--window", cmd.run.window, "stream: messages in flight per window (1 to 4096)")
-      ->default_val(64)
-      ->check(CLI::Range(1, kMaxWindow));
-  run->add_flag("--bidirectional", cmd.run.bidirectional, "stream: both ranks send at once (osu_bibw)");
-  CLI::Option* wait =
-      add_parsed(run, "--wait", cmd.run.wait, parse_wait_policy,
-                 "How ranks wait: spin (poll), block (futex), or adaptive (spin, then block); default spin, block when "
-                 "oversubscribed");
-  s.run = run;
-  s.wait = wait;
-}
-
-// How `run` goes about it: output, watchdog, run order, canary, fault injection.
-void add_run_conduct_options(Command& cmd, Subcommands& s) {
-  CLI::App* run = s.run;
-  run->add_option("--out", cmd.run.out,
-                  "Write Google Benchmark JSON to FILE when the run completes (checked before it starts; only a "
-                  "regular file is ever replaced)");
-  run->add_option("--watchdog", cmd.run.watchdog_seconds,
-                  "Seconds (0.1 to 3600) a batch may run beyond its expected time before its ranks are declared hung")
-      ->default_val(20.0)
-      ->check(kWatchdogSeconds);
-  run->add_option_function<std::vector<std::string>>(
-      "--size-cap", [&cmd](const std::vector<std::string>& texts) { cmd.run.size_caps = parse_size_caps(texts); },
-      "MECHANISM=SIZE: measure MECHANISM up to SIZE (ptrace is capped at 64K unless raised); repeatable");
-  run->add_option("--buffer-offset", cmd.run.buffer_offset,
-                  "Bytes to add to page alignment of every buffer (0 to 4095)")
-      ->default_val(0)
-      ->check(CLI::Range(0, 4095));
-  add_parsed(run, "--order", cmd.run.order, parse_run_order,
-             "With repetitions: blocked (each repetition runs every size's mechanisms back to back in a fresh "
-             "random order), interleaved (all runs in one random order) or sequential (each benchmark's "
-             "repetitions back to back)")
-      ->default_val("blocked");
-  CLI::Option* seed =
-      run->add_option("--seed", cmd.run.seed,
-                      "Seed of the random run order (default: drawn; recorded in the JSON context as order_seed)");
-  run->add_option("--canary-retries", cmd.run.canary_retries,
-                  "While the drift canary (the bare cache-line bounce, measured before every run) is off from the "
-                  "run's usual state by more than --canary-factor, measure it again up to N times, 100 ms apart, "
-                  "before measuring; then mark the run (0 to 10)")
-      ->default_val(0)
-      ->check(CLI::Range(0, 10));
-  run->add_option("--canary-factor", cmd.run.canary_factor, "How far off the canary may be, as a ratio (1.1 to 10)")
-      ->default_val(2.0)
-      ->check(CLI::Range(1.1, 10.0))
-      ->check(kNotNaN);
-  add_parsed(run, "--inject-fault", cmd.run.fault, parse_fault,
-             "Testing: from batch 1, rank 1 dies, hangs, or its messages are corrupted")
-      ->group("Testing");
-  refuse_empty_values(run);
-  run->allow_extras();
-  run->footer(kRunFooter);
-  s.seed = seed;
-}
-
-// A first argument that is neither a command nor an option is refused before
 // CLI11 parses, with the list of the commands there are.
 void refuse_unknown_command(const std::vector<std::string>& args) {
   const std::vector<std::string> commands = command_names();
