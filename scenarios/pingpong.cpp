@@ -58,8 +58,7 @@ class PingPongRank final : public RankProgram {
       corrupting_ = std::make_unique<CorruptingLink>(*link_);
       link_ = corrupting_.get();
     }
-    const int node = node_for_pu(cell_.membind, cell_.cpus[static_cast<std::size_t>(rank_)]);
-    channel_ = std::make_unique<PeerChannel>(*link_, rank_, peer, cell_.size, cell_.test.buffer_offset, salt_, node);
+    channel_ = std::make_unique<PeerChannel>(*link_, rank_, peer, channel_buffers(cell_, rank_, 1), salt_);
     channel_->open(env.pid_of(peer));
     if (rank_ == 1) std::memset(results_.interval_ns, 0, sizeof results_.interval_ns);  // fault pages in now
     // Before any measurement: whole messages with a different body each time, fully checked.

@@ -71,6 +71,39 @@ TEST(PingPong, EveryMechanismRunsZeroAndOddSizes) {
   }
 }
 
+// Cold: every message from and into another buffer of a pool. The pool is
+// small here (the rotation is what is tested; buffer_pool_test.cpp checks
+// the real size); every batch checks messages in full, as in a run.
+TEST(PingPong, ColdBuffersCarryEveryMessageIntactForEveryMechanism) {
+  for (const Mechanism* m : all_mechanisms()) {
+    if (!m->probe().available) continue;
+    for (std::size_t size : {1u, 4096u, 70001u}) {
+      CellSpec c = cell(std::string(m->id).c_str(), size, WaitPolicy::block);
+      c.cache = CacheState::cold;
+      c.cold_pool_bytes = 256 << 10;
+      c.test.buffer_offset = size == 4096 ? 0 : 13;
+      const std::string why_not = cache_cannot_serve(c);
+      if (m->moves == Moves::none) {
+        EXPECT_NE(why_not.find("no buffer to rotate"), std::string::npos) << m->id;
+        continue;
+      }
+      ASSERT_EQ(why_not, "") << m->id;
+      const bool beyond_cap = m->default_size_cap > 0 && size > m->default_size_cap;
+      auto session = start(c);
+      for (int batch = 0; batch < 2; ++batch)
+        EXPECT_GT(session->run_batch(beyond_cap ? 5 : 100).counters.at("one_way_ns"), 0) << m->id << " " << size;
+    }
+  }
+}
+
+TEST(PingPong, ACorruptedPayloadFailsInAColdPoolToo) {
+  CellSpec c = cell("shm", 4096);
+  c.cache = CacheState::cold;
+  c.cold_pool_bytes = 64 << 10;
+  c.test.fault.kind = FaultPlan::Kind::corrupt;
+  EXPECT_NE(failure_of(c).find("first bad byte at offset 2048"), std::string::npos);
+}
+
 TEST(PingPong, BlockingWaitsWorkToo) {
   auto session = start(cell("shm", 100000, WaitPolicy::block));
   EXPECT_GT(session->run_batch(200).counters.at("one_way_ns"), 0);

@@ -37,6 +37,14 @@ struct TestHooks {
   FaultPlan fault;
 };
 
+// --cache: every message reuses one buffer at each end (hot, as OSU and
+// ucx_perftest do), or rotates through a pool of buffers larger than the
+// last-level cache (cold, as IMB's -off_cache; scenarios/support/buffer_pool.hpp).
+enum class CacheState { hot, cold };
+std::string_view to_string(CacheState cache);
+// Throws UsageError for anything but hot or cold.
+CacheState parse_cache_state(std::string_view text);
+
 // One cell of the matrix: everything one benchmark needs.
 struct CellSpec {
   const Mechanism* mechanism = nullptr;
@@ -44,6 +52,10 @@ struct CellSpec {
   std::vector<int> cpus;  // one OS PU per rank (repeated when oversubscribed)
   WaitPolicy wait = WaitPolicy::spin;
   MemoryPolicy membind;  // where buffers and shared memory go
+  CacheState cache = CacheState::hot;
+  // cold: each rank's send buffers, and its receive buffers, each total at
+  // least this (twice the last-level cache above the ranks' PUs).
+  std::size_t cold_pool_bytes = 0;
   double watchdog_seconds = 20.0;
   StreamOptions stream;  // stream only
   TestHooks test;
@@ -78,9 +90,10 @@ struct Counter {
 };
 
 // The key:value parts of the benchmark names of every scenario: SCENARIO/
-// MECHANISM/size:S/ranks:N/placement:P/wait:W[/membind:M] (membind only
-// when --membind is given). Keys are in the order the names list them.
-inline constexpr std::string_view kCommonNameKeys[] = {"size", "ranks", "placement", "wait", "membind"};
+// MECHANISM/size:S/ranks:N/placement:P/wait:W[/membind:M][/cache:cold]
+// (membind only when --membind is given, cache only when cold, so that the
+// names of earlier runs still match). Keys are in the order the names list them.
+inline constexpr std::string_view kCommonNameKeys[] = {"size", "ranks", "placement", "wait", "membind", "cache"};
 
 // How many peers one rank's payload goes to (or comes from) in a round.
 enum class Peers {
@@ -122,5 +135,10 @@ const Counter* find_counter(const Scenario& scenario, std::string_view name);
 // receivers of one sender when the receiver pulls, the senders of one
 // receiver when the sender pushes.
 std::string mechanism_cannot_serve(const Scenario& scenario, const Mechanism& mechanism, int ranks);
+
+// Empty if the cell's cache state can be honoured; otherwise why not: a cold
+// cell needs the cache size from hwloc, memory for its pools, and a buffer
+// to rotate (zerocopy's sender writes in place in the memory the link maps).
+std::string cache_cannot_serve(const CellSpec& cell);
 
 }  // namespace ipcatlas

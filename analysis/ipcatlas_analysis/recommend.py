@@ -37,6 +37,7 @@ from dataclasses import asdict, dataclass
 
 import pandas as pd
 
+from .cache_view import HOT, cache_of, caches
 from .crossings import A
 from .descriptors import LEGACY, Descriptors
 from .load import OK, SKIPPED
@@ -69,6 +70,7 @@ class Setting:
     meaning: str
     evidence: str
     state: str = ONE_STATE  # the host's canary state the setting holds in ("" where one)
+    cache: str = HOT  # hot: buffers reused at every message; cold: rotated (cache_view.py)
 
 
 @dataclass(frozen=True)
@@ -87,10 +89,11 @@ def transports(descriptors: Descriptors = LEGACY) -> Transports:
 
 @dataclass(frozen=True)
 class Evidence:
-    """What one (placement, wait) ping-pong group measured."""
+    """What one (placement, wait, cache, state) ping-pong group measured."""
 
     placement: str
     wait: str
+    cache: str
     state: str
     transports: Transports
     pull: Crossover | None  # the pull single copy over the double copy
@@ -302,33 +305,35 @@ def recommend(rows: pd.DataFrame, alpha: float = 0.05, descriptors: Descriptors 
 
 
 def gather_evidence(rows: pd.DataFrame, alpha: float, descriptors: Descriptors = LEGACY) -> list[Evidence]:
-    """One Evidence per (placement, wait, canary state) where the double copy was measured in ping-pong."""
+    """One Evidence per (placement, wait, cache, canary state) where the double copy was measured in
+    ping-pong."""
     evidence: list[Evidence] = []
     chosen = transports(descriptors)
     if chosen.double_copy is None:
         return evidence
-    rows = with_states(rows)
+    rows = with_states(rows).assign(cache=caches)
     # Evidence.pull, .push and .push_over_pull, in that order: (challenger, baseline).
     pairs = ((chosen.pull, chosen.double_copy), (chosen.push, chosen.double_copy), (chosen.push, chosen.pull))
     measured = [c for a, b in pairs if a and b for c in crossovers_between(rows, a, b, alpha, descriptors)]
     double = rows[(rows["scenario"] == SCENARIO) & (rows["mechanism"] == chosen.double_copy)
                   & (rows["status"] == OK) & (rows[STATE] != MIXED)]
-    for (placement, wait, state), _ in double.groupby(["placement", "wait", STATE], sort=True):
+    for (placement, wait, cache, state), _ in double.groupby(["placement", "wait", "cache", STATE], sort=True):
         def pick(pair: tuple[str | None, str | None]) -> Crossover | None:
-            return next((c for c in measured if (c.scenario, c.placement, c.wait, c.state, c.challenger, c.baseline)
-                         == (SCENARIO, placement, wait, state, *pair)), None)
+            return next((c for c in measured
+                         if (c.scenario, c.placement, c.wait, cache_of(c.variant), c.state, c.challenger, c.baseline)
+                         == (SCENARIO, placement, wait, cache, state, *pair)), None)
         pull, push, push_over_pull = (pick(pair) for pair in pairs)
-        evidence.append(Evidence(placement, wait, state, chosen, pull, push, push_over_pull,
-                                 bandwidth_plateau(rows[rows[STATE] == state], chosen.double_copy, placement, wait),
-                                 unavailable_reason(rows, chosen.pull, placement, wait)))
+        group = rows[(rows["placement"] == placement) & (rows["wait"] == wait) & (rows["cache"] == cache)]
+        evidence.append(Evidence(placement, wait, cache, state, chosen, pull, push, push_over_pull,
+                                 bandwidth_plateau(group[group[STATE] == state], chosen.double_copy),
+                                 unavailable_reason(group, chosen.pull)))
     return evidence
 
 
-def bandwidth_plateau(rows: pd.DataFrame, mechanism: str, placement: str, wait: str) -> Plateau | None:
+def bandwidth_plateau(rows: pd.DataFrame, mechanism: str) -> Plateau | None:
     """The smallest size at which the mechanism's median ping-pong bandwidth reaches PLATEAU of
-    its peak, and the same over each repetition alone."""
-    mine = rows[(rows["scenario"] == SCENARIO) & (rows["mechanism"] == mechanism) & (rows["status"] == OK)
-                & (rows["placement"] == placement) & (rows["wait"] == wait)]
+    its peak, and the same over each repetition alone (rows: one group)."""
+    mine = rows[(rows["scenario"] == SCENARIO) & (rows["mechanism"] == mechanism) & (rows["status"] == OK)]
     if "bytes_per_second" not in mine or mine["bytes_per_second"].isna().all():
         return None
     size = plateau_size(mine.groupby("size")["bytes_per_second"].median())
@@ -346,9 +351,9 @@ def plateau_size(bandwidth: pd.Series) -> int | None:
     return int(reached.index[0]) if len(reached) else None
 
 
-def unavailable_reason(rows: pd.DataFrame, mechanism: str | None, placement: str, wait: str) -> str:
-    """Why the (pull) mechanism did not run in this group ("" when it ran)."""
-    mine = rows[(rows["mechanism"] == mechanism) & (rows["placement"] == placement) & (rows["wait"] == wait)]
+def unavailable_reason(rows: pd.DataFrame, mechanism: str | None) -> str:
+    """Why the (pull) mechanism did not run in this group ("" when it ran; rows: one group)."""
+    mine = rows[rows["mechanism"] == mechanism]
     if mine.empty or (mine["status"] == OK).any():
         return ""
     skipped = mine[mine["status"] == SKIPPED]
@@ -362,4 +367,4 @@ def to_records(settings: Sequence[Setting]) -> list[dict[str, object]]:
 
 
 def _setting(e: Evidence, library: str, parameter: str, value: str, meaning: str, evidence: str) -> Setting:
-    return Setting(e.placement, e.wait, library, parameter, value, meaning, evidence, e.state)
+    return Setting(e.placement, e.wait, library, parameter, value, meaning, evidence, e.state, e.cache)

@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from . import options, recommend
+from . import cache_view, options, recommend
 from .cells import problems
 from .cli import EXIT_BAD_INPUT, EXIT_FINDING, EXIT_OK, exit_for_failures
 from .crossings import MIN_U_TEST, SINGLE
@@ -181,10 +181,12 @@ def crossover_tables(result: ThresholdResult) -> list[Table]:
         groups.setdefault(title, []).append(c)
     headers = ["mechanism", f"beats {result.baseline} from", "undecided (≈ crossing)", "margin there",
                "changes of winner", "sizes", "repetitions or blocks (method)"]
-    return [Table(f"Crossovers against {result.baseline}: {title}", headers,
-                  [[c.challenger, verdict_text(c), undecided(c), margin_text(c), str(len(c.crossings)),
-                    str(c.sizes_compared), evidence_text(c)] for c in found])
-            for title, found in groups.items()]
+    tables = [Table(f"Crossovers against {result.baseline}: {title}", headers,
+                    [[c.challenger, verdict_text(c), undecided(c), margin_text(c), str(len(c.crossings)),
+                      str(c.sizes_compared), evidence_text(c)] for c in found])
+              for title, found in groups.items()]
+    hot_and_cold = cache_view.side_by_side(result.crossovers)
+    return tables + ([hot_and_cold] if hot_and_cold else [])
 
 
 def verdict_text(c: Crossover) -> str:
@@ -221,14 +223,26 @@ def fastest_tables(result: ThresholdResult) -> list[Table]:
 
 def settings_table(result: ThresholdResult) -> Table:
     """The recommended runtime settings with their evidence."""
+    measured_cold = any(s.cache == cache_view.COLD for s in result.settings)
     rows = [[s.library, f"`{s.parameter}`", f"`{s.value}`", s.meaning, s.evidence,
-             " / ".join(t for t in (s.placement or "any", s.wait or "any", result.state_label(s.state)) if t)]
+             " / ".join(t for t in (s.placement or "any", s.wait or "any", cache_label(s.cache, measured_cold),
+                                    result.state_label(s.state)) if t)]
             for s in result.settings]
     return Table(f"Recommended settings (ping-pong crossovers against {result.double_copy or 'the double copy'})",
-                 ["library", "parameter", "value", "what it does", "measured", "placement / wait / state"], rows,
+                 ["library", "parameter", "value", "what it does", "measured", "placement / wait / cache / state"],
+                 rows,
                  "Values are message payload sizes in bytes. A setting is as good as the crossover behind it: "
                  "see the undecided interval and the repetitions in the crossover table. An undecided crossover "
-                 "gives no number: the value says `undecided` and the measured column says why.")
+                 "gives no number: the value says `undecided` and the measured column says why. A setting from a "
+                 "hot cache comes from buffers reused at every message, which production traffic seldom is: where "
+                 "a cold row exists, production follows it; where none does, rerun with `--cache hot,cold`.")
+
+
+def cache_label(cache: str, measured_cold: bool) -> str:
+    """"cache hot (buffers reused; no cold run)": a hot-cache setting says so."""
+    if cache == cache_view.COLD:
+        return "cache cold (for production)"
+    return "cache hot (buffers reused)" if measured_cold else "cache hot (buffers reused; no cold run)"
 
 
 def unavailable_table(result: ThresholdResult) -> Table:

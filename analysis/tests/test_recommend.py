@@ -9,7 +9,7 @@ from conftest import row
 
 from ipcatlas_analysis.load import load_results
 from ipcatlas_analysis.recommend import Setting, bandwidth_plateau
-from ipcatlas_analysis.thresholds_command import compute
+from ipcatlas_analysis.thresholds_command import compute, markdown
 
 
 def settings_of(rows: pd.DataFrame) -> dict[str, Setting]:
@@ -79,7 +79,7 @@ def test_bandwidth_plateau(make_result: Callable[..., Path]) -> None:
     # bytes/s = size / time: 1 GB/s at 1K, 2 at 4K, 3.9 at 16K, 4 at 64K -> 16K reaches 90 % of 4.
     curve = [1024, 2048, 16384 / 3.9, 16384]
     rows = shm_repetitions(make_result, [curve, curve])
-    plateau = bandwidth_plateau(rows, "shm", "l3", "spin")
+    plateau = bandwidth_plateau(rows, "shm")
     assert plateau is not None and (plateau.size, plateau.lowest, plateau.highest) == (16384, 16384, 16384)
     assert settings_of(rows)["btl_sm_max_send_size"].value == "16384"
 
@@ -109,3 +109,27 @@ def test_the_settings_do_not_depend_on_the_baseline_of_the_tables(inputs: Path) 
     rows = load_results([inputs / "pingpong_4mech.json"])
     assert compute(rows, baseline="pipe").settings == compute(rows).settings
     assert settings_of(rows)["smsc"].value == "cma"
+
+
+def test_hot_and_cold_give_their_own_settings_side_by_side(make_result: Callable[..., Path]) -> None:
+    # Hot: cma-read beats shm from 16K; cold: already from 4K (shm's copies miss the cache).
+    sizes = (1024, 4096, 16384, 65536)
+    times = {"": {"shm": [1, 2, 3, 8], "cma-read": [5, 6, 2, 4]},
+             "/cache:cold": {"shm": [1, 5, 9, 30], "cma-read": [5, 3, 4, 6]}}
+    rows = [row(f"pingpong/{m}/size:{s}/ranks:2/placement:l3/wait:spin{cache}", one_way_ns=t,
+                bytes_per_second=s / t * 1e9)
+            for cache, by_mechanism in times.items() for m, values in by_mechanism.items()
+            for s, t in zip(sizes, values)]
+    result = compute(load_results([make_result(rows)]))
+    cma = {s.cache: s for s in result.settings if s.parameter == "MPIR_CVAR_CH4_IPC_CMA_P2P_THRESHOLD"}
+    assert (cma["hot"].value, cma["cold"].value) == ("16384", "4096")
+    text = markdown(result)
+    assert "hot and cold caches side by side" in text
+    assert "| cma-read | pingpong, placement l3, wait spin, ranks:2 | 16K | 4K |" in text
+    assert "cache hot (buffers reused) " in text and "cache cold (for production)" in text
+
+
+def test_a_hot_only_setting_says_no_cold_run(make_result: Callable[..., Path]) -> None:
+    result = compute(made(make_result, {"shm": [1, 2, 3, 8], "cma-read": [5, 6, 2, 4]}))
+    assert "cache hot (buffers reused; no cold run)" in markdown(result)
+    assert "side by side" not in markdown(result)

@@ -16,6 +16,7 @@
 #include "harness/machine/placement.hpp"
 #include "harness/base/sizes.hpp"
 #include "mechanisms/registry.hpp"
+#include "scenarios/support/buffer_pool.hpp"
 
 namespace ipcatlas {
 namespace {
@@ -147,6 +148,7 @@ std::string name_value(std::string_view key, const CellSpec& cell, const std::st
   if (key == "placement") return placement;
   if (key == "wait") return std::string(to_string(cell.wait));
   if (key == "membind") return cell.membind.kind == MemoryPolicy::Kind::none ? "" : to_string(cell.membind);
+  if (key == "cache") return cell.cache == CacheState::hot ? "" : std::string(to_string(cell.cache));
   throw std::logic_error("benchmark_name: no value for the name key '" + std::string(key) + "'");
 }
 
@@ -192,12 +194,27 @@ std::string skip_reason(const Mechanism& m, const Availability& availability, co
   if (std::string why = mechanism_cannot_serve(scenario, m, static_cast<int>(cell.cpus.size())); !why.empty())
     return why;
   if (!membind_problem.empty()) return membind_problem;
+  if (std::string why = cache_cannot_serve(cell); !why.empty()) return why;
   if (scenario.cannot_run) {
     std::string why = scenario.cannot_run(cell);
     if (!why.empty()) return why;
   }
   if (cap > 0 && cell.size > cap) return size_cap_reason(m, cap);
   return "";
+}
+
+CellSpec cell_spec(const RunOptions& options, const Mechanism& mechanism, const RankPlacement& placement,
+                   std::size_t size, WaitPolicy wait) {
+  CellSpec spec;
+  spec.mechanism = &mechanism;
+  spec.size = size;
+  spec.cpus = placement.pus;
+  spec.wait = wait;
+  spec.membind = options.membind;
+  spec.watchdog_seconds = options.watchdog_seconds;
+  spec.stream = StreamOptions{options.window, options.bidirectional};
+  spec.test = TestHooks{options.buffer_offset, options.fault};
+  return spec;
 }
 
 }  // namespace
@@ -228,23 +245,20 @@ Matrix build_matrix(const RunOptions& options, const Topology& topology) {
     const std::size_t cap = user_cap != options.size_caps.end() ? user_cap->second : mechanism->default_size_cap;
     if (cap > 0) matrix.size_caps[std::string(mechanism->id)] = cap;
     for (const RankPlacement& placement : placements) {
-      for (std::size_t size : options.sizes) {
-        MatrixCell cell;
-        cell.scenario = scenario;
-        cell.spec.mechanism = mechanism;
-        cell.spec.size = size;
-        cell.spec.cpus = placement.pus;
-        cell.spec.wait = matrix.wait;
-        cell.spec.membind = options.membind;
-        cell.spec.watchdog_seconds = options.watchdog_seconds;
-        cell.spec.stream = StreamOptions{options.window, options.bidirectional};
-        cell.spec.test = TestHooks{options.buffer_offset, options.fault};
-        cell.name = benchmark_name(*scenario, cell.spec, placement.placement);
-        cell.block_key = std::string(scenario->id) + cell.name.substr(cell.name.find('/', scenario->id.size() + 1));
-        // A probe that ran out of a resource is a failure of this run, never a skip.
-        if (availability.failed) cell.failure = "probe failed: " + probe_message(availability);
-        else cell.skip_reason = skip_reason(*mechanism, availability, *scenario, cell.spec, membind_problem, cap);
-        matrix.cells.push_back(std::move(cell));
+      for (CacheState cache : options.caches) {
+        for (std::size_t size : options.sizes) {
+          MatrixCell cell;
+          cell.scenario = scenario;
+          cell.spec = cell_spec(options, *mechanism, placement, size, matrix.wait);
+          cell.spec.cache = cache;
+          cell.spec.cold_pool_bytes = cold_pool_bytes(topology, placement.pus);
+          cell.name = benchmark_name(*scenario, cell.spec, placement.placement);
+          cell.block_key = std::string(scenario->id) + cell.name.substr(cell.name.find('/', scenario->id.size() + 1));
+          // A probe that ran out of a resource is a failure of this run, never a skip.
+          if (availability.failed) cell.failure = "probe failed: " + probe_message(availability);
+          else cell.skip_reason = skip_reason(*mechanism, availability, *scenario, cell.spec, membind_problem, cap);
+          matrix.cells.push_back(std::move(cell));
+        }
       }
     }
   }

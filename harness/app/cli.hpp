@@ -20,6 +20,7 @@
 #include "harness/machine/memory_binding.hpp"
 #include "harness/app/run_order.hpp"
 #include "harness/ranks/wait.hpp"
+#include "scenarios/scenario.hpp"
 
 namespace ipcatlas {
 
@@ -46,8 +47,9 @@ struct RunOptions {
   std::string placement;       // a named placement, "all", or empty
   MemoryPolicy membind;
   WaitPolicy wait = WaitPolicy::spin;
-  bool wait_given = false;  // --wait was given (else oversubscribed runs block)
-  std::string out;          // Google Benchmark JSON; empty: none
+  std::vector<CacheState> caches{CacheState::hot};  // --cache hot,cold: each is a dimension of the matrix
+  bool wait_given = false;                          // --wait was given (else oversubscribed runs block)
+  std::string out;                                  // Google Benchmark JSON; empty: none
   double watchdog_seconds = 20.0;
   std::size_t buffer_offset = 0;
   FaultPlan fault;

@@ -45,6 +45,16 @@ TEST(Cli, RunOptions) {
   EXPECT_DOUBLE_EQ(c.run.watchdog_seconds, 3.0);
 }
 
+TEST(Cli, CacheStatesAreADimension) {
+  EXPECT_EQ(parse({"run"}).run.caches, std::vector<CacheState>{CacheState::hot});
+  EXPECT_EQ(parse({"run", "--cache", "cold"}).run.caches, std::vector<CacheState>{CacheState::cold});
+  EXPECT_EQ(parse({"run", "--cache", "hot,cold"}).run.caches,
+            (std::vector<CacheState>{CacheState::hot, CacheState::cold}));
+  expect_usage_error({"run", "--cache", "warm"}, "invalid --cache 'warm' (expected hot, cold, or hot,cold for both)");
+  expect_usage_error({"run", "--cache", "cold,,hot"}, "invalid --cache 'cold,,hot'");
+  expect_usage_error({"run", "--cache", "cold,cold"}, "--cache 'cold,cold' names cold twice");
+}
+
 TEST(Cli, EqualsSyntaxWorksToo) {
   const Command c = parse({"run", "--sizes=1:4", "--wait=adaptive"});
   EXPECT_EQ(c.run.sizes, (std::vector<std::size_t>{1, 2, 4}));

@@ -74,6 +74,19 @@ std::vector<Fact> mechanism_facts() {
   return facts;
 }
 
+// --cache, and how large a cold pool is (at the first placement, when several are swept).
+void add_cache_context(const Matrix& matrix, const RunOptions& options) {
+  std::vector<std::string> states;
+  for (CacheState cache : options.caches) states.emplace_back(to_string(cache));
+  benchmark::AddCustomContext("cache", join(states));
+  if (std::find(options.caches.begin(), options.caches.end(), CacheState::cold) == options.caches.end()) return;
+  const std::size_t pool = matrix.cells.front().spec.cold_pool_bytes;
+  benchmark::AddCustomContext("cold_pool", pool == 0 ? "none: hwloc reports no cache size"
+                                                     : format_size(pool) +
+                                                           " of buffers per rank and direction (twice the last-level "
+                                                           "cache), one page or more each, visited out of order");
+}
+
 void add_context(const Matrix& matrix, const RunOptions& options, const Topology& topology,
                  const std::vector<Fact>& facts) {
   benchmark::AddCustomContext("ipcatlas_version", kGitDescribe);
@@ -88,6 +101,7 @@ void add_context(const Matrix& matrix, const RunOptions& options, const Topology
                               matrix.oversubscribed ? "yes: more ranks than PUs, blocking waits" : "no");
   benchmark::AddCustomContext("membind", options.membind.kind == MemoryPolicy::Kind::none ? "none (first touch)"
                                                                                           : to_string(options.membind));
+  add_cache_context(matrix, options);
   const Scenario& scenario = *matrix.cells.front().scenario;
   if (std::find(scenario.name_keys.begin(), scenario.name_keys.end(), "window") != scenario.name_keys.end())
     benchmark::AddCustomContext("window", std::to_string(options.window) + (options.bidirectional ? " both ways" : ""));

@@ -1,6 +1,8 @@
 // The options of `ipcatlas run` (see cli.hpp for how options are checked).
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "harness/app/cli_options.hpp"
@@ -21,13 +23,14 @@ constexpr const char* kRunFooter = R"(Google Benchmark flags are checked, then a
   --benchmark_format=json        console output as JSON (or csv) instead of the table
   --benchmark_list_tests         print the benchmark names and run nothing
 
-Benchmark names: SCENARIO/MECHANISM/size:BYTES/ranks:N/placement:CLASS/wait:POLICY
+Benchmark names: SCENARIO/MECHANISM/size:BYTES/ranks:N/placement:CLASS/wait:POLICY[/membind:M][/cache:cold]
 Exit status: 0 all measured or skipped, 1 some benchmark failed, 2 bad input.
 
 Examples:
   ipcatlas run                                   every mechanism, 1 B to 4 MiB
   ipcatlas run --mechanisms shm,pipe --sizes 1,64,4K,1M --out results/local/run.json
   ipcatlas run --cpus 0,1 --wait block --benchmark_repetitions=9
+  ipcatlas run --mechanisms shm,cma-read --sizes 4K:4M --cache hot,cold    cold buffers as well as hot
   ipcatlas run --scenario alltoall --ranks 8 --mechanisms shm,cma-read,cma-write --sizes 64K,1M
   ipcatlas run --scenario stream --window 64 --bidirectional --placement all --membind local)";
 
@@ -75,6 +78,20 @@ std::map<std::string, std::size_t> parse_size_caps(const std::vector<std::string
                        "'): give it once");
   }
   return caps;
+}
+
+// "hot,cold" -> {hot, cold}
+std::vector<CacheState> parse_cache_states(const std::string& text) {
+  std::vector<CacheState> states;
+  for (const std::string& item : split(text, ',')) {
+    if (item != "hot" && item != "cold")
+      throw UsageError("invalid --cache '" + text + "' (expected hot, cold, or hot,cold for both)");
+    const CacheState state = parse_cache_state(item);
+    if (std::find(states.begin(), states.end(), state) != states.end())
+      throw UsageError("--cache '" + text + "' names " + item + " twice");
+    states.push_back(state);
+  }
+  return states;
 }
 
 }  // namespace
@@ -125,6 +142,11 @@ void add_run_command(CLI::App& app, Command& cmd, Subcommands& s) {
       add_parsed(run, "--wait", cmd.run.wait, parse_wait_policy,
                  "How ranks wait: spin (poll), block (futex), or adaptive (spin, then block); default spin, block when "
                  "oversubscribed");
+  add_parsed(run, "--cache", cmd.run.caches, parse_cache_states,
+             "hot (every message reuses one buffer at each end, as OSU does), cold (messages rotate through a pool "
+             "of buffers twice the size of the last-level cache, at each end, as IMB's -off_cache), or hot,cold for "
+             "both; default hot")
+      ->default_val("hot");
   s.run = run;
   s.wait = wait;
 }

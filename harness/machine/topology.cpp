@@ -169,6 +169,17 @@ std::string Topology::placement_class(const std::vector<int>& pus) const {
   return "socket";
 }
 
+std::size_t Topology::last_level_cache_bytes(const std::vector<int>& pus) const {
+  std::size_t largest = 0;
+  for (int p : pus) {
+    if (!pu(p)) throw UsageError(fmt::format("CPU {} does not exist", p));
+    for (hwloc_obj_t o = pu(p)->parent; o; o = o->parent)
+      if (hwloc_obj_type_is_dcache(o->type) && o->attr->cache.type != HWLOC_OBJ_CACHE_INSTRUCTION)
+        largest = std::max(largest, static_cast<std::size_t>(o->attr->cache.size));
+  }
+  return largest;
+}
+
 std::string Topology::summary() const {
   const int packages = hwloc_get_nbobjs_by_type(topo_, HWLOC_OBJ_PACKAGE);
   const int numa = hwloc_get_nbobjs_by_type(topo_, HWLOC_OBJ_NUMANODE);

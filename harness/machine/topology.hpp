@@ -8,6 +8,7 @@
 
 #include <hwloc.h>
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -55,6 +56,11 @@ class Topology {
   // and NUMA node, no shared cache), "numa" (same package, different NUMA
   // nodes) or "socket" (different packages).
   std::string placement_class(const std::vector<int>& pus) const;
+
+  // The largest data or unified cache above any of these PUs, in bytes: the
+  // last-level cache that the ranks on them share, or when they share none,
+  // the larger of their own. 0 when hwloc reports no cache (some VMs).
+  std::size_t last_level_cache_bytes(const std::vector<int>& pus) const;
 
   // One line: packages, NUMA nodes, cores, PUs, SMT, caches.
   std::string summary() const;

@@ -36,6 +36,13 @@ TEST(Topology, DefaultPairOnTwoCoresUsesBoth) {
   EXPECT_EQ(t.placement_class({0, 1}), "l3");
 }
 
+TEST(Topology, LastLevelCacheIsTheLargestAboveTheRanks) {
+  const Topology t = Topology::load_synthetic("pack:2 l3:1(size=32MiB) l2:2(size=1MiB) core:1 pu:1");
+  EXPECT_EQ(t.last_level_cache_bytes({0, 1}), std::size_t{32} << 20);  // one shared L3
+  EXPECT_EQ(t.last_level_cache_bytes({0, 2}), std::size_t{32} << 20);  // two packages: each its own L3
+  EXPECT_EQ(Topology::load_synthetic("pack:1 core:2 pu:1").last_level_cache_bytes({0, 1}), 0u);
+}
+
 TEST(Topology, NoPairOnASingleCore) {
   const Topology t = Topology::load_synthetic("pack:1 core:1 pu:2");
   EXPECT_THROW(t.default_pair(), UsageError);

@@ -6,16 +6,24 @@
 
 namespace ipcatlas {
 
-PeerChannel::PeerChannel(Link& link, int me, int peer, std::size_t size, std::size_t offset, std::uint64_t salt,
-                         int numa_node)
+ChannelBuffers channel_buffers(const CellSpec& cell, int rank, int channels) {
+  ChannelBuffers b{cell.size, cell.test.buffer_offset, 1,
+                   node_for_pu(cell.membind, cell.cpus.at(static_cast<std::size_t>(rank)))};
+  if (cell.cache == CacheState::cold)
+    b.count = cold_pool_count(b.size + b.offset, (cell.cold_pool_bytes + static_cast<std::size_t>(channels) - 1) /
+                                                     static_cast<std::size_t>(channels));
+  return b;
+}
+
+PeerChannel::PeerChannel(Link& link, int me, int peer, const ChannelBuffers& buffers, std::uint64_t salt)
     : link_(link),
       me_(me),
       peer_(peer),
-      size_(size),
-      offset_(offset),
+      size_(buffers.size),
+      offset_(buffers.offset),
       salt_(salt),
-      out_(size + offset, numa_node),
-      in_(size + offset, numa_node) {}
+      out_(buffers.size + buffers.offset, buffers.count, buffers.numa_node),
+      in_(buffers.size + buffers.offset, buffers.count, buffers.numa_node) {}
 
 void PeerChannel::open(pid_t peer_pid) { link_.open(me_ < peer_ ? Side::a : Side::b, peer_pid); }
 
@@ -35,12 +43,17 @@ void PeerChannel::begin_batch(std::uint64_t batch) {
   seed_in_ = direction_seed(salt_, peer_, me_, batch);
   sent_ = received_ = 0;
   next_out_ = make_stamp(size_, {seed_out_, sent_});
-  fill_body(outgoing(), seed_out_);
+  const std::span<std::byte> shared = link_.message_memory(size_ + offset_);
+  if (!shared.empty()) {  // zerocopy: messages are built in the link's memory, not in the pool
+    fill_body(shared.subspan(offset_, size_), seed_out_);
+    return;
+  }
+  for (std::size_t i = 0; i < out_.count(); ++i) fill_body(out_.at(i).subspan(offset_, size_), seed_out_);
 }
 
 std::span<std::byte> PeerChannel::outgoing() {
   const std::span<std::byte> shared = link_.message_memory(size_ + offset_);
-  const std::span<std::byte> memory = shared.empty() ? std::span<std::byte>(out_.data(), out_.size()) : shared;
+  const std::span<std::byte> memory = shared.empty() ? out_.current() : shared;
   return memory.subspan(offset_, size_);
 }
 
@@ -51,12 +64,14 @@ void PeerChannel::send() {
   write_stamp(msg, next_out_);
   ++sent_;
   link_.send(msg);
+  out_.advance();
   next_out_ = make_stamp(size_, {seed_out_, sent_});
 }
 
 void PeerChannel::recv(Check check) {
   expected_in_ = make_stamp(size_, {seed_in_, received_});
   verify(link_.recv(incoming()), check);
+  in_.advance();
 }
 
 void PeerChannel::send_ack() {
@@ -74,6 +89,7 @@ void PeerChannel::begin_send() {
 
 void PeerChannel::end_send() {
   link_.end_send();
+  out_.advance();
   next_out_ = make_stamp(size_, {seed_out_, sent_});
 }
 
@@ -82,7 +98,10 @@ void PeerChannel::begin_recv() {
   link_.begin_recv(incoming());
 }
 
-void PeerChannel::end_recv(Check check) { verify(link_.end_recv(), check); }
+void PeerChannel::end_recv(Check check) {
+  verify(link_.end_recv(), check);
+  in_.advance();
+}
 
 void PeerChannel::verify(std::span<const std::byte> got, Check check) {
   const PayloadKey key{seed_in_, received_++};

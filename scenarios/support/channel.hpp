@@ -9,24 +9,38 @@
 #include <span>
 
 #include "harness/ranks/payload.hpp"
-#include "harness/machine/shared_memory.hpp"
 #include "mechanisms/mechanism.hpp"
+#include "scenarios/scenario.hpp"
+#include "scenarios/support/buffer_pool.hpp"
 
 namespace ipcatlas {
 
 enum class Check { stamp, full };
 
+// Where one end of a channel keeps its messages: `count` buffers of `size`
+// bytes, each `offset` bytes past a page boundary, on `numa_node`.
+struct ChannelBuffers {
+  std::size_t size = 0;
+  std::size_t offset = 0;
+  std::size_t count = 1;  // 1: hot, every message reuses one buffer each way
+  int numa_node = -1;     // -1: the kernel's default
+};
+// The buffers of a channel of `cell` at `rank`, which has `channels` channels:
+// with a cold cache they share the rank's pool budget (buffer_pool.hpp).
+ChannelBuffers channel_buffers(const CellSpec& cell, int rank, int channels);
+
 class PeerChannel {
  public:
   // `link` connects ranks `me` and `peer`; the lower rank is side a. `salt`
-  // is the session's, the same in every rank. Buffers are SIZE + offset
-  // bytes, bound to `numa_node` (-1: the kernel's default) before first touch.
-  PeerChannel(Link& link, int me, int peer, std::size_t size, std::size_t offset, std::uint64_t salt, int numa_node);
+  // is the session's, the same in every rank. Sends rotate through one pool
+  // of `buffers`, receives through another (hot: one buffer each).
+  PeerChannel(Link& link, int me, int peer, const ChannelBuffers& buffers, std::uint64_t salt);
 
   int peer() const { return peer_; }
   // In the rank, after fork.
   void open(pid_t peer_pid);
-  // New seeds for `batch`; restarts sequence numbers; fills the body.
+  // New seeds for `batch`; restarts sequence numbers; fills the body of
+  // every send buffer.
   void begin_batch(std::uint64_t batch);
 
   void send();
@@ -42,14 +56,14 @@ class PeerChannel {
 
  private:
   std::span<std::byte> outgoing();
-  std::span<std::byte> incoming() { return {in_.data() + offset_, size_}; }
+  std::span<std::byte> incoming() { return in_.current().subspan(offset_, size_); }
   void verify(std::span<const std::byte> got, Check check);
 
   Link& link_;
   int me_, peer_;
   std::size_t size_, offset_;
   std::uint64_t salt_;
-  PrivateBuffer out_, in_;
+  BufferPool out_, in_;
   std::uint64_t seed_out_ = 0, seed_in_ = 0, sent_ = 0, received_ = 0;
   // Stamps computed before they are needed, off the critical path: the next
   // outgoing one when a send ends, the expected incoming one when a receive

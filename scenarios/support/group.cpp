@@ -15,15 +15,22 @@ namespace {
 constexpr int kValidationRounds = 2;
 constexpr std::uint64_t kSetupBatchBase = std::uint64_t{1} << 62;  // seeds of the validation rounds
 
+// The links `rank` is an end of.
+int channel_count(const std::map<std::pair<int, int>, std::unique_ptr<Link>>& links, int rank) {
+  return static_cast<int>(std::count_if(links.begin(), links.end(), [rank](const auto& entry) {
+    return entry.first.first == rank || entry.first.second == rank;
+  }));
+}
+
 class GroupRank final : public RankProgram {
  public:
   GroupRank(int rank, const CellSpec& cell, const Pattern& pattern,
             std::map<std::pair<int, int>, std::unique_ptr<Link>>& links, RankTimes* times, std::uint64_t salt)
       : rank_(rank), cell_(cell), pattern_(pattern), times_(times) {
-    const int node = node_for_pu(cell.membind, cell.cpus[static_cast<std::size_t>(rank)]);
     by_peer_.assign(static_cast<std::size_t>(cell.cpus.size()), nullptr);
     const int ranks = static_cast<int>(cell.cpus.size());
     const bool faulty_rank_receives = pattern.receives_payload(cell.test.fault.rank, ranks);
+    const ChannelBuffers buffers = channel_buffers(cell, rank, channel_count(links, rank));
     for (auto& [pair, link] : links) {
       if (pair.first != rank && pair.second != rank) continue;
       const int peer = pair.first == rank ? pair.second : pair.first;
@@ -32,8 +39,7 @@ class GroupRank final : public RankProgram {
         corrupting_.push_back(std::make_unique<CorruptingLink>(*link));
         used = corrupting_.back().get();
       }
-      channels_.push_back(
-          std::make_unique<PeerChannel>(*used, rank, peer, cell.size, cell.test.buffer_offset, salt, node));
+      channels_.push_back(std::make_unique<PeerChannel>(*used, rank, peer, buffers, salt));
       by_peer_[static_cast<std::size_t>(peer)] = channels_.back().get();
     }
   }
