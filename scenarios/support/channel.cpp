@@ -1,5 +1,6 @@
 #include "scenarios/support/channel.hpp"
 
+#include <cstring>
 #include <stdexcept>
 
 #include "harness/ranks/launcher.hpp"
@@ -48,7 +49,10 @@ void PeerChannel::begin_batch(std::uint64_t batch) {
     fill_body(shared.subspan(offset_, size_), seed_out_);
     return;
   }
-  for (std::size_t i = 0; i < out_.count(); ++i) fill_body(out_.at(i).subspan(offset_, size_), seed_out_);
+  // Every buffer of a pool carries the same body: hash it once, copy it (a cold pool is 64 MiB here).
+  const std::span<std::byte> first = out_.at(0).subspan(offset_, size_);
+  fill_body(first, seed_out_);
+  for (std::size_t i = 1; i < out_.count(); ++i) std::memcpy(out_.at(i).data() + offset_, first.data(), size_);
 }
 
 std::span<std::byte> PeerChannel::outgoing() {
