@@ -95,8 +95,20 @@ def test_context_carries_the_descriptors(tmp_path: Path, scenario: str) -> None:
     for b in doc["benchmarks"]:
         assert b["ipcatlas_status"] == "ok", b.get("error_message")
         keys = [part.split(":")[0] for part in b["name"].split("/")[2:]]
-        assert keys == [k for k in declared["name_keys"] if k != "membind"], b["name"]
+        assert keys == [k for k in declared["name_keys"] if k not in ("membind", "cache")], b["name"]
         assert set(declared["counters"]) <= set(b), b["name"]
+
+
+def test_cold_caches_are_named_recorded_and_refused_where_nothing_rotates(tmp_path: Path) -> None:
+    proc, doc = run_json(tmp_path, "--mechanisms", "shm,zerocopy", "--sizes", "4K", "--cache", "hot,cold")
+    assert proc.returncode == 0, proc.stderr
+    status = {b["name"].split("/", 2)[1] + ("/cold" if "/cache:cold" in b["name"] else ""): b["ipcatlas_status"]
+              for b in doc["benchmarks"]}
+    assert status == {"shm": "ok", "zerocopy": "ok", "shm/cold": "ok", "zerocopy/cold": "skipped"}
+    assert doc["context"]["cache"] == "hot, cold"
+    assert "twice the last-level cache" in doc["context"]["cold_pool"]
+    skipped = next(b for b in doc["benchmarks"] if b["ipcatlas_status"] == "skipped")
+    assert "no buffer to rotate" in skipped["error_message"]
 
 
 def test_context_records_the_doctors_warnings(tmp_path: Path) -> None:
