@@ -123,7 +123,8 @@ void add_run_command(CLI::App& app, Command& cmd, Subcommands& s) {
   run->add_flag("--bidirectional", cmd.run.bidirectional, "stream: both ranks send at once (osu_bibw)");
   CLI::Option* wait =
       add_parsed(run, "--wait", cmd.run.wait, parse_wait_policy,
-                 "How ranks wait: spin (poll), block (futex), or adaptive (spin, then block); default spin, block when "
+                 "How ranks wait: spin (poll), block (futex), adaptive (spin, then block), or eventfd (epoll_wait on an "
+                 "eventfd the peer writes, as Mercury; mailbox mechanisms only, see list); default spin, block when "
                  "oversubscribed");
   s.run = run;
   s.wait = wait;
