@@ -170,8 +170,9 @@ TEST_P(MechanismConformance, EveryByteArrivesForEverySizeAndAlignment) {
   // The second batch runs the same link and buffers again: reuse.
   const std::size_t cap = p.mechanism->default_size_cap;
   const std::vector<std::vector<Case>> batches =
-      p.wait == WaitPolicy::eventfd ? std::vector<std::vector<Case>>{eventfd_cases(cap), eventfd_cases(cap)}
-                                    : std::vector<std::vector<Case>>{cases(cap, p.wait == WaitPolicy::spin), cases(cap, false)};
+      p.wait == WaitPolicy::eventfd
+          ? std::vector<std::vector<Case>>{eventfd_cases(cap), eventfd_cases(cap)}
+          : std::vector<std::vector<Case>>{cases(cap, p.wait == WaitPolicy::spin), cases(cap, false)};
   RankGroup group(topology, GroupPlan{{pus.front(), pus.back()}, p.wait, 60.0},
                   [&](int rank) { return std::make_unique<ConformanceProgram>(rank, *link, batches); });
   EXPECT_NO_THROW({

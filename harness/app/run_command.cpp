@@ -121,11 +121,11 @@ void add_run_command(CLI::App& app, Command& cmd, Subcommands& s) {
       ->default_val(64)
       ->check(CLI::Range(1, kMaxWindow));
   run->add_flag("--bidirectional", cmd.run.bidirectional, "stream: both ranks send at once (osu_bibw)");
-  CLI::Option* wait =
-      add_parsed(run, "--wait", cmd.run.wait, parse_wait_policy,
-                 "How ranks wait: spin (poll), block (futex), adaptive (spin, then block), or eventfd (epoll_wait on an "
-                 "eventfd the peer writes, as Mercury; mailbox mechanisms only, see list); default spin, block when "
-                 "oversubscribed");
+  CLI::Option* wait = add_parsed(
+      run, "--wait", cmd.run.wait, parse_wait_policy,
+      "How ranks wait: spin (poll), block (futex), adaptive (spin, then block), or eventfd (epoll_wait on an "
+      "eventfd the peer writes, as Mercury; mailbox mechanisms only, see list); default spin, block when "
+      "oversubscribed");
   s.run = run;
   s.wait = wait;
 }

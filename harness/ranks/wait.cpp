@@ -88,7 +88,8 @@ void eventfd_ring(int peer_eventfd) {
   const std::uint64_t one = 1;
   // EAGAIN only if the counter were at its maximum (2^64 - 2): the peer is
   // awake then anyway. EINTR cannot interrupt a write that does not block.
-  if (write(peer_eventfd, &one, sizeof one) < 0 && errno != EAGAIN) throw SysError("write to the peer's eventfd", errno);
+  if (write(peer_eventfd, &one, sizeof one) < 0 && errno != EAGAIN)
+    throw SysError("write to the peer's eventfd", errno);
 }
 
 }  // namespace ipcatlas
