@@ -20,7 +20,8 @@
 // peer must publish them first, or two ranks could each wait for what the
 // other holds. So a mechanism waits in exactly two ways:
 //   - on shared memory, with wait_until() and its kin (wait.hpp), which
-//     publish before they spin or sleep;
+//     publish before they spin or sleep (in a futex, or under --wait eventfd
+//     in epoll_wait() on the link's eventfd, EventfdDoorbell);
 //   - in a system call that may sleep until the peer acts, made through
 //     blocking_call() (mechanisms/support/blocking_call.hpp), which publishes
 //     first; fd_io's read_message() and write_message() use it.

@@ -1,7 +1,9 @@
 // One conformance suite, instantiated for every registered mechanism: every
 // size from 0 to 16 MiB (odd ones and the edges of every internal boundary),
 // unaligned buffers on either side, both directions, and buffer reuse with a
-// different body every message so that stale bytes cannot pass.
+// different body every message so that stale bytes cannot pass. Under spin
+// and block for every mechanism; under eventfd for those that honour it, with
+// a short list of sizes (eventfd_cases()).
 //
 // The two ends run in two forked ranks, exactly as in a benchmark.
 #include <gtest/gtest.h>
