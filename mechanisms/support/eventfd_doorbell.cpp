@@ -75,7 +75,7 @@ EventfdDoorbell::EventfdDoorbell(WaitPolicy policy) {
 }
 
 void EventfdDoorbell::open(Side side) {
-  if (socket_[0].get() < 0) return;
+  if (socket_[0].get() < 0) return;  // no socketpair: the policy is not eventfd
   // Non-blocking: the drain after a wake must not sleep when a ring was
   // already consumed (eventfd_sleep() in wait.hpp).
   mine_ = Fd(check_sys(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), "eventfd"));
