@@ -115,10 +115,16 @@ class DeferringProgram final : public RankProgram {
   PrivateBuffer buffer_;
 };
 
-class DeferredSignalRule : public ::testing::TestWithParam<const Mechanism*> {};
+struct Param {
+  const Mechanism* mechanism;
+  WaitPolicy wait;  // block for every mechanism; eventfd for those that honour it
+};
+
+class DeferredSignalRule : public ::testing::TestWithParam<Param> {};
 
 TEST_P(DeferredSignalRule, EveryWaitPublishesTheDeferredSignalsFirst) {
-  const Mechanism& m = *GetParam();
+  const Mechanism& m = *GetParam().mechanism;
+  const WaitPolicy wait = GetParam().wait;
   const Availability availability = m.probe();
   if (!availability.available) GTEST_SKIP() << "unavailable here: " << availability.reason;
 
@@ -126,9 +132,10 @@ TEST_P(DeferredSignalRule, EveryWaitPublishesTheDeferredSignalsFirst) {
   const std::vector<int> pus = topology.allowed_pus();
   SharedMapping memory(sizeof(Tokens));
   Tokens& tokens = *memory.as<Tokens>();
-  // Blocking waits: the ranks sleep instead of spinning against each other on a small machine.
-  std::unique_ptr<Link> link = m.make_link(LinkConfig{kMaxSize, WaitPolicy::block});
-  RankGroup group(topology, GroupPlan{{pus.front(), pus.back()}, WaitPolicy::block, 60.0}, [&](int rank) {
+  // Sleeping waits (futex, or epoll on the link's eventfds): the ranks sleep
+  // instead of spinning against each other on a small machine.
+  std::unique_ptr<Link> link = m.make_link(LinkConfig{kMaxSize, wait});
+  RankGroup group(topology, GroupPlan{{pus.front(), pus.back()}, wait, 60.0}, [&](int rank) {
     return std::make_unique<DeferringProgram>(rank, *link, tokens, m.default_size_cap);
   });
   try {
@@ -138,15 +145,19 @@ TEST_P(DeferredSignalRule, EveryWaitPublishesTheDeferredSignalsFirst) {
   }
 }
 
-std::vector<const Mechanism*> linked_mechanisms() {
-  std::vector<const Mechanism*> linked;
+std::vector<Param> linked_mechanisms() {
+  std::vector<Param> linked;
   for (const Mechanism* m : all_mechanisms())
-    if (m->make_link) linked.push_back(m);
+    if (m->make_link) linked.push_back({m, WaitPolicy::block});
+  for (const Mechanism* m : all_mechanisms())
+    if (m->make_link && m->wait_policies.honours(WaitPolicy::eventfd)) linked.push_back({m, WaitPolicy::eventfd});
   return linked;
 }
 
-std::string param_name(const ::testing::TestParamInfo<const Mechanism*>& info) {
-  std::string name(info.param->id);
+// "shm" under block (the names from before the policy was a parameter), "shm_eventfd".
+std::string param_name(const ::testing::TestParamInfo<Param>& info) {
+  std::string name(info.param.mechanism->id);
+  if (info.param.wait != WaitPolicy::block) name.append("_").append(to_string(info.param.wait));
   std::replace(name.begin(), name.end(), '-', '_');
   return name;
 }

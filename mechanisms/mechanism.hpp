@@ -20,7 +20,8 @@
 // peer must publish them first, or two ranks could each wait for what the
 // other holds. So a mechanism waits in exactly two ways:
 //   - on shared memory, with wait_until() and its kin (wait.hpp), which
-//     publish before they spin or sleep;
+//     publish before they spin or sleep (in a futex, or under --wait eventfd
+//     in epoll_wait() on the link's eventfd, EventfdDoorbell);
 //   - in a system call that may sleep until the peer acts, made through
 //     blocking_call() (mechanisms/support/blocking_call.hpp), which publishes
 //     first; fd_io's read_message() and write_message() use it.
@@ -120,17 +121,27 @@ constexpr std::string_view to_string(Moves moves) {
 // The --wait policies a mechanism honours: those that every one of its waits
 // for the peer follows. Waits inside blocking system calls (read(), recv())
 // sleep in the kernel whatever the policy, so a mechanism that waits there
-// honours only block, and its wait:spin results are blocking ones.
+// honours only block, and its wait:spin results are blocking ones. eventfd is
+// honoured by the mechanisms whose every wait is on the link's mailbox
+// (wait_until(), woken through the link's eventfds); run skips the others
+// (wait_policy_skip_reason()).
 struct WaitPolicies {
-  bool spin = false, block = false, adaptive = false;
+  bool spin = false, block = false, adaptive = false, eventfd = false;
 
   constexpr bool honours(WaitPolicy policy) const {
-    return policy == WaitPolicy::spin ? spin : policy == WaitPolicy::block ? block : adaptive;
+    switch (policy) {
+      case WaitPolicy::spin: return spin;
+      case WaitPolicy::block: return block;
+      case WaitPolicy::adaptive: return adaptive;
+      case WaitPolicy::eventfd: return eventfd;
+    }
+    return false;
   }
 };
-inline constexpr WaitPolicies kEveryWaitPolicy{true, true, true};
-inline constexpr WaitPolicies kKernelBlocksOnly{false, true, false};
-inline constexpr WaitPolicy kAllWaitPolicies[] = {WaitPolicy::spin, WaitPolicy::block, WaitPolicy::adaptive};
+inline constexpr WaitPolicies kEveryWaitPolicy{true, true, true, true};
+inline constexpr WaitPolicies kKernelBlocksOnly{false, true, false, false};
+inline constexpr WaitPolicy kAllWaitPolicies[] = {WaitPolicy::spin, WaitPolicy::block, WaitPolicy::adaptive,
+                                                  WaitPolicy::eventfd};
 
 // A mechanism's descriptor: everything the harness, `list`, the result files'
 // context and the analysis know of it. The registry (registry.cpp) lists them all.

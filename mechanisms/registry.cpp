@@ -42,4 +42,16 @@ std::string mechanism_ids() {
   return join(ids);
 }
 
+std::string wait_policy_cannot_serve(const Mechanism& mechanism, WaitPolicy policy) {
+  if (policy != WaitPolicy::eventfd || mechanism.wait_policies.honours(policy)) return "";
+  std::vector<std::string> own, served;
+  for (WaitPolicy p : kAllWaitPolicies)
+    if (mechanism.wait_policies.honours(p)) own.emplace_back(to_string(p));
+  for (const Mechanism* m : all_mechanisms())
+    if (m->make_link && m->wait_policies.honours(policy)) served.emplace_back(m->id);
+  return std::string(mechanism.id) + " does not honour --wait " + std::string(to_string(policy)) +
+         ": its ranks wait in the kernel, not on a shared mailbox an eventfd can wake (its waits: " + join(own) +
+         "; eventfd serves " + join(served) + ")";
+}
+
 }  // namespace ipcatlas

@@ -28,6 +28,7 @@
 
 #include "harness/base/error.hpp"
 #include "harness/machine/shared_memory.hpp"
+#include "mechanisms/support/eventfd_doorbell.hpp"
 #include "mechanisms/support/mailbox.hpp"
 #include "mechanisms/mechanism.hpp"
 
@@ -63,7 +64,7 @@ constexpr std::size_t kDirectOffset = sizeof(MailboxShared) + 2 * kRingBytes;
 class ShmLink final : public Link {
  public:
   explicit ShmLink(const LinkConfig& config)
-      : config_(config), memory_(kDirectOffset + 2 * kDirectBytes, config.numa_node) {
+      : config_(config), memory_(kDirectOffset + 2 * kDirectBytes, config.numa_node), doorbell_(config.wait) {
     for (int d = 0; d < 2; ++d) {
       std::byte* base = memory_.data() + sizeof(MailboxShared) + static_cast<std::size_t>(d) * kRingBytes;
       rings_[d] = Ring{reinterpret_cast<CellTurn*>(base), base + kCells * sizeof(CellTurn)};
@@ -71,7 +72,8 @@ class ShmLink final : public Link {
   }
 
   void open(Side side, pid_t) override {
-    mailbox_ = MailboxEnd(memory_.as<MailboxShared>(), side, config_.wait);
+    doorbell_.open(side);
+    mailbox_ = MailboxEnd(memory_.as<MailboxShared>(), side, config_.wait, doorbell_.fds());
     out_ = &rings_[index_of(side)];
     in_ = &rings_[index_of(other(side))];
     out_direct_ = memory_.data() + kDirectOffset + static_cast<std::size_t>(index_of(side)) * kDirectBytes;
@@ -134,6 +136,7 @@ class ShmLink final : public Link {
  private:
   LinkConfig config_;
   SharedMapping memory_;
+  EventfdDoorbell doorbell_;  // --wait eventfd only
   Ring rings_[2];
   MailboxEnd mailbox_;
   Ring* out_ = nullptr;

@@ -42,6 +42,7 @@
 #include "harness/machine/shared_memory.hpp"
 #include "mechanisms/support/blocking_call.hpp"
 #include "mechanisms/support/fd_io.hpp"
+#include "mechanisms/support/eventfd_doorbell.hpp"
 #include "mechanisms/support/mailbox.hpp"
 #include "mechanisms/mechanism.hpp"
 
@@ -67,11 +68,13 @@ void vmsplice_all(int fd, std::span<const std::byte> msg) {
 
 class VmspliceLink final : public Link {
  public:
-  explicit VmspliceLink(const LinkConfig& config) : config_(config), memory_(sizeof(MailboxShared), config.numa_node) {}
+  explicit VmspliceLink(const LinkConfig& config)
+      : config_(config), memory_(sizeof(MailboxShared), config.numa_node), doorbell_(config.wait) {}
 
   void open(Side side, pid_t) override {
     pipes_.open(side);
-    mailbox_ = MailboxEnd(memory_.as<MailboxShared>(), side, config_.wait);
+    doorbell_.open(side);
+    mailbox_ = MailboxEnd(memory_.as<MailboxShared>(), side, config_.wait, doorbell_.fds());
   }
 
   void send(std::span<const std::byte> msg) override {
@@ -102,6 +105,9 @@ class VmspliceLink final : public Link {
  private:
   LinkConfig config_;
   SharedMapping memory_;
+  // --wait eventfd, which run skips for vmsplice (its receiver waits in
+  // read()), but a link made with it must still work.
+  EventfdDoorbell doorbell_;
   MailboxEnd mailbox_;
   PipePair pipes_;
 };

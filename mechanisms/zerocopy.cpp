@@ -10,6 +10,7 @@
 // shared region, clear means in the mailbox slot; the low bits are the offset.
 #include "harness/base/error.hpp"
 #include "harness/machine/shared_memory.hpp"
+#include "mechanisms/support/eventfd_doorbell.hpp"
 #include "mechanisms/support/mailbox.hpp"
 #include "mechanisms/mechanism.hpp"
 
@@ -27,10 +28,12 @@ class ZerocopyLink final : public Link {
       : config_(config),
         mailbox_memory_(sizeof(MailboxShared), config.numa_node),
         regions_{SharedMapping(config.max_message_bytes + kSlack, config.numa_node),
-                 SharedMapping(config.max_message_bytes + kSlack, config.numa_node)} {}
+                 SharedMapping(config.max_message_bytes + kSlack, config.numa_node)},
+        doorbell_(config.wait) {}
 
   void open(Side side, pid_t) override {
-    mailbox_ = MailboxEnd(mailbox_memory_.as<MailboxShared>(), side, config_.wait);
+    doorbell_.open(side);
+    mailbox_ = MailboxEnd(mailbox_memory_.as<MailboxShared>(), side, config_.wait, doorbell_.fds());
     out_region_ = &regions_[index_of(side)];
     in_region_ = &regions_[index_of(other(side))];
   }
@@ -79,6 +82,7 @@ class ZerocopyLink final : public Link {
   LinkConfig config_;
   SharedMapping mailbox_memory_;
   SharedMapping regions_[2];
+  EventfdDoorbell doorbell_;  // --wait eventfd only
   MailboxEnd mailbox_;
   SharedMapping* out_region_ = nullptr;
   SharedMapping* in_region_ = nullptr;

@@ -193,6 +193,7 @@ std::string skip_reason(const Mechanism& m, const Availability& availability, co
   if (!availability.available) return probe_message(availability);
   if (std::string why = mechanism_cannot_serve(scenario, m, static_cast<int>(cell.cpus.size())); !why.empty())
     return why;
+  if (std::string why = wait_policy_cannot_serve(m, cell.wait); !why.empty()) return why;
   if (!membind_problem.empty()) return membind_problem;
   if (std::string why = cache_cannot_serve(cell); !why.empty()) return why;
   if (scenario.cannot_run) {

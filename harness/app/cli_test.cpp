@@ -61,6 +61,16 @@ TEST(Cli, EqualsSyntaxWorksToo) {
   EXPECT_EQ(c.run.wait, WaitPolicy::adaptive);
 }
 
+TEST(Cli, WaitEventfdIsAPolicy) {
+  const Command c = parse({"run", "--wait", "eventfd"});
+  EXPECT_EQ(c.run.wait, WaitPolicy::eventfd);
+  EXPECT_TRUE(c.run.wait_given);
+  EXPECT_EQ(to_string(WaitPolicy::eventfd), "eventfd");
+  // The rank group's own waits are not links: they block.
+  EXPECT_EQ(control_wait_policy(WaitPolicy::eventfd), WaitPolicy::block);
+  EXPECT_EQ(control_wait_policy(WaitPolicy::spin), WaitPolicy::spin);
+}
+
 TEST(Cli, BenchmarkFlagsAreCheckedAndRepetitionsKeptByIpcatlas) {
   const Command c = parse({"run", "--benchmark_repetitions=3", "--benchmark_filter=shm", "--benchmark_format=json",
                            "--benchmark_report_aggregates_only=true", "--benchmark_min_time=0.01"});

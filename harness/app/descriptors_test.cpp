@@ -28,7 +28,7 @@ TEST(Descriptors, TheContextCarriesEveryMechanismAndTheRunsScenario) {
   EXPECT_EQ(cma["reference"], false);
   EXPECT_EQ(cma["one_tracer_per_tracee"], false);
   EXPECT_EQ(cma["copies"], 1);
-  EXPECT_EQ(cma["wait_policies"], nlohmann::json::array({"spin", "block", "adaptive"}));
+  EXPECT_EQ(cma["wait_policies"], nlohmann::json::array({"spin", "block", "adaptive", "eventfd"}));
   EXPECT_EQ(context["mechanisms"]["pipe"]["wait_policies"], nlohmann::json::array({"block"}));
   EXPECT_EQ(context["mechanisms"]["zerocopy"]["reference"], true);
   EXPECT_EQ(context["mechanisms"]["ptrace"]["one_tracer_per_tracee"], true);

@@ -49,7 +49,7 @@ RUN = (
     Opt("--membind", valid=("local", "0"), bad=ALL_NASTY - {"0"}),
     Opt("--window", valid=("1", "4", "64"), bad=NOT_AN_INT | {"0"}),
     flag("--bidirectional"),
-    Opt("--wait", valid=("spin", "block", "adaptive"), bad=ALL_NASTY),
+    Opt("--wait", valid=("spin", "block", "adaptive", "eventfd"), bad=ALL_NASTY),
     Opt("--out", "file_out"),
     # inf (never hung) is debatable; NaN, zero and negative watchdogs are not.
     Opt("--watchdog", valid=("5", "1", "0.5"), bad=(NOT_A_NUMBER - {"inf", "1e999"}) | {"-1", "0"}),

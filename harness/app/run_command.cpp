@@ -138,10 +138,11 @@ void add_run_command(CLI::App& app, Command& cmd, Subcommands& s) {
       ->default_val(64)
       ->check(CLI::Range(1, kMaxWindow));
   run->add_flag("--bidirectional", cmd.run.bidirectional, "stream: both ranks send at once (osu_bibw)");
-  CLI::Option* wait =
-      add_parsed(run, "--wait", cmd.run.wait, parse_wait_policy,
-                 "How ranks wait: spin (poll), block (futex), or adaptive (spin, then block); default spin, block when "
-                 "oversubscribed");
+  CLI::Option* wait = add_parsed(
+      run, "--wait", cmd.run.wait, parse_wait_policy,
+      "How ranks wait: spin (poll), block (futex), adaptive (spin, then block), or eventfd (epoll_wait on an "
+      "eventfd the peer writes, as Mercury; mailbox mechanisms only, see list); default spin, block when "
+      "oversubscribed");
   add_parsed(run, "--cache", cmd.run.caches, parse_cache_states,
              "hot (every message reuses one buffer at each end, as OSU does), cold (messages rotate through a pool "
              "of buffers twice the size of the last-level cache, at each end, as IMB's -off_cache), or hot,cold for "

@@ -86,7 +86,9 @@ std::string process_state(pid_t pid) {
 pid_t RankEnv::pid_of(int rank) const { return control_.slots[rank].pid; }
 
 void RankEnv::barrier() {
-  const Waiting how{wait_, &control_.barrier_sleepers, &control_.barrier_sleepers};
+  // The barrier is not a link: it has no eventfd doorbells, so under --wait
+  // eventfd it blocks in a futex (control_wait_policy()).
+  const Waiting how{control_wait_policy(wait_), &control_.barrier_sleepers, &control_.barrier_sleepers, {}};
   const std::uint32_t generation = control_.barrier_generation.load(std::memory_order_acquire);
   if (control_.barrier_arrived.fetch_add(1, std::memory_order_acq_rel) + 1 == static_cast<std::uint32_t>(size_)) {
     control_.barrier_arrived.store(0, std::memory_order_relaxed);
@@ -259,7 +261,7 @@ void RankGroup::rank_main(int rank, const Topology& topology, RankProgramFactory
     slot.cpu_seen = current_pu(topology);
 
     // Wait until the driver has published every pid.
-    const Waiting sleep_between{WaitPolicy::block, &control_->command_sleepers, &control_->command_sleepers};
+    const Waiting sleep_between{WaitPolicy::block, &control_->command_sleepers, &control_->command_sleepers, {}};
     std::uint32_t seen = wait_until(
         control_->command_seq, [](std::uint32_t v) { return v != 0; }, sleep_between);
 

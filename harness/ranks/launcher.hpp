@@ -57,7 +57,8 @@ class RankEnv {
   pid_t pid_of(int rank) const;
   WaitPolicy wait_policy() const { return wait_; }
   const Topology& topology() const { return topology_; }
-  // Waits until every rank of the group has called it (spin or block per policy).
+  // Waits until every rank of the group has called it (spin or block per
+  // policy; eventfd blocks, see control_wait_policy()).
   void barrier();
 
  private:

@@ -20,11 +20,11 @@ constexpr int kPostedHalf = 0;
 constexpr int kConsumedHalf = 1;
 }  // namespace
 
-MailboxEnd::MailboxEnd(MailboxShared* shared, Side side, WaitPolicy policy)
+MailboxEnd::MailboxEnd(MailboxShared* shared, Side side, WaitPolicy policy, EventfdFds doorbells)
     : shared_(shared),
       me_(index_of(side)),
       peer_(index_of(other(side))),
-      waiting_{policy, &shared->sleepers[index_of(side)], &shared->sleepers[index_of(other(side))]} {}
+      waiting_{policy, &shared->sleepers[index_of(side)], &shared->sleepers[index_of(other(side))], doorbells} {}
 
 MailboxEnd& MailboxEnd::operator=(const MailboxEnd& other) {
   forget_deferred_signal(this);

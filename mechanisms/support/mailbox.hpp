@@ -40,7 +40,7 @@ struct MailboxShared {
   static_assert(sizeof(Line) == 64, "the mailbox must be exactly one cache line");
 
   Line line;
-  alignas(64) std::atomic<std::uint32_t> sleepers[2];  // side s sleeps in a futex (block/adaptive)
+  alignas(64) std::atomic<std::uint32_t> sleepers[2];  // side s sleeps (block/adaptive: futex; eventfd: epoll)
 };
 
 // The probe of the shared-memory mechanisms: can this process map shared memory?
@@ -79,7 +79,8 @@ inline void copy_small(std::byte* dst, const std::byte* src, std::size_t n) {
 class MailboxEnd final : public DeferredSignal {
  public:
   MailboxEnd() = default;
-  MailboxEnd(MailboxShared* shared, Side side, WaitPolicy policy);
+  // `doorbells`: the link's eventfds (EventfdDoorbell::fds()), for WaitPolicy::eventfd.
+  MailboxEnd(MailboxShared* shared, Side side, WaitPolicy policy, EventfdFds doorbells = {});
   MailboxEnd& operator=(const MailboxEnd& other);
   MailboxEnd(const MailboxEnd&) = delete;
   ~MailboxEnd() { forget_deferred_signal(this); }

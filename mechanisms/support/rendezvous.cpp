@@ -10,6 +10,7 @@
 #include "mechanisms/support/peer_environment.hpp"
 #include "harness/machine/shared_memory.hpp"
 #include "mechanisms/support/sibling_probe.hpp"
+#include "mechanisms/support/eventfd_doorbell.hpp"
 #include "mechanisms/support/mailbox.hpp"
 
 namespace ipcatlas {
@@ -28,10 +29,12 @@ class RendezvousLink final : public Link {
       : config_(config),
         kind_(kind),
         memory_(std::move(memory)),
-        mailbox_memory_(sizeof(MailboxShared), config.numa_node) {}
+        mailbox_memory_(sizeof(MailboxShared), config.numa_node),
+        doorbell_(config.wait) {}
 
   void open(Side side, pid_t peer) override {
-    mailbox_ = MailboxEnd(mailbox_memory_.as<MailboxShared>(), side, config_.wait);
+    doorbell_.open(side);
+    mailbox_ = MailboxEnd(mailbox_memory_.as<MailboxShared>(), side, config_.wait, doorbell_.fds());
     allow_peer_access(peer);  // before this side ever posts an address
     memory_->open(peer);
   }
@@ -104,6 +107,7 @@ class RendezvousLink final : public Link {
   Rendezvous kind_;
   std::unique_ptr<PeerMemory> memory_;
   SharedMapping mailbox_memory_;
+  EventfdDoorbell doorbell_;  // --wait eventfd only
   MailboxEnd mailbox_;
 };
 
