@@ -15,8 +15,9 @@ std::uint64_t to_ns(const timeval& t) {
 
 // This thread's user and system time. Linux measures the thread's total
 // runtime exactly but splits it into user and system by the ticks that
-// sampled it (scaled to the exact total), so over a short region the split
-// is coarse while user + system is exact.
+// sampled it since the thread started (scaled to the exact total, and never
+// decreasing), so over a short region the split is coarse, and just after
+// setup it leans towards setup's split, while user + system is exact.
 void thread_cpu(std::uint64_t& user_ns, std::uint64_t& sys_ns) {
   rusage usage;
   check_sys(getrusage(RUSAGE_THREAD, &usage), "getrusage(RUSAGE_THREAD)");
@@ -28,9 +29,9 @@ double per(double value, std::uint64_t messages) { return messages ? value / sta
 
 }  // namespace
 
-CpuMeter::CpuMeter() {
+CpuMeter::CpuMeter(std::span<const PerfEvent> events) {
   std::string why;  // `doctor` reports it; a rank that cannot count simply reports no events
-  perf_ = PerfCounterGroup::open(kRankEvents, why);
+  perf_ = PerfCounterGroup::open(events, why);
 }
 
 void CpuMeter::start() {

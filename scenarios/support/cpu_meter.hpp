@@ -41,7 +41,9 @@ struct RankCpu {
 // Lives in one rank (a single-threaded process), opened after fork.
 class CpuMeter {
  public:
-  CpuMeter();  // opens the perf group if the kernel allows it; otherwise counts CPU time only
+  // Opens a perf group of `events` (cycles and LLC misses; tests pass software
+  // events) if the kernel allows it; otherwise counts CPU time only.
+  explicit CpuMeter(std::span<const PerfEvent> events = kRankEvents);
   void start();
   // The rank's CPU since start(), for `messages` messages.
   RankCpu stop(std::uint64_t messages) const;
