@@ -56,6 +56,10 @@ def test_thresholds(runs: tuple[Path, Path], tmp_path: Path) -> None:
     assert {c["method"] for c in result["crossovers"]} <= {"signed-rank", "sign"}
     assert {c["kind"] for c in result["crossovers"]} == {"undecided"}
     assert {s["library"] for s in result["settings"]} == {"Open MPI", "MPICH", "UCX", "libfabric shm"}
+    # The CPU view: single copies only (from the descriptors), on cpu_ns, undecided with 4 blocks as above.
+    assert {(c["challenger"], c["metric"], c["kind"]) for c in result["cpu_crossovers"]} == {("cma-read", "cpu_ns",
+                                                                                              "undecided")}
+    assert "## CPU view (not the time crossover): CPU per message against shm" in proc.stdout
 
 
 def test_report(runs: tuple[Path, Path], tmp_path: Path) -> None:
@@ -63,6 +67,7 @@ def test_report(runs: tuple[Path, Path], tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     page = (tmp_path / "report.html").read_text()
     assert page.count('src="data:image/png;base64,') == 5  # latency, bandwidth, tail, cpu, canary
+    assert "CPU view (not the time crossover)" in page
     assert "Doctor&#x27;s warnings" in page or "Doctor's warnings" in page
     assert "ptrace" in page and "above the size cap" in page
 
