@@ -48,6 +48,9 @@ class AlltoallPattern final : public Pattern {
 
   bool barrier_ends_round() const override { return true; }
   bool receives_payload(int, int) const override { return true; }
+  std::uint64_t messages_per_round(int ranks) const override {
+    return static_cast<std::uint64_t>(ranks) * static_cast<std::uint64_t>(ranks - 1);
+  }
 
   void round(int me, int, const std::vector<PeerChannel*>& by_peer, Check check) const override {
     for (int partner : partners_[static_cast<std::size_t>(me)]) {
@@ -84,7 +87,7 @@ class AlltoallPattern final : public Pattern {
   std::vector<std::vector<int>> partners_;  // partners_[rank][step]
 };
 
-constexpr Counter kAlltoallCounters[] = {
+constexpr Counter kAlltoallOwnCounters[] = {
     {"round_ns", "ns", "the slowest rank's time per round, closing barrier included", "round {}"},
     {"slowest_rank_ns", "ns", "the slowest rank's time per round until its own transfers were done", "slowest rank {}",
      true},
@@ -93,6 +96,7 @@ constexpr Counter kAlltoallCounters[] = {
     {"bytes_per_second", "B/s", "N(N-1) SIZE per round / round_ns", "{}"},
     {"fastest_rank_ns", "ns", "the fastest rank's time per round until its own transfers were done"},
 };
+constexpr auto kAlltoallCounters = with_cpu_counters(kAlltoallOwnCounters);
 
 }  // namespace
 

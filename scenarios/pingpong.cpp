@@ -29,6 +29,7 @@
 #include "harness/machine/shared_memory.hpp"
 #include "harness/base/stats.hpp"
 #include "scenarios/support/channel.hpp"
+#include "scenarios/support/cpu_meter.hpp"
 #include "scenarios/scenario.hpp"
 
 namespace ipcatlas {
@@ -44,8 +45,16 @@ constexpr std::uint64_t kSetupBatchBase = std::uint64_t{1} << 62;  // seeds for 
 struct PingPongResults {
   std::uint64_t timed_ns;                  // rank 0: total time of the timed round trips
   std::uint64_t samples;                   // rank 1: intervals recorded
+  RankCpu cpu[2];                          // each rank: its CPU over the measured loop
   std::uint64_t interval_ns[kMaxSamples];  // rank 1: one per timed round trip, up to kMaxSamples
 };
+
+// The round trips between the CPU meter's start and stop: the timed ones and
+// the check (and resync) round trips between their runs of kCheckEvery.
+std::uint64_t measured_round_trips(std::uint64_t timed) {
+  const std::uint64_t runs = (timed + kCheckEvery - 1) / kCheckEvery;
+  return timed + (runs > 0 ? 2 * runs - 1 : 0);
+}
 
 class PingPongRank final : public RankProgram {
  public:
@@ -75,6 +84,7 @@ class PingPongRank final : public RankProgram {
     env.barrier();
 
     for (std::uint64_t i = 0; i < kWarmupRoundTrips; ++i) round_trip(Check::stamp);
+    meter_.start();
     restart_interval_clock();
     std::uint64_t timed_ns = 0;
     samples_ = 0;
@@ -92,6 +102,7 @@ class PingPongRank final : public RankProgram {
     }
     if (rank_ == 0) results_.timed_ns = timed_ns;
     if (rank_ == 1) results_.samples = samples_;
+    results_.cpu[rank_] = meter_.stop(2 * measured_round_trips(batch.iterations));
   }
 
  private:
@@ -127,6 +138,7 @@ class PingPongRank final : public RankProgram {
   std::uint64_t salt_;
   std::unique_ptr<PeerChannel> channel_;
   std::uint64_t last_send_ns_ = 0, samples_ = 0;
+  CpuMeter meter_;
 };
 
 class PingPongSession final : public ScenarioSession {
@@ -168,6 +180,7 @@ class PingPongSession final : public ScenarioSession {
       m.counters["max_ns"] = p.max;
       m.counters["samples_mean_ns"] = p.mean;
     }
+    add_cpu_counters(m, results_->cpu);
     return m;
   }
 
@@ -182,7 +195,7 @@ class PingPongSession final : public ScenarioSession {
   double last_seconds_per_iteration_ = 0;
 };
 
-constexpr Counter kPingPongCounters[] = {
+constexpr Counter kPingPongOwnCounters[] = {
     {"one_way_ns", "ns", "half the mean round trip (rank 0's clock), as OSU, NetPIPE and ucx_perftest", "one-way {}"},
     {"p50_ns", "ns", "median per-message one-way time (rank 1's clock, off the critical path)", "p50 {}", true},
     {"p99_ns", "ns", "99th percentile of the per-message one-way times", "p99 {}", true},
@@ -192,6 +205,7 @@ constexpr Counter kPingPongCounters[] = {
     {"samples", "1", "per-message times recorded: every timed round trip, up to 2^20"},
     {"samples_mean_ns", "ns", "the mean of the per-message times (agrees with one_way_ns)"},
 };
+constexpr auto kPingPongCounters = with_cpu_counters(kPingPongOwnCounters);
 
 }  // namespace
 

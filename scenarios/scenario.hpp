@@ -87,6 +87,10 @@ struct Counter {
   // that follow it: "one-way 1.2 us (p50 1.1 us, p99 2.0 us)".
   std::string_view console = {};
   bool aside = false;
+  // A family, one counter per rank: `name` holds "{rank}" ("cpu_user_r{rank}_ns").
+  bool per_rank = false;
+  // Reported only where the machine allows it (perf_event_open), absent elsewhere.
+  bool optional = false;
 };
 
 // The key:value parts of the benchmark names of every scenario: SCENARIO/

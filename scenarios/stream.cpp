@@ -24,6 +24,9 @@ class StreamPattern final : public Pattern {
   bool barrier_ends_round() const override { return false; }
   // One way, rank 0 receives only the empty acknowledgement of each window.
   bool receives_payload(int rank, int) const override { return bidirectional_ || rank == 1; }
+  std::uint64_t messages_per_round(int) const override {
+    return static_cast<std::uint64_t>(window_) * (bidirectional_ ? 2 : 1);
+  }
 
   void round(int me, int, const std::vector<PeerChannel*>& by_peer, Check check) const override {
     PeerChannel& peer = *by_peer[static_cast<std::size_t>(1 - me)];
@@ -75,11 +78,12 @@ std::string stream_cannot_run(const CellSpec& cell) {
 constexpr std::string_view kStreamNameKeys[] = {"size",      "ranks", "window",  "dir",
                                                 "placement", "wait",  "membind", "cache"};
 
-constexpr Counter kStreamCounters[] = {
+constexpr Counter kStreamOwnCounters[] = {
     {"window_ns", "ns", "time of one window: WINDOW messages and the empty acknowledgement", "window {}"},
     {"bytes_per_second", "B/s", "bytes of a window (both directions when bidirectional) / window_ns", "{}"},
     {"messages_per_second", "1/s", "messages of a window (both directions when bidirectional) / window_ns", "{} msg/s"},
 };
+constexpr auto kStreamCounters = with_cpu_counters(kStreamOwnCounters);
 
 }  // namespace
 

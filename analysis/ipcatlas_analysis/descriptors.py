@@ -42,6 +42,7 @@ class Scenario:
 
     primary_metric: str = ""  # the scenario's time ("" where not declared)
     counters: Mapping[str, str] = field(default_factory=dict)  # counter -> unit: "ns", "B/s", "1/s" or "1"
+    cpu_metric: str = ""  # CPU time (all ranks, user + system) per message; "" where the file has none
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,11 @@ class Descriptors:
         """The scenario's time, as declared; None when nothing says (a bandwidth-only scenario)."""
         declared = self.scenarios.get(scenario, Scenario()).primary_metric
         return declared or self.other_primary or None
+
+    def cpu_metric(self, scenario: str) -> str | None:
+        """The scenario's CPU time per message, as declared; None where the files do not declare one
+        (files written before ipcatlas measured CPU time)."""
+        return self.scenarios.get(scenario, Scenario()).cpu_metric or None
 
     def unit(self, scenario: str, counter: str) -> str | None:
         """The unit of a counter as the scenario declares it, else as load.py reads names
@@ -131,10 +137,12 @@ def _mechanism(entry: Mapping[str, Any]) -> Mechanism:
 def _scenario(entry: Mapping[str, Any]) -> Scenario:
     """A scenario's facts; a primary metric that measures the host (the canary) is no time of it."""
     metric = str(entry.get(PRIMARY_KEY, ""))
-    return Scenario("" if metric in NOT_METRICS else metric, dict(entry.get("counters", {})))
+    return Scenario("" if metric in NOT_METRICS else metric, dict(entry.get("counters", {})),
+                    str(entry.get("cpu_metric", "")))
 
 
 def _add_scenario(scenarios: dict[str, Scenario], name: str, facts: Scenario) -> None:
     """Merge field by field: what is already known wins."""
     known = scenarios.get(name, Scenario())
-    scenarios[name] = Scenario(known.primary_metric or facts.primary_metric, {**facts.counters, **known.counters})
+    scenarios[name] = Scenario(known.primary_metric or facts.primary_metric, {**facts.counters, **known.counters},
+                               known.cpu_metric or facts.cpu_metric)

@@ -25,6 +25,9 @@ figures (each as .png and .svg, one per scenario, placement and wait policy):
                                       round trip) vs message size, log-log
   bandwidth-SCENARIO-PLACEMENT-WAIT   bytes_per_second in GB/s (10^9 bytes/s) vs message size
   tail-SCENARIO-PLACEMENT-WAIT        p99 / p50 of per-message times vs size (pingpong)
+  cpu-SCENARIO-PLACEMENT-WAIT         CPU time of all ranks (user + system) per message / size: CPU ns
+                                      per byte vs size. Under --wait block it is the work; under spin
+                                      it includes the spinning (about ranks x elapsed time)
   scaling-SCENARIO-PLACEMENT-WAIT     alltoall, manytoone, onetomany run at 2+ rank counts:
                                       aggregate bandwidth vs ranks, a line style per size
   canary                              when the files have the drift canary: the cache-line

@@ -20,6 +20,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 
 from .cells import BANDWIDTH, metric_spread, ok_cells, time_metric
+from .cpu_cost import CPU_PER_BYTE, add_cpu_per_byte, figure_note, includes_spinning
 from .descriptors import LEGACY, Descriptors
 from .figures import (Color, FigureGroup, display_scale, legend_outside, log_y, mechanism_colors, pick_sizes,
                       plain_text, save_figure, slug, tick_label)
@@ -41,7 +42,7 @@ class DrawnFigure:
     """What a figure shows, so tests and the report need not read pixels."""
 
     path: Path  # the PNG; the SVG is next to it
-    kind: str  # latency, bandwidth, tail or scaling
+    kind: str  # latency, bandwidth, tail, cpu or scaling
     lines: list[str]  # legend labels of the plotted series
     gaps: dict[str, list[int]]  # per line, the sizes where it breaks (failed or skipped there)
     markers: list[str]  # labels of the crossover lines
@@ -82,14 +83,15 @@ class Kind:
 
 def prepare(rows: pd.DataFrame, cells: pd.DataFrame, problems: pd.DataFrame, found: Sequence[Crossover],
             descriptors: Descriptors = LEGACY) -> PlotData:
-    """Add the tail ratio (p99/p50 per repetition, median per cell) and pick colours; the
-    descriptors name each scenario's primary metric (the time of its latency figure) and the
-    references (never marked as beating anything)."""
+    """Add the tail ratio (p99/p50 per repetition, median per cell) and the CPU per byte
+    (cpu_cost.py), and pick colours; the descriptors name each scenario's primary metric (the
+    time of its latency figure), its CPU metric and the references (never marked as beating anything)."""
     rows = rows.copy()
     cells = cells.copy()
     if {"p50_ns", "p99_ns"} <= set(rows.columns):
         rows[TAIL] = rows["p99_ns"] / rows["p50_ns"].where(rows["p50_ns"] > 0)
         cells[TAIL] = cells["name"].map(rows[rows["status"] == OK].groupby("name")[TAIL].median())
+    rows, cells = add_cpu_per_byte(rows, cells, descriptors)
     return PlotData(rows, cells, problems, list(found), mechanism_colors(cells), descriptors)
 
 
@@ -136,6 +138,11 @@ def size_kinds(data: PlotData, group: FigureGroup) -> list[Kind]:
                       f"{group.scenario}: tail latency (p99 / p50) vs message size",
                       "Lines: p99 over p50 of the per-message one-way times of a repetition, median over "
                       "repetitions; 1 = no tail. Bands: min to max over repetitions.", unit="1"))
+    if CPU_PER_BYTE in data.cells:
+        kinds.append(Kind("cpu", CPU_PER_BYTE, "CPU ns per byte, all ranks, user + system (log scale)",
+                          f"{group.scenario}: CPU time per byte vs message size"
+                          + (" (includes spin-waiting)" if includes_spinning(group.wait) else ""),
+                          figure_note(group.wait), unit="ns"))
     return kinds
 
 

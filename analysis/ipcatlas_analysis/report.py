@@ -19,6 +19,7 @@ from .plot_command import NOT_DRAWN
 from .plots import DrawnFigure, draw_figures, prepare
 from .safe_output import check_directory_target, check_file_target, output_directory, write_text
 from .threshold_result import ThresholdResult
+from .cpu_thresholds import cpu_tables
 from .thresholds_command import (compute, crossover_tables, fastest_tables, markdown,
                                  settings_table, to_json, unavailable_table)
 from .units import json_safe
@@ -99,7 +100,9 @@ def write_report(results: Sequence[Path], out: Path, peers: Sequence[str] = (), 
                    "figures": [f.path.name for f in figures], "contexts": json_safe(inputs.contexts)}
         write_text(staging / "summary.json", json.dumps(summary, indent=2) + "\n")
         page = PageData(inputs.contexts, counts, figures, settings_table(thresholds), crossover_tables(thresholds),
-                        fastest_tables(thresholds), unavailable_table(thresholds),
+                        [*fastest_tables(thresholds), *cpu_tables(thresholds.cpu, thresholds.baseline,
+                                                                  thresholds.state_label)],
+                        unavailable_table(thresholds),
                         stability_table(canaries) if canaries else None)
         write_text(staging / "report.html", render_page(page))
     # The figures were drawn in the staging directory; say where they are now.

@@ -50,7 +50,7 @@ MECHANISMS = "mechanisms"
 SCENARIOS = "scenarios"
 DESCRIPTOR_FIELDS: dict[str, dict[str, type]] = {
     MECHANISMS: {"api": str, "moves": str, "copies": int, "single_copy": bool, "reference": bool},
-    SCENARIOS: {"primary_metric": str, "counters": dict},
+    SCENARIOS: {"primary_metric": str, "counters": dict, "cpu_metric": str},
 }
 
 

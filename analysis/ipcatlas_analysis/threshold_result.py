@@ -28,6 +28,7 @@ class ThresholdResult:
     excluded_blocks: int = 0  # blocks left out: the canary changed state inside them
     canary_ns: float | None = None  # the median drift canary over the run (None: not measured)
     double_copy: str | None = None  # the mechanism the settings' crossovers are against (recommend.transports)
+    cpu: list[Crossover] = field(default_factory=list)  # the CPU view: single copies vs the baseline (cpu_thresholds)
 
     @property
     def paired(self) -> bool:

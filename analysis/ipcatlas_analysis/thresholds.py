@@ -14,7 +14,7 @@ where the canary found two host states, each state is a group of its own
 from __future__ import annotations
 
 import statistics
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 
 import pandas as pd
@@ -118,13 +118,14 @@ def comparison_metric(rows: pd.DataFrame, descriptors: Descriptors = LEGACY) -> 
     return present[0] if present else time_metric(rows, descriptors)
 
 
-def groups(rows: pd.DataFrame, descriptors: Descriptors = LEGACY) -> Iterator[Group]:
+def groups(rows: pd.DataFrame, descriptors: Descriptors = LEGACY,
+           metric_of: Callable[[pd.DataFrame], str | None] | None = None) -> Iterator[Group]:
     """The ok rows with a size, per group and canary state, as repetition lists of the
-    comparison metric (and per block where they have one)."""
+    comparison metric, or of `metric_of(group rows)` (and per block where they have one)."""
     rows = with_states(rows)
     usable = rows[(rows["status"] == OK) & rows["size"].notna()]
     for key, group in usable.groupby(list(GROUP_COLUMNS), sort=True):
-        metric = comparison_metric(group, descriptors)
+        metric = metric_of(group) if metric_of else comparison_metric(group, descriptors)
         if metric is None:
             continue
         positive = group[group[metric].notna() & (group[metric] > 0)]

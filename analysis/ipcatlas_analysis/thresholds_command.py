@@ -14,6 +14,7 @@ import pandas as pd
 from . import cache_view, options, recommend
 from .cells import problems
 from .cli import EXIT_BAD_INPUT, EXIT_FINDING, EXIT_OK, exit_for_failures
+from .cpu_thresholds import cpu_crossovers, cpu_tables
 from .crossings import MIN_U_TEST, SINGLE
 from .descriptors import descriptors_of
 from .inputs import add_input_arguments, read_inputs
@@ -41,6 +42,11 @@ how to read it:
   left out; which mechanisms are references, and which single copies (listed first), the
   result files' descriptors say).
   Failed and skipped benchmarks never take part; they are listed with their reasons.
+  "CPU view (not the time crossover)": where the files declare a CPU metric (cpu_ns: CPU time of
+  all ranks, user + system, per message), the size from which each single-copy mechanism costs
+  less CPU per message than --baseline, decided per block like the crossovers and undecided (with
+  the reason) without blocks. Under --wait spin the CPU includes the spinning; read it under
+  --wait block.
 
 examples:
   ipcatlas thresholds results/local/run.json
@@ -128,7 +134,8 @@ def compute(rows: pd.DataFrame, baseline: str = "shm", alpha: float = 0.05,
                            recommend.recommend(rows, alpha, described), problems(rows),
                            int(counts.min()) if len(counts) else 0, state_infos(rows, contexts),
                            topology_note(list(contexts.values())), mixed_blocks(rows), median_canary(rows),
-                           recommend.transports(described).double_copy)
+                           recommend.transports(described).double_copy,
+                           cpu_crossovers(rows, baseline, alpha, described))
 
 
 def median_canary(rows: pd.DataFrame) -> float | None:
@@ -271,7 +278,8 @@ def markdown(result: ThresholdResult) -> str:
                   "group.", ""]
     lines += decision_lines(result)
     lines += missing_state_lines(result) if result.states else []
-    tables = [*crossover_tables(result), *fastest_tables(result), settings_table(result), unavailable_table(result)]
+    tables = [*crossover_tables(result), *fastest_tables(result), settings_table(result),
+              *cpu_tables(result.cpu, result.baseline, result.state_label), unavailable_table(result)]
     return "\n".join(lines) + "\n" + to_markdown(tables)
 
 
@@ -290,6 +298,7 @@ def to_json(result: ThresholdResult, inputs: Sequence[Path]) -> dict[str, object
         "pairs": to_records(result.pairs),
         "fastest": json_safe(result.fastest.to_dict(orient="records")),
         "settings": recommend.to_records(result.settings),
+        "cpu_crossovers": to_records(result.cpu),
         "not_measured": json_safe(result.unavailable.drop(columns=["files"]).to_dict(orient="records")),
     }
 

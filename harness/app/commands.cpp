@@ -15,6 +15,7 @@
 #include "harness/app/benchmark_matrix.hpp"
 #include "harness/app/descriptors.hpp"
 #include "harness/machine/doctor.hpp"
+#include "harness/machine/perf_counters.hpp"
 #include "harness/machine/placement.hpp"
 #include "harness/base/error.hpp"
 #include "harness/base/output_file.hpp"
@@ -178,6 +179,7 @@ int run_doctor_command(const DoctorOptions& options) {
   topology.validate_pus(cpus);
   std::vector<Fact> facts = machine_facts();
   facts.push_back(cpu_load_fact(cpus, 0.5));
+  facts.push_back(perf_counters_fact());
   for (Fact& f : mechanism_facts()) facts.push_back(std::move(f));
   return print_doctor_report(std::cout, facts, options.json);
 }
@@ -258,7 +260,8 @@ int run_run_command(const RunOptions& options) {
   }
   print_run_notes(matrix, options);
 
-  const std::vector<Fact> facts = machine_facts();
+  std::vector<Fact> facts = machine_facts();
+  facts.push_back(perf_counters_fact());  // the context says why results have no cycles
   add_context(matrix, options, topology, facts);
   benchmark::AddCustomContext("order", to_string(options.order));
   benchmark::AddCustomContext("order_seed", std::to_string(seed));

@@ -8,6 +8,7 @@
 #include "harness/base/sizes.hpp"
 #include "harness/base/text.hpp"
 #include "mechanisms/registry.hpp"
+#include "scenarios/support/cpu_meter.hpp"
 
 namespace ipcatlas {
 
@@ -28,14 +29,24 @@ nlohmann::ordered_json mechanism_json(const Mechanism& m) {
 }
 
 nlohmann::ordered_json scenario_json(const Scenario& s) {
+  // "counters": in every ok result; "per_rank_counters": one per rank, the
+  // rank's number in place of "{rank}"; "optional_counters": only where the
+  // machine allows them (perf_event_open), per rank where the name says so.
   nlohmann::ordered_json counters = nlohmann::ordered_json::object();
-  for (const Counter& c : s.counters) counters[std::string(c.name)] = c.unit;
+  nlohmann::ordered_json per_rank = nlohmann::ordered_json::object();
+  nlohmann::ordered_json optional = nlohmann::ordered_json::object();
+  for (const Counter& c : s.counters)
+    (c.optional ? optional : c.per_rank ? per_rank : counters)[std::string(c.name)] = c.unit;
   std::vector<std::string> keys(s.name_keys.begin(), s.name_keys.end());
-  return {{"summary", s.summary},
-          {"iteration", s.iteration},
-          {"primary_metric", s.primary_metric},
-          {"name_keys", keys},
-          {"counters", counters}};
+  nlohmann::ordered_json json = {{"summary", s.summary},
+                                 {"iteration", s.iteration},
+                                 {"primary_metric", s.primary_metric},
+                                 {"name_keys", keys},
+                                 {"counters", counters},
+                                 {"per_rank_counters", per_rank},
+                                 {"optional_counters", optional}};
+  if (find_counter(s, kCpuMetric)) json["cpu_metric"] = kCpuMetric;  // the CPU per message, all ranks together
+  return json;
 }
 
 void add_descriptors(nlohmann::json& context, const Scenario& scenario) {
@@ -128,6 +139,8 @@ void print_list(std::ostream& out, const nlohmann::ordered_json& doc) {
     out << fmt::format("{:<16} {:<6} {:<16} {}\n", s["id"].get<std::string>(), s["ranks"].get<int>(),
                        s["iteration"].get<std::string>(), s["summary"].get<std::string>());
     out << fmt::format("{:<{}} counters: {}\n", "", 40, counters_line(s["counters"]));
+    out << fmt::format("{:<{}} per rank: {}\n", "", 40, counters_line(s["per_rank_counters"]));
+    out << fmt::format("{:<{}} where perf_event_open works: {}\n", "", 40, counters_line(s["optional_counters"]));
   }
 }
 

@@ -46,7 +46,13 @@ TEST(Descriptors, TheContextCarriesEveryMechanismAndTheRunsScenario) {
   EXPECT_EQ(pingpong["counters"]["one_way_ns"], "ns");
   EXPECT_EQ(pingpong["counters"]["bytes_per_second"], "B/s");
   EXPECT_EQ(pingpong["counters"]["samples"], "1");
-  EXPECT_EQ(pingpong["counters"].size(), find_scenario("pingpong")->counters.size());
+  // Every counter once: plain ones under "counters", per-rank families and perf's under their own keys.
+  EXPECT_EQ(pingpong["counters"].size() + pingpong["per_rank_counters"].size() + pingpong["optional_counters"].size(),
+            find_scenario("pingpong")->counters.size());
+  EXPECT_EQ(pingpong["counters"]["cpu_ns"], "ns");
+  EXPECT_EQ(pingpong["per_rank_counters"]["cpu_sys_r{rank}_ns"], "ns");
+  EXPECT_EQ(pingpong["optional_counters"]["cycles_r{rank}"], "1");
+  EXPECT_EQ(pingpong["cpu_metric"], "cpu_ns");
 }
 
 TEST(Descriptors, ListCarriesTheSameTraits) {
@@ -75,9 +81,11 @@ TEST(Descriptors, TheConsoleLineFollowsTheScenariosTable) {
                                   {"p999_ns", 3500},
                                   {"max_ns", 9e6},
                                   {"bytes_per_second", 1.23e9},
-                                  {"samples", 300}});
+                                  {"samples", 300},
+                                  {"cpu_ns", 2400},
+                                  {"cpu_user_ns", 2000}});
   EXPECT_EQ(console_counters(pingpong, *find_scenario("pingpong")),
-            "one-way 1.20 us (p50 1.10 us, p99 2.00 us, p99.9 3.50 us, max 9.00 ms)  1.23 GB/s");
+            "one-way 1.20 us (p50 1.10 us, p99 2.00 us, p99.9 3.50 us, max 9.00 ms)  1.23 GB/s (cpu 2.40 us/msg)");
   const auto alltoall = run_with({{"round_ns", 1e6},
                                   {"slowest_rank_ns", 9e5},
                                   {"fastest_rank_ns", 8e5},

@@ -38,10 +38,10 @@ def test_plot(runs: tuple[Path, Path], tmp_path: Path) -> None:
     proc = ipcatlas("plot", str(runs[0]), "-o", str(tmp_path))
     assert proc.returncode == 0, proc.stderr
     names = {p.name for p in tmp_path.iterdir()}
-    for kind in ("latency", "bandwidth", "tail"):
+    for kind in ("latency", "bandwidth", "tail", "cpu"):
         assert {f"{kind}-pingpong-l3-spin.png", f"{kind}-pingpong-l3-spin.svg"} <= names, names
     assert {"canary.png", "canary.svg"} <= names, "the drift canary over the run's time"
-    assert "wrote 4 figures" in proc.stdout
+    assert "wrote 5 figures" in proc.stdout
 
 
 def test_thresholds(runs: tuple[Path, Path], tmp_path: Path) -> None:
@@ -56,13 +56,18 @@ def test_thresholds(runs: tuple[Path, Path], tmp_path: Path) -> None:
     assert {c["method"] for c in result["crossovers"]} <= {"signed-rank", "sign"}
     assert {c["kind"] for c in result["crossovers"]} == {"undecided"}
     assert {s["library"] for s in result["settings"]} == {"Open MPI", "MPICH", "UCX", "libfabric shm"}
+    # The CPU view: single copies only (from the descriptors), on cpu_ns, undecided with 4 blocks as above.
+    assert {(c["challenger"], c["metric"], c["kind"]) for c in result["cpu_crossovers"]} == {("cma-read", "cpu_ns",
+                                                                                              "undecided")}
+    assert "## CPU view (not the time crossover): CPU per message against shm" in proc.stdout
 
 
 def test_report(runs: tuple[Path, Path], tmp_path: Path) -> None:
     proc = ipcatlas("report", str(runs[0]), "-o", str(tmp_path))
     assert proc.returncode == 0, proc.stderr
     page = (tmp_path / "report.html").read_text()
-    assert page.count('src="data:image/png;base64,') == 4  # latency, bandwidth, tail, canary
+    assert page.count('src="data:image/png;base64,') == 5  # latency, bandwidth, tail, cpu, canary
+    assert "CPU view (not the time crossover)" in page
     assert "Doctor&#x27;s warnings" in page or "Doctor's warnings" in page
     assert "ptrace" in page and "above the size cap" in page
 

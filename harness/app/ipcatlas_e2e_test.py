@@ -88,7 +88,8 @@ def test_context_carries_the_descriptors(tmp_path: Path, scenario: str) -> None:
     assert context["mechanisms"]["pipe"]["wait_policies"] == ["block"]
     described = next(s for s in listed["scenarios"] if s["id"] == scenario)
     assert context["scenarios"] == {scenario: {key: described[key] for key in
-                                               ("summary", "iteration", "primary_metric", "name_keys", "counters")}}
+                                               ("summary", "iteration", "primary_metric", "name_keys", "counters",
+                                                "per_rank_counters", "optional_counters", "cpu_metric")}}
     declared = context["scenarios"][scenario]
     assert context["primary_metric"] == declared["primary_metric"] and context["iteration"] == declared["iteration"]
     assert set(declared["counters"].values()) <= {"ns", "B/s", "1/s", "1"}
@@ -97,6 +98,10 @@ def test_context_carries_the_descriptors(tmp_path: Path, scenario: str) -> None:
         keys = [part.split(":")[0] for part in b["name"].split("/")[2:]]
         assert keys == [k for k in declared["name_keys"] if k not in ("membind", "cache")], b["name"]
         assert set(declared["counters"]) <= set(b), b["name"]
+        ranks = int(dict(part.split(":", 1) for part in b["name"].split("/")[2:])["ranks"])
+        per_rank = {name.replace("{rank}", str(r)) for name in declared["per_rank_counters"] for r in range(ranks)}
+        assert per_rank <= set(b), b["name"]  # every rank's CPU time
+    assert context["perf_counters"]  # available, or why not (doctor)
 
 
 def test_cold_caches_are_named_recorded_and_refused_where_nothing_rotates(tmp_path: Path) -> None:

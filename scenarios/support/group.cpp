@@ -59,10 +59,12 @@ class GroupRank final : public RankProgram {
     begin_batch(batch.index);
     env.barrier();
     one_round(env, Check::stamp);  // warm-up
-    RankTimes t{0, 0};
+    RankTimes t{0, 0, {}};
+    meter_.start();
     const std::uint64_t start = now_ns();
     for (std::uint64_t r = 0; r < batch.iterations; ++r) t.busy_ns += one_round(env, Check::stamp);
     t.total_ns = now_ns() - start;
+    t.cpu = meter_.stop(batch.iterations * pattern_.messages_per_round(static_cast<int>(by_peer_.size())));
     one_round(env, Check::full);
     times_[rank_] = t;
   }
@@ -88,6 +90,7 @@ class GroupRank final : public RankProgram {
   std::vector<std::unique_ptr<CorruptingLink>> corrupting_;  // --inject-fault corrupt
   std::vector<std::unique_ptr<PeerChannel>> channels_;
   std::vector<PeerChannel*> by_peer_;
+  CpuMeter meter_;
 };
 
 class GroupSession final : public ScenarioSession {
@@ -113,6 +116,9 @@ class GroupSession final : public ScenarioSession {
     group_->run(Batch{batches_++, iterations}, expected);
     const std::span<const RankTimes> times(times_memory_.as<RankTimes>(), cell_.cpus.size());
     Measurement m = pattern_->measure(cell_, times, iterations);
+    std::vector<RankCpu> cpu;
+    for (const RankTimes& t : times) cpu.push_back(t.cpu);
+    add_cpu_counters(m, cpu);
     last_seconds_per_round_ = m.seconds_per_iteration;
     return m;
   }

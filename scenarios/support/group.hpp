@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "scenarios/support/channel.hpp"
+#include "scenarios/support/cpu_meter.hpp"
 #include "scenarios/scenario.hpp"
 
 namespace ipcatlas {
@@ -25,6 +26,7 @@ namespace ipcatlas {
 struct RankTimes {
   std::uint64_t total_ns;  // from the first round's start to the last round's end (closing barriers included)
   std::uint64_t busy_ns;   // the sum, over rounds, of the time until this rank's own transfers were done
+  RankCpu cpu;             // this rank's CPU over the timed rounds (cpu_meter.hpp)
 };
 
 class Pattern {
@@ -36,6 +38,8 @@ class Pattern {
   virtual bool barrier_ends_round() const = 0;
   // Whether `rank` receives payload (not only empty acknowledgements) in a round.
   virtual bool receives_payload(int rank, int ranks) const = 0;
+  // Payload messages (of SIZE bytes, not empty acknowledgements) all ranks together deliver in a round.
+  virtual std::uint64_t messages_per_round(int ranks) const = 0;
   // One round in rank `me`; by_peer[p] is the channel to rank p (nullptr if none).
   virtual void round(int me, int ranks, const std::vector<PeerChannel*>& by_peer, Check check) const = 0;
   // Counters from every rank's times over `rounds` timed rounds.
