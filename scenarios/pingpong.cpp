@@ -59,7 +59,8 @@ class PingPongRank final : public RankProgram {
       link_ = corrupting_.get();
     }
     const int node = node_for_pu(cell_.membind, cell_.cpus[static_cast<std::size_t>(rank_)]);
-    channel_ = std::make_unique<PeerChannel>(*link_, rank_, peer, cell_.size, cell_.test.buffer_offset, salt_, node);
+    channel_ = std::make_unique<PeerChannel>(*link_, rank_, peer, cell_.size, cell_.test.buffer_offset, salt_, node,
+                                             cell_.segments);
     channel_->open(env.pid_of(peer));
     if (rank_ == 1) std::memset(results_.interval_ns, 0, sizeof results_.interval_ns);  // fault pages in now
     // Before any measurement: whole messages with a different body each time, fully checked.
@@ -137,7 +138,8 @@ class PingPongSession final : public ScenarioSession {
         results_memory_(sizeof(PingPongResults)),
         results_(results_memory_.as<PingPongResults>()),
         // The link's shared memory goes with rank 0's memory.
-        link_(cell.mechanism->make_link(LinkConfig{cell.size, cell.wait, node_for_pu(cell.membind, cell.cpus.at(0))})),
+        link_(cell.mechanism->make_link(
+            LinkConfig{cell.size, cell.wait, node_for_pu(cell.membind, cell.cpus.at(0)), cell.segments})),
         salt_(now_ns()) {
     if (cell_.cpus.size() != 2) throw UsageError("pingpong needs exactly 2 ranks");
     group_ = std::make_unique<RankGroup>(topology, GroupPlan{cell_.cpus, cell_.wait, cell_.watchdog_seconds},

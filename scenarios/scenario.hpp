@@ -44,6 +44,7 @@ struct CellSpec {
   std::vector<int> cpus;  // one OS PU per rank (repeated when oversubscribed)
   WaitPolicy wait = WaitPolicy::spin;
   MemoryPolicy membind;  // where buffers and shared memory go
+  std::size_t segments = 1;  // --segments: every message scatter/gather in this many segments
   double watchdog_seconds = 20.0;
   StreamOptions stream;  // stream only
   TestHooks test;
@@ -78,9 +79,10 @@ struct Counter {
 };
 
 // The key:value parts of the benchmark names of every scenario: SCENARIO/
-// MECHANISM/size:S/ranks:N/placement:P/wait:W[/membind:M] (membind only
-// when --membind is given). Keys are in the order the names list them.
-inline constexpr std::string_view kCommonNameKeys[] = {"size", "ranks", "placement", "wait", "membind"};
+// MECHANISM/size:S/ranks:N/placement:P/wait:W[/membind:M][/segments:N]
+// (membind only when --membind is given, segments only when N > 1). Keys
+// are in the order the names list them.
+inline constexpr std::string_view kCommonNameKeys[] = {"size", "ranks", "placement", "wait", "membind", "segments"};
 
 // How many peers one rank's payload goes to (or comes from) in a round.
 enum class Peers {
@@ -122,5 +124,10 @@ const Counter* find_counter(const Scenario& scenario, std::string_view name);
 // receivers of one sender when the receiver pulls, the senders of one
 // receiver when the sender pushes.
 std::string mechanism_cannot_serve(const Scenario& scenario, const Mechanism& mechanism, int ranks);
+
+// Empty if the cell's --segments can run; otherwise why not: the mechanism
+// refuses scatter/gather (its segments_refusal), or SIZE < N (a segment
+// would be empty). N not dividing SIZE is allowed (message_layout.hpp).
+std::string segments_cannot_run(const Mechanism& mechanism, const CellSpec& cell);
 
 }  // namespace ipcatlas

@@ -147,6 +147,7 @@ std::string name_value(std::string_view key, const CellSpec& cell, const std::st
   if (key == "placement") return placement;
   if (key == "wait") return std::string(to_string(cell.wait));
   if (key == "membind") return cell.membind.kind == MemoryPolicy::Kind::none ? "" : to_string(cell.membind);
+  if (key == "segments") return cell.segments > 1 ? std::to_string(cell.segments) : "";
   throw std::logic_error("benchmark_name: no value for the name key '" + std::string(key) + "'");
 }
 
@@ -192,6 +193,7 @@ std::string skip_reason(const Mechanism& m, const Availability& availability, co
   if (std::string why = mechanism_cannot_serve(scenario, m, static_cast<int>(cell.cpus.size())); !why.empty())
     return why;
   if (!membind_problem.empty()) return membind_problem;
+  if (std::string why = segments_cannot_run(m, cell); !why.empty()) return why;
   if (scenario.cannot_run) {
     std::string why = scenario.cannot_run(cell);
     if (!why.empty()) return why;
@@ -236,6 +238,7 @@ Matrix build_matrix(const RunOptions& options, const Topology& topology) {
         cell.spec.cpus = placement.pus;
         cell.spec.wait = matrix.wait;
         cell.spec.membind = options.membind;
+        cell.spec.segments = options.segments;
         cell.spec.watchdog_seconds = options.watchdog_seconds;
         cell.spec.stream = StreamOptions{options.window, options.bidirectional};
         cell.spec.test = TestHooks{options.buffer_offset, options.fault};

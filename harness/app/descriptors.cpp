@@ -24,7 +24,8 @@ nlohmann::ordered_json mechanism_json(const Mechanism& m) {
           {"single_copy", m.single_copy},
           {"reference", m.reference},
           {"one_tracer_per_tracee", m.one_tracer_per_tracee},
-          {"wait_policies", waits}};
+          {"wait_policies", waits},
+          {"segments", m.segments_refusal.empty() ? std::string("yes") : "no: " + std::string(m.segments_refusal)}};
 }
 
 nlohmann::ordered_json scenario_json(const Scenario& s) {

@@ -7,15 +7,22 @@
 namespace ipcatlas {
 
 PeerChannel::PeerChannel(Link& link, int me, int peer, std::size_t size, std::size_t offset, std::uint64_t salt,
-                         int numa_node)
+                         int numa_node, std::size_t segments)
     : link_(link),
       me_(me),
       peer_(peer),
       size_(size),
       offset_(offset),
       salt_(salt),
-      out_(size + offset, numa_node),
-      in_(size + offset, numa_node) {}
+      layout_(size, segments),
+      out_(layout_.extent() + offset, numa_node),
+      in_(layout_.extent() + offset, numa_node) {
+  if (!layout_.segmented()) return;
+  out_segments_ = layout_.iovecs({out_.data() + offset, layout_.extent()});
+  in_segments_ = layout_.iovecs({in_.data() + offset, layout_.extent()});
+  layout_.fill_gaps({out_.data() + offset, layout_.extent()}, MessageLayout::kSendGapFiller);
+  layout_.fill_gaps({in_.data() + offset, layout_.extent()}, MessageLayout::kReceiveGapFiller);
+}
 
 void PeerChannel::open(pid_t peer_pid) { link_.open(me_ < peer_ ? Side::a : Side::b, peer_pid); }
 
@@ -34,6 +41,7 @@ void PeerChannel::begin_batch(std::uint64_t batch) {
   seed_out_ = direction_seed(salt_, me_, peer_, batch);
   seed_in_ = direction_seed(salt_, peer_, me_, batch);
   sent_ = received_ = 0;
+  if (layout_.segmented()) return begin_segmented_batch();
   next_out_ = make_stamp(size_, {seed_out_, sent_});
   fill_body(outgoing(), seed_out_);
 }
@@ -47,6 +55,7 @@ std::span<std::byte> PeerChannel::outgoing() {
 // The plain forms call the link's plain send/recv: one virtual call instead
 // of three on the path of every message.
 void PeerChannel::send() {
+  if (layout_.segmented()) return send_segmented();
   const std::span<std::byte> msg = outgoing();
   write_stamp(msg, next_out_);
   ++sent_;
@@ -55,6 +64,7 @@ void PeerChannel::send() {
 }
 
 void PeerChannel::recv(Check check) {
+  if (layout_.segmented()) return recv_segmented(check);
   expected_in_ = make_stamp(size_, {seed_in_, received_});
   verify(link_.recv(incoming()), check);
 }
@@ -66,6 +76,7 @@ void PeerChannel::send_ack() {
 }
 
 void PeerChannel::begin_send() {
+  if (layout_.segmented()) return begin_send_segmented();
   const std::span<std::byte> msg = outgoing();
   write_stamp(msg, next_out_);
   ++sent_;
@@ -73,16 +84,21 @@ void PeerChannel::begin_send() {
 }
 
 void PeerChannel::end_send() {
+  if (layout_.segmented()) return end_send_segmented();
   link_.end_send();
   next_out_ = make_stamp(size_, {seed_out_, sent_});
 }
 
 void PeerChannel::begin_recv() {
+  if (layout_.segmented()) return begin_recv_segmented();
   expected_in_ = make_stamp(size_, {seed_in_, received_});
   link_.begin_recv(incoming());
 }
 
-void PeerChannel::end_recv(Check check) { verify(link_.end_recv(), check); }
+void PeerChannel::end_recv(Check check) {
+  if (layout_.segmented()) return end_recv_segmented(check);
+  verify(link_.end_recv(), check);
+}
 
 void PeerChannel::verify(std::span<const std::byte> got, Check check) {
   const PayloadKey key{seed_in_, received_++};

@@ -7,10 +7,12 @@
 
 #include <cstdint>
 #include <span>
+#include <vector>
 
 #include "harness/ranks/payload.hpp"
 #include "harness/machine/shared_memory.hpp"
 #include "mechanisms/mechanism.hpp"
+#include "scenarios/support/message_layout.hpp"
 
 namespace ipcatlas {
 
@@ -21,7 +23,10 @@ class PeerChannel {
   // `link` connects ranks `me` and `peer`; the lower rank is side a. `salt`
   // is the session's, the same in every rank. Buffers are SIZE + offset
   // bytes, bound to `numa_node` (-1: the kernel's default) before first touch.
-  PeerChannel(Link& link, int me, int peer, std::size_t size, std::size_t offset, std::uint64_t salt, int numa_node);
+  // With `segments` > 1 every message is scatter/gather: laid out in the
+  // buffers as message_layout.hpp says, moved with the link's *_segments calls.
+  PeerChannel(Link& link, int me, int peer, std::size_t size, std::size_t offset, std::uint64_t salt, int numa_node,
+              std::size_t segments = 1);
 
   int peer() const { return peer_; }
   // In the rank, after fork.
@@ -44,17 +49,29 @@ class PeerChannel {
   std::span<std::byte> outgoing();
   std::span<std::byte> incoming() { return {in_.data() + offset_, size_}; }
   void verify(std::span<const std::byte> got, Check check);
+  // The scatter/gather forms of the calls above (segmented_channel.cpp).
+  void begin_segmented_batch();
+  void send_segmented();
+  void recv_segmented(Check check);
+  void begin_send_segmented();
+  void end_send_segmented();
+  void begin_recv_segmented();
+  void end_recv_segmented(Check check);
+  void verify_segmented(Check check);
 
   Link& link_;
   int me_, peer_;
   std::size_t size_, offset_;
   std::uint64_t salt_;
+  MessageLayout layout_;
   PrivateBuffer out_, in_;
+  std::vector<iovec> out_segments_, in_segments_;  // into out_ and in_, when segmented
   std::uint64_t seed_out_ = 0, seed_in_ = 0, sent_ = 0, received_ = 0;
   // Stamps computed before they are needed, off the critical path: the next
   // outgoing one when a send ends, the expected incoming one when a receive
   // begins (before it waits). See pingpong.cpp for why it matters.
   Stamp next_out_, expected_in_;
+  MessageLayout::Stamps next_out_segments_, expected_in_segments_;  // the same, when segmented
 };
 
 }  // namespace ipcatlas

@@ -33,7 +33,8 @@ class GroupRank final : public RankProgram {
         used = corrupting_.back().get();
       }
       channels_.push_back(
-          std::make_unique<PeerChannel>(*used, rank, peer, cell.size, cell.test.buffer_offset, salt, node));
+          std::make_unique<PeerChannel>(*used, rank, peer, cell.size, cell.test.buffer_offset, salt, node,
+                                        cell.segments));
       by_peer_[static_cast<std::size_t>(peer)] = channels_.back().get();
     }
   }
@@ -92,7 +93,7 @@ class GroupSession final : public ScenarioSession {
     for (const auto& pair : pattern_->pairs(ranks)) {
       // A link's shared memory lives with its lower rank's memory.
       const int node = node_for_pu(cell_.membind, cell_.cpus[static_cast<std::size_t>(pair.first)]);
-      links_[pair] = cell_.mechanism->make_link(LinkConfig{cell_.size, cell_.wait, node});
+      links_[pair] = cell_.mechanism->make_link(LinkConfig{cell_.size, cell_.wait, node, cell_.segments});
     }
     RankTimes* times = times_memory_.as<RankTimes>();
     group_ =

@@ -1,0 +1,64 @@
+// PeerChannel's scatter/gather forms (--segments N > 1): the same sequence
+// numbers, seeds and checks as the contiguous ones in channel.cpp, with the
+// payload laid out per segment (message_layout.hpp) and moved by the link's
+// *_segments calls. Apart so that the contiguous path stays as short as it was.
+#include <stdexcept>
+
+#include "scenarios/support/channel.hpp"
+
+namespace ipcatlas {
+
+namespace {
+std::span<std::byte> region(PrivateBuffer& buffer, std::size_t offset, const MessageLayout& layout) {
+  return {buffer.data() + offset, layout.extent()};
+}
+}  // namespace
+
+void PeerChannel::begin_segmented_batch() {
+  next_out_segments_ = layout_.make_stamps({seed_out_, sent_});
+  layout_.fill_bodies(region(out_, offset_, layout_), seed_out_);
+}
+
+void PeerChannel::send_segmented() {
+  begin_send_segmented();
+  link_.end_send_segments();
+  next_out_segments_ = layout_.make_stamps({seed_out_, sent_});
+}
+
+void PeerChannel::recv_segmented(Check check) {
+  begin_recv_segmented();
+  link_.end_recv_segments();
+  verify_segmented(check);
+}
+
+void PeerChannel::begin_send_segmented() {
+  layout_.write_stamps(region(out_, offset_, layout_), next_out_segments_);
+  ++sent_;
+  link_.begin_send_segments(out_segments_);
+}
+
+void PeerChannel::end_send_segmented() {
+  link_.end_send_segments();
+  next_out_segments_ = layout_.make_stamps({seed_out_, sent_});
+}
+
+void PeerChannel::begin_recv_segmented() {
+  expected_in_segments_ = layout_.make_stamps({seed_in_, received_});
+  link_.begin_recv_segments(in_segments_);
+}
+
+void PeerChannel::end_recv_segmented(Check check) {
+  link_.end_recv_segments();
+  verify_segmented(check);
+}
+
+void PeerChannel::verify_segmented(Check check) {
+  const PayloadKey key{seed_in_, received_++};
+  const std::span<const std::byte> got = region(in_, offset_, layout_);
+  if (check == Check::stamp && layout_.stamps_match(got, expected_in_segments_)) return;
+  if (const auto bad = layout_.first_mismatch(got, key, MessageLayout::kReceiveGapFiller))
+    throw std::runtime_error(describe_mismatch(bad->byte, key.seq, peer_, me_, layout_.size()) + " (in " +
+                             bad->where + ")");
+}
+
+}  // namespace ipcatlas
