@@ -95,7 +95,7 @@ def test_context_carries_the_descriptors(tmp_path: Path, scenario: str) -> None:
     for b in doc["benchmarks"]:
         assert b["ipcatlas_status"] == "ok", b.get("error_message")
         keys = [part.split(":")[0] for part in b["name"].split("/")[2:]]
-        assert keys == [k for k in declared["name_keys"] if k != "membind"], b["name"]
+        assert keys == [k for k in declared["name_keys"] if k not in ("membind", "segments")], b["name"]
         assert set(declared["counters"]) <= set(b), b["name"]
 
 
