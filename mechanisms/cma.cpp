@@ -50,10 +50,9 @@ class CmaMemory final : public PeerMemory {
                  [&](std::size_t, std::size_t) {
                    const std::span<const iovec> mine = here.window(kMaxPerCall);
                    const std::span<const iovec> theirs = there.window(total_bytes(mine));
-                   const ssize_t n = writing ? process_vm_writev(peer_, mine.data(), mine.size(), theirs.data(),
-                                                                 theirs.size(), 0)
-                                             : process_vm_readv(peer_, mine.data(), mine.size(), theirs.data(),
-                                                                theirs.size(), 0);
+                   const ssize_t n =
+                       writing ? process_vm_writev(peer_, mine.data(), mine.size(), theirs.data(), theirs.size(), 0)
+                               : process_vm_readv(peer_, mine.data(), mine.size(), theirs.data(), theirs.size(), 0);
                    if (n > 0) {
                      here.advance(static_cast<std::size_t>(n));
                      there.advance(static_cast<std::size_t>(n));

@@ -71,7 +71,8 @@ class ProcMemMemory final : public PeerMemory {
                      const std::span<const iovec> w = mine.window(left);
                      const auto offset = static_cast<off_t>(base + done);
                      const auto count = static_cast<int>(w.size());
-                     const ssize_t n = writing ? pwritev(fd, w.data(), count, offset) : preadv(fd, w.data(), count, offset);
+                     const ssize_t n =
+                         writing ? pwritev(fd, w.data(), count, offset) : preadv(fd, w.data(), count, offset);
                      if (n > 0) mine.advance(static_cast<std::size_t>(n));
                      return n;
                    });

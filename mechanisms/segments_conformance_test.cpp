@@ -42,8 +42,8 @@ std::vector<iovec> lay_out(std::byte* base, std::size_t size, std::size_t n) {
 std::size_t extent(std::size_t size, std::size_t n) { return size + (n - 1) * kGap; }
 
 std::vector<SegCase> seg_cases(bool same_layout_only, std::size_t cap) {
-  std::vector<SegCase> all = {{2, 2, 2, false},      {7, 3, 3, false},          {100, 7, 7, true},
-                              {4096, 16, 16, false}, {65537, 5, 5, true},       {2000, 2000, 2000, false},
+  std::vector<SegCase> all = {{2, 2, 2, false},           {7, 3, 3, false},         {100, 7, 7, true},
+                              {4096, 16, 16, false},      {65537, 5, 5, true},      {2000, 2000, 2000, false},
                               {300001, 1500, 1500, true}, {1u << 20, 64, 64, false}};
   if (!same_layout_only) all.insert(all.end(), {{5000, 16, 3, false}, {70000, 1, 1100, true}});
   std::erase_if(all, [cap](const SegCase& c) { return cap != 0 && c.size > cap; });
@@ -52,7 +52,8 @@ std::vector<SegCase> seg_cases(bool same_layout_only, std::size_t cap) {
 
 class SegmentsProgram final : public RankProgram {
  public:
-  SegmentsProgram(int rank, Link& link, std::vector<SegCase> cases) : rank_(rank), link_(link), cases_(std::move(cases)) {}
+  SegmentsProgram(int rank, Link& link, std::vector<SegCase> cases)
+      : rank_(rank), link_(link), cases_(std::move(cases)) {}
 
   void setup(RankEnv& env) override {
     link_.open(rank_ == 0 ? Side::a : Side::b, env.pid_of(1 - rank_));
@@ -97,8 +98,8 @@ class SegmentsProgram final : public RankProgram {
     }
     SegmentCursor cursor(iov);
     gather(cursor, {logical_.data(), c.size});
-    const std::string what = fmt::format("message {} ({} bytes, {} -> {} segments)", message, c.size,
-                                         c.send_segments, c.recv_segments);
+    const std::string what =
+        fmt::format("message {} ({} bytes, {} -> {} segments)", message, c.size, c.send_segments, c.recv_segments);
     if (const auto bad = first_mismatch({logical_.data(), c.size}, key))
       throw std::runtime_error(what + fmt::format(": byte {} of the message is 0x{:02x}, expected 0x{:02x}",
                                                   bad->offset, bad->actual, bad->expected));

@@ -74,7 +74,8 @@ std::string mechanism_cannot_serve(const Scenario& scenario, const Mechanism& me
 std::string segments_cannot_run(const Mechanism& mechanism, const CellSpec& cell) {
   if (cell.segments <= 1) return "";
   if (!mechanism.segments_refusal.empty())
-    return std::string(mechanism.id) + " cannot move scatter/gather messages: " + std::string(mechanism.segments_refusal);
+    return std::string(mechanism.id) +
+           " cannot move scatter/gather messages: " + std::string(mechanism.segments_refusal);
   if (cell.size < cell.segments)
     return fmt::format("{} bytes cannot make {} segments (at least one byte each)", cell.size, cell.segments);
   return "";

@@ -44,7 +44,8 @@ struct CellSpec {
   std::vector<int> cpus;  // one OS PU per rank (repeated when oversubscribed)
   WaitPolicy wait = WaitPolicy::spin;
   MemoryPolicy membind;  // where buffers and shared memory go
-  std::size_t segments = 1;  // --segments: every message scatter/gather in this many segments
+  // --segments: every message is scatter/gather in this many segments (1: contiguous)
+  std::size_t segments = 1;
   double watchdog_seconds = 20.0;
   StreamOptions stream;  // stream only
   TestHooks test;

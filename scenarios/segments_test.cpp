@@ -28,8 +28,7 @@ TEST(Segments, EveryMechanismThatHonoursThemCarriesThemInPingPong) {
       ASSERT_EQ(segments_cannot_run(*m, c), "") << m->id;
       auto session = start("pingpong", c);
       // Setup checks three round trips in full, and every batch ends with a full check.
-      EXPECT_GT(session->run_batch(20).counters.at("one_way_ns"), 0)
-          << m->id << " " << size << " in " << segments;
+      EXPECT_GT(session->run_batch(20).counters.at("one_way_ns"), 0) << m->id << " " << size << " in " << segments;
     }
   }
 }

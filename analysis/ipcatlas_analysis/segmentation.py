@@ -46,9 +46,8 @@ def segmentation_ratios(cells: pd.DataFrame, metric: str) -> pd.DataFrame:
     keyed = cells.assign(**{SEGMENTS: cells[SEGMENTS].astype(int)})
     contiguous = keyed[keyed[SEGMENTS] == 1].set_index(["mechanism", "size"])[metric]
     segmented = keyed[keyed[SEGMENTS] > 1]
-    base = pd.Series([contiguous.get((m, s), float("nan")) for m, s in zip(segmented["mechanism"],
-                                                                          segmented["size"])],
-                     index=segmented.index, dtype=float)
+    pairs = zip(segmented["mechanism"], segmented["size"])
+    base = pd.Series([contiguous.get(pair, float("nan")) for pair in pairs], index=segmented.index, dtype=float)
     ratios = segmented.assign(**{RATIO: segmented[metric] / base.where(base > 0)})
     return ratios[ratios[RATIO].notna()][["mechanism", SEGMENTS, "size", RATIO]]
 

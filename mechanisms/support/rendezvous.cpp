@@ -175,8 +175,8 @@ class RendezvousLink final : public Link {
 
   void post_segments(std::span<const iovec> segments) {
     if (segments.size() > config_.max_segments)
-      throw std::logic_error(fmt::format("rendezvous: {} segments on a link made for {}", segments.size(),
-                                         config_.max_segments));
+      throw std::logic_error(
+          fmt::format("rendezvous: {} segments on a link made for {}", segments.size(), config_.max_segments));
     std::memcpy(table(side_), segments.data(), segments.size_bytes());
     post_descriptor({nullptr, total_bytes(segments), static_cast<std::uint32_t>(segments.size())});
   }

@@ -32,9 +32,8 @@ class GroupRank final : public RankProgram {
         corrupting_.push_back(std::make_unique<CorruptingLink>(*link));
         used = corrupting_.back().get();
       }
-      channels_.push_back(
-          std::make_unique<PeerChannel>(*used, rank, peer, cell.size, cell.test.buffer_offset, salt, node,
-                                        cell.segments));
+      channels_.push_back(std::make_unique<PeerChannel>(*used, rank, peer, cell.size, cell.test.buffer_offset, salt,
+                                                        node, cell.segments));
       by_peer_[static_cast<std::size_t>(peer)] = channels_.back().get();
     }
   }

@@ -18,9 +18,7 @@ MessageLayout::MessageLayout(std::size_t size, std::size_t segments)
     throw std::invalid_argument(fmt::format("{} bytes cannot make {} non-empty segments", size, segments));
 }
 
-std::size_t MessageLayout::offset(std::size_t k) const {
-  return k * (base_ + kGapBytes) + std::min(k, longer_);
-}
+std::size_t MessageLayout::offset(std::size_t k) const { return k * (base_ + kGapBytes) + std::min(k, longer_); }
 
 std::vector<iovec> MessageLayout::iovecs(std::span<std::byte> buffer) const {
   std::vector<iovec> out(segments_);
@@ -29,8 +27,7 @@ std::vector<iovec> MessageLayout::iovecs(std::span<std::byte> buffer) const {
 }
 
 void MessageLayout::fill_gaps(std::span<std::byte> buffer, std::byte filler) const {
-  for (std::size_t k = 0; k + 1 < segments_; ++k)
-    std::fill_n(buffer.data() + offset(k) + length(k), kGapBytes, filler);
+  for (std::size_t k = 0; k + 1 < segments_; ++k) std::fill_n(buffer.data() + offset(k) + length(k), kGapBytes, filler);
 }
 
 void MessageLayout::fill_bodies(std::span<std::byte> buffer, std::uint64_t seed) const {
@@ -53,8 +50,8 @@ bool MessageLayout::stamps_match(std::span<const std::byte> buffer, const Stamps
 }
 
 // The end segments are whole stamped messages; a middle one is a body only.
-std::optional<MessageLayout::Mismatch> MessageLayout::segment_mismatch(std::span<const std::byte> buffer,
-                                                                       std::size_t k, PayloadKey key) const {
+std::optional<MessageLayout::Mismatch> MessageLayout::segment_mismatch(std::span<const std::byte> buffer, std::size_t k,
+                                                                       PayloadKey key) const {
   const std::span<const std::byte> got = segment(buffer, k);
   std::vector<std::byte> expected(got.size());
   const PayloadKey own{segment_seed(key.seed, k), key.seq};
@@ -67,8 +64,8 @@ std::optional<MessageLayout::Mismatch> MessageLayout::segment_mismatch(std::span
                   fmt::format("segment {} of {}", k, segments_)};
 }
 
-std::optional<MessageLayout::Mismatch> MessageLayout::first_mismatch(std::span<const std::byte> buffer,
-                                                                     PayloadKey key, std::byte filler) const {
+std::optional<MessageLayout::Mismatch> MessageLayout::first_mismatch(std::span<const std::byte> buffer, PayloadKey key,
+                                                                     std::byte filler) const {
   for (std::size_t k = 0; k < segments_; ++k) {
     if (auto bad = segment_mismatch(buffer, k, key)) return bad;
     if (k + 1 == segments_) break;

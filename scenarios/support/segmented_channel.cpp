@@ -57,8 +57,8 @@ void PeerChannel::verify_segmented(Check check) {
   const std::span<const std::byte> got = region(in_, offset_, layout_);
   if (check == Check::stamp && layout_.stamps_match(got, expected_in_segments_)) return;
   if (const auto bad = layout_.first_mismatch(got, key, MessageLayout::kReceiveGapFiller))
-    throw std::runtime_error(describe_mismatch(bad->byte, key.seq, peer_, me_, layout_.size()) + " (in " +
-                             bad->where + ")");
+    throw std::runtime_error(describe_mismatch(bad->byte, key.seq, peer_, me_, layout_.size()) + " (in " + bad->where +
+                             ")");
 }
 
 }  // namespace ipcatlas
