@@ -19,15 +19,18 @@ void PeerChannel::begin_segmented_batch() {
   layout_.fill_bodies(region(out_, offset_, layout_), seed_out_);
 }
 
+// The blocking forms call the link's blocking calls, as channel.cpp does: one
+// virtual call per message, not a begin and an end.
 void PeerChannel::send_segmented() {
-  begin_send_segmented();
-  link_.end_send_segments();
+  layout_.write_stamps(region(out_, offset_, layout_), next_out_segments_);
+  ++sent_;
+  link_.send_segments(out_segments_);
   next_out_segments_ = layout_.make_stamps({seed_out_, sent_});
 }
 
 void PeerChannel::recv_segmented(Check check) {
-  begin_recv_segmented();
-  link_.end_recv_segments();
+  expected_in_segments_ = layout_.make_stamps({seed_in_, received_});
+  link_.recv_segments(in_segments_);
   verify_segmented(check);
 }
 
