@@ -12,6 +12,7 @@
 #include <sys/uio.h>
 
 #include <array>
+#include <climits>
 #include <cstddef>
 #include <limits>
 #include <span>
@@ -20,6 +21,9 @@ namespace ipcatlas {
 
 // The kernel's UIO_MAXIOV, which glibc's IOV_MAX names: the most iovecs one call takes.
 inline constexpr std::size_t kIovMax = 1024;
+#ifdef IOV_MAX
+static_assert(IOV_MAX == kIovMax, "the kernel's UIO_MAXIOV has been 1024 since Linux 2.2");
+#endif
 
 std::size_t total_bytes(std::span<const iovec> segments);
 
