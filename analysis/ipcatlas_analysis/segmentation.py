@@ -63,7 +63,7 @@ def plot_segmentation(data: PlotData, group: FigureGroup, variant: str, path: Pa
     if ratios.empty:
         return None
     note = (f"Lines: {metric} at N segments / {metric} of the same contiguous message (N = 1), medians over "
-            "repetitions; 1 = segmentation costs nothing, 2 = it doubles the time. Segments are separated by "
+            "repetitions;\n1 = segmentation costs nothing, 2 = it doubles the time. Segments are separated by "
             "64-byte gaps; one colour per mechanism, one line style per N.")
     not_plotted = footnote_lines(data.problems, group)
     figure, axes = _new_figure(note, not_plotted)
