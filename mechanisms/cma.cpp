@@ -16,6 +16,7 @@
 
 #include "harness/base/error.hpp"
 #include "mechanisms/support/rendezvous.hpp"
+#include "mechanisms/support/segments.hpp"
 
 namespace ipcatlas {
 namespace {
@@ -33,7 +34,33 @@ class CmaMemory final : public PeerMemory {
     transfer(const_cast<std::byte*>(from.data()), remote, from.size(), true);
   }
 
+  // One process_vm_readv/writev with N iovecs a side, looped at IOV_MAX
+  // iovecs (either side) and at partial transfers.
+  void read_segments(std::span<const iovec> local, std::span<const iovec> remote) override {
+    transfer_segments(local, remote, false);
+  }
+  void write_segments(std::span<const iovec> remote, std::span<const iovec> local) override {
+    transfer_segments(local, remote, true);
+  }
+
  private:
+  void transfer_segments(std::span<const iovec> local, std::span<const iovec> remote, bool writing) {
+    SegmentCursor here(local), there(remote);
+    transfer_all(total_bytes(local), writing ? "process_vm_writev" : "process_vm_readv", peer_,
+                 [&](std::size_t, std::size_t) {
+                   const std::span<const iovec> mine = here.window(kMaxPerCall);
+                   const std::span<const iovec> theirs = there.window(total_bytes(mine));
+                   const ssize_t n =
+                       writing ? process_vm_writev(peer_, mine.data(), mine.size(), theirs.data(), theirs.size(), 0)
+                               : process_vm_readv(peer_, mine.data(), mine.size(), theirs.data(), theirs.size(), 0);
+                   if (n > 0) {
+                     here.advance(static_cast<std::size_t>(n));
+                     there.advance(static_cast<std::size_t>(n));
+                   }
+                   return n;
+                 });
+  }
+
   void transfer(std::byte* local, std::uintptr_t remote, std::size_t length, bool writing) {
     transfer_all(length, writing ? "process_vm_writev" : "process_vm_readv", peer_,
                  [&](std::size_t done, std::size_t left) {

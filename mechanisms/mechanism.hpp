@@ -33,6 +33,7 @@
 #pragma once
 
 #include <sys/types.h>
+#include <sys/uio.h>
 
 #include <cstddef>
 #include <map>
@@ -54,6 +55,9 @@ struct LinkConfig {
   std::size_t max_message_bytes = 0;  // no message on this link is larger
   WaitPolicy wait = WaitPolicy::spin;
   int numa_node = -1;  // where the link's shared memory goes (-1: the kernel's default)
+  // The most segments a scatter/gather message on this link has (send_segments);
+  // 1: only contiguous messages. Rendezvous links size their iovec tables by it.
+  std::size_t max_segments = 1;
 };
 
 class Link {
@@ -92,9 +96,25 @@ class Link {
   virtual void begin_recv(std::span<std::byte> into) { pending_recv_ = into; }
   virtual std::span<const std::byte> end_recv() { return recv(pending_recv_); }
 
+  // Scatter/gather (--segments N): one message made of the bytes of
+  // `segments` in order, as a library moves a non-contiguous datatype, with
+  // the same blocking and reuse rules as send()/recv(). The receiver's
+  // segments may be laid out differently from the sender's; only the total
+  // must match. Separate calls, so that the contiguous path stays as it is.
+  // A mechanism whose descriptor has a `segments_refusal` never gets them;
+  // the defaults say so if it does.
+  virtual void send_segments(std::span<const iovec> segments);
+  virtual void recv_segments(std::span<const iovec> segments);
+  // Split-phase forms, as begin_send/end_send (at most one of each pending).
+  virtual void begin_send_segments(std::span<const iovec> segments) { pending_send_segments_ = segments; }
+  virtual void end_send_segments() { send_segments(pending_send_segments_); }
+  virtual void begin_recv_segments(std::span<const iovec> segments) { pending_recv_segments_ = segments; }
+  virtual void end_recv_segments() { recv_segments(pending_recv_segments_); }
+
  protected:
   std::span<const std::byte> pending_send_;
   std::span<std::byte> pending_recv_;
+  std::span<const iovec> pending_send_segments_, pending_recv_segments_;
 };
 
 // Whose call copies the payload (the descriptor's `moves`). Copying
@@ -165,6 +185,9 @@ struct Mechanism {
   // which several peers would access one rank (mechanism_cannot_serve()).
   bool one_tracer_per_tracee = false;
   WaitPolicies wait_policies = kEveryWaitPolicy;
+  // Empty when the mechanism moves scatter/gather messages (send_segments);
+  // otherwise why it cannot, which is the skip reason of its --segments N > 1 cells.
+  std::string_view segments_refusal = {};
 
   // Checks, by trying, whether the mechanism works on this machine.
   Availability (*probe)();

@@ -28,6 +28,8 @@ class PipeLink final : public Link {
     read_message(pipes_.in_fd(), into, "pipe");
     return into;
   }
+  void send_segments(std::span<const iovec> segments) override { write_segments(pipes_.out_fd(), segments, "pipe"); }
+  void recv_segments(std::span<const iovec> segments) override { read_segments(pipes_.in_fd(), segments, "pipe"); }
 
  private:
   PipePair pipes_;

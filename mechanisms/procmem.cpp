@@ -15,6 +15,7 @@
 #include "harness/base/error.hpp"
 #include "mechanisms/support/fd_io.hpp"
 #include "mechanisms/support/rendezvous.hpp"
+#include "mechanisms/support/segments.hpp"
 
 namespace ipcatlas {
 namespace {
@@ -28,6 +29,15 @@ class ProcMemMemory final : public PeerMemory {
   }
   void write(std::uintptr_t remote, std::span<const std::byte> from) override {
     transfer(const_cast<std::byte*>(from.data()), remote, from.size(), true);
+  }
+
+  // The file offset is the remote address, so one call covers one remote
+  // segment: a preadv()/pwritev() per remote segment, the local side as iovecs.
+  void read_segments(std::span<const iovec> local, std::span<const iovec> remote) override {
+    transfer_segments(local, remote, false);
+  }
+  void write_segments(std::span<const iovec> remote, std::span<const iovec> local) override {
+    transfer_segments(local, remote, true);
   }
 
  private:
@@ -49,6 +59,24 @@ class ProcMemMemory final : public PeerMemory {
                    const auto offset = static_cast<off_t>(remote + done);
                    return writing ? pwrite(fd, local + done, left, offset) : pread(fd, local + done, left, offset);
                  });
+  }
+
+  void transfer_segments(std::span<const iovec> local, std::span<const iovec> remote, bool writing) {
+    const int fd = file();
+    SegmentCursor mine(local);
+    for (const iovec& r : remote) {
+      const auto base = reinterpret_cast<std::uintptr_t>(r.iov_base);
+      transfer_all(r.iov_len, writing ? "pwritev /proc/PID/mem" : "preadv /proc/PID/mem", peer_,
+                   [&](std::size_t done, std::size_t left) {
+                     const std::span<const iovec> w = mine.window(left);
+                     const auto offset = static_cast<off_t>(base + done);
+                     const auto count = static_cast<int>(w.size());
+                     const ssize_t n =
+                         writing ? pwritev(fd, w.data(), count, offset) : preadv(fd, w.data(), count, offset);
+                     if (n > 0) mine.advance(static_cast<std::size_t>(n));
+                     return n;
+                   });
+    }
   }
 
   int open_flags_;

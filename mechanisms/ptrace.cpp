@@ -57,6 +57,14 @@ class PtraceMemory final : public PeerMemory {
     peek(into, remote);
   }
 
+  // Segment by segment, word by word, in one stop of the tracee.
+  void read_segments(std::span<const iovec> local, std::span<const iovec> remote) override {
+    seize_once();
+    stop_tracee();
+    const ResumeOnExit resume{peer_};
+    for_each_piece(local, remote, [this](std::span<std::byte> piece, std::uintptr_t at) { peek(piece, at); });
+  }
+
   void write(std::uintptr_t, std::span<const std::byte>) override {
     throw std::logic_error("ptrace: only the pull direction (the receiver traces the sender) is measured");
   }

@@ -30,6 +30,7 @@
 #include "harness/machine/shared_memory.hpp"
 #include "mechanisms/support/eventfd_doorbell.hpp"
 #include "mechanisms/support/mailbox.hpp"
+#include "mechanisms/support/segments.hpp"
 #include "mechanisms/mechanism.hpp"
 
 namespace ipcatlas {
@@ -80,60 +81,103 @@ class ShmLink final : public Link {
     in_direct_ = memory_.data() + kDirectOffset + static_cast<std::size_t>(index_of(other(side))) * kDirectBytes;
   }
 
-  void send(std::span<const std::byte> msg) override {
-    if (msg.size() <= MailboxShared::kSlotBytes) {
+  void send(std::span<const std::byte> msg) override { send_from(ContiguousSource{msg.data()}, msg.size()); }
+
+  std::span<const std::byte> recv(std::span<std::byte> into) override {
+    receive_into(ContiguousSink{into.data()}, into.size());
+    return into;
+  }
+
+  // The copy-in gathers the segments into the slot, buffer or cells, the
+  // copy-out scatters into them: the same protocol, other copies.
+  void send_segments(std::span<const iovec> segments) override {
+    SegmentCursor cursor(segments);
+    send_from(Gathered{cursor}, total_bytes(segments));
+  }
+
+  void recv_segments(std::span<const iovec> segments) override {
+    SegmentCursor cursor(segments);
+    receive_into(Gathered{cursor}, total_bytes(segments));
+  }
+
+ private:
+  // Where a message's bytes come from (send) or go to (recv): one buffer, or
+  // segments walked by a cursor. A template parameter, so that the
+  // contiguous path compiles to the plain copies it always made.
+  struct ContiguousSource {
+    const std::byte* at;
+    void copy_out(std::byte* dst, std::size_t n, bool small) {
+      small ? copy_small(dst, at, n) : (void)std::memcpy(dst, at, n);
+      at += n;
+    }
+  };
+  struct ContiguousSink {
+    std::byte* at;
+    void copy_in(const std::byte* src, std::size_t n, bool small) {
+      small ? copy_small(at, src, n) : (void)std::memcpy(at, src, n);
+      at += n;
+    }
+  };
+  struct Gathered {
+    SegmentCursor& cursor;
+    void copy_out(std::byte* dst, std::size_t n, bool) { gather(cursor, {dst, n}); }
+    void copy_in(const std::byte* src, std::size_t n, bool) { scatter({src, n}, cursor); }
+  };
+
+  template <class Source>
+  void send_from(Source source, std::size_t size) {
+    if (size <= MailboxShared::kSlotBytes) {
       mailbox_.wait_all_consumed();
-      copy_small(mailbox_.out_slot().data(), msg.data(), msg.size());
+      source.copy_out(mailbox_.out_slot().data(), size, true);
       mailbox_.post();
       return;
     }
-    if (msg.size() <= kDirectBytes) {
+    if (size <= kDirectBytes) {
       mailbox_.wait_all_consumed();
-      std::memcpy(out_direct_, msg.data(), msg.size());
+      source.copy_out(out_direct_, size, false);
       mailbox_.post();
       return;
     }
-    const std::size_t fragment = fragment_bytes(msg.size());
-    for (std::size_t done = 0; done < msg.size(); done += fragment) {
-      const std::size_t len = std::min(fragment, msg.size() - done);
+    const std::size_t fragment = fragment_bytes(size);
+    for (std::size_t done = 0; done < size; done += fragment) {
+      const std::size_t len = std::min(fragment, size - done);
       const std::size_t c = sent_fragments_ % kCells;
       const auto round = static_cast<std::uint32_t>(sent_fragments_ / kCells);
       wait_until(
           out_->turns[c].turn, [round](std::uint32_t t) { return t == 2 * round; }, mailbox_.waiting());
-      std::memcpy(out_->cell(c), msg.data() + done, len);
+      source.copy_out(out_->cell(c), len, false);
       publish(out_->turns[c].turn, 2 * round + 1, mailbox_.waiting());
       ++sent_fragments_;
     }
   }
 
-  std::span<const std::byte> recv(std::span<std::byte> into) override {
-    if (into.size() <= MailboxShared::kSlotBytes) {
+  template <class Sink>
+  void receive_into(Sink sink, std::size_t size) {
+    if (size <= MailboxShared::kSlotBytes) {
       mailbox_.wait_posted();
-      copy_small(into.data(), mailbox_.in_slot().data(), into.size());
+      sink.copy_in(mailbox_.in_slot().data(), size, true);
       mailbox_.consume();
-      return into;
+      return;
     }
-    if (into.size() <= kDirectBytes) {
+    if (size <= kDirectBytes) {
       mailbox_.wait_posted();
-      std::memcpy(into.data(), in_direct_, into.size());
+      sink.copy_in(in_direct_, size, false);
       mailbox_.consume();
-      return into;
+      return;
     }
-    const std::size_t fragment = fragment_bytes(into.size());
-    for (std::size_t done = 0; done < into.size(); done += fragment) {
-      const std::size_t len = std::min(fragment, into.size() - done);
+    const std::size_t fragment = fragment_bytes(size);
+    for (std::size_t done = 0; done < size; done += fragment) {
+      const std::size_t len = std::min(fragment, size - done);
       const std::size_t c = received_fragments_ % kCells;
       const auto round = static_cast<std::uint32_t>(received_fragments_ / kCells);
       wait_until(
           in_->turns[c].turn, [round](std::uint32_t t) { return t == 2 * round + 1; }, mailbox_.waiting());
-      std::memcpy(into.data() + done, in_->cell(c), len);
+      sink.copy_in(in_->cell(c), len, false);
       publish(in_->turns[c].turn, 2 * round + 2, mailbox_.waiting());
       ++received_fragments_;
     }
-    return into;
   }
 
- private:
   LinkConfig config_;
   SharedMapping memory_;
   EventfdDoorbell doorbell_;  // --wait eventfd only

@@ -32,6 +32,7 @@
 #include "mechanisms/support/access_causes.hpp"
 #include "mechanisms/support/blocking_call.hpp"
 #include "mechanisms/support/fd_io.hpp"
+#include "mechanisms/support/segments.hpp"
 #include "mechanisms/mechanism.hpp"
 
 namespace ipcatlas {
@@ -79,6 +80,38 @@ std::size_t recv_record(int fd, std::byte* p, std::size_t len) {
   }
 }
 
+// The scatter/gather forms of send_record / recv_record: one record made of `window`.
+std::size_t send_record(int fd, std::span<const iovec> window) {
+  msghdr msg{};
+  msg.msg_iov = const_cast<iovec*>(window.data());
+  msg.msg_iovlen = window.size();
+  const std::size_t len = total_bytes(window);
+  for (;;) {
+    const ssize_t n = blocking_call([&] { return ::sendmsg(fd, &msg, MSG_NOSIGNAL); });
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw SysError(fmt::format("unix-seqpacket: sendmsg of a {}-byte record", len), errno);
+    }
+    if (static_cast<std::size_t>(n) != len)
+      throw std::runtime_error(fmt::format("unix-seqpacket: sendmsg took {} bytes of a {}-byte record", n, len));
+    return len;
+  }
+}
+
+std::size_t recv_record(int fd, std::span<const iovec> window) {
+  msghdr msg{};
+  msg.msg_iov = const_cast<iovec*>(window.data());
+  msg.msg_iovlen = window.size();
+  for (;;) {
+    const ssize_t n = blocking_call([&] { return ::recvmsg(fd, &msg, MSG_TRUNC); });
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw SysError("unix-seqpacket: recvmsg", errno);
+    }
+    return static_cast<std::size_t>(n);
+  }
+}
+
 class UnixSeqpacketLink final : public Link {
  public:
   explicit UnixSeqpacketLink(const LinkConfig&) {
@@ -118,7 +151,41 @@ class UnixSeqpacketLink final : public Link {
     return into;
   }
 
+  // Scatter/gather: one sendmsg() per record, its iovecs the segments'
+  // pieces; a record ends at a chunk or after kIovMax pieces (a record
+  // cannot span two calls). The receiver cuts its records by the same rule,
+  // so its segments must be laid out like the sender's (PeerChannel's are);
+  // a record of another length is reported, as above.
+  void send_segments(std::span<const iovec> segments) override {
+    SegmentCursor cursor(segments);
+    if (cursor.done()) return send_record(fd_, nullptr, 0);
+    while (!cursor.done()) {
+      const std::span<const iovec> window = cursor.window(chunk_);
+      cursor.advance(send_record(fd_, window));
+    }
+  }
+
+  void recv_segments(std::span<const iovec> segments) override {
+    SegmentCursor cursor(segments);
+    if (cursor.done()) return check_record(0, 0, recv_record(fd_, nullptr, 0), 0);
+    for (std::size_t record = 0; !cursor.done(); ++record) {
+      const std::span<const iovec> window = cursor.window(chunk_);
+      const std::size_t want = total_bytes(window);
+      check_record(record, total_bytes(segments), recv_record(fd_, window), want);
+      cursor.advance(want);
+    }
+  }
+
  private:
+  void check_record(std::size_t record, std::size_t message, std::size_t got, std::size_t want) const {
+    if (got == want) return;
+    // recv returns 0 both for an empty record and when the peer has closed.
+    const std::string cause = got == 0 ? " (an empty record, or the peer closed the socket)" : "";
+    throw std::runtime_error(fmt::format("unix-seqpacket: record {} of a {}-byte message has {} bytes, expected "
+                                         "{} (records of {} bytes){}",
+                                         record, message, got, want, chunk_, cause));
+  }
+
   Fd ends_[2];
   int fd_ = -1;
   std::size_t chunk_ = kPage;

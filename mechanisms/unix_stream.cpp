@@ -31,6 +31,8 @@ class UnixStreamLink final : public Link {
     read_message(fd_, into, "unix-stream");
     return into;
   }
+  void send_segments(std::span<const iovec> segments) override { write_segments(fd_, segments, "unix-stream"); }
+  void recv_segments(std::span<const iovec> segments) override { read_segments(fd_, segments, "unix-stream"); }
 
  private:
   Fd ends_[2];

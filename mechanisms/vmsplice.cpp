@@ -44,6 +44,7 @@
 #include "mechanisms/support/fd_io.hpp"
 #include "mechanisms/support/eventfd_doorbell.hpp"
 #include "mechanisms/support/mailbox.hpp"
+#include "mechanisms/support/segments.hpp"
 #include "mechanisms/mechanism.hpp"
 
 namespace ipcatlas {
@@ -63,6 +64,20 @@ void vmsplice_all(int fd, std::span<const std::byte> msg) {
     }
     p += n;
     left -= static_cast<std::size_t>(n);
+  }
+}
+
+// The scatter/gather form: N iovecs a call (at most IOV_MAX), partial
+// transfers resumed mid-segment.
+void vmsplice_all(int fd, std::span<const iovec> segments) {
+  for (SegmentCursor cursor(segments); !cursor.done();) {
+    const std::span<const iovec> window = cursor.window();
+    const ssize_t n = blocking_call([&] { return vmsplice(fd, window.data(), window.size(), 0); });
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw SysError("vmsplice", errno);
+    }
+    cursor.advance(static_cast<std::size_t>(n));
   }
 }
 
@@ -91,7 +106,26 @@ class VmspliceLink final : public Link {
 
   std::span<const std::byte> recv(std::span<std::byte> into) override {
     read_message(pipes_.in_fd(), into, "vmsplice");
-    if (into.empty()) return into;
+    if (!into.empty()) take_consumed();
+    return into;
+  }
+
+  // As send() and recv(), with the sender's pages spliced from N iovecs and
+  // the receiver's read() a readv() into its segments.
+  void send_segments(std::span<const iovec> segments) override {
+    if (total_bytes(segments) == 0) return write_message(pipes_.out_fd(), {}, "vmsplice");
+    vmsplice_all(pipes_.out_fd(), segments);
+    mailbox_.post();
+    mailbox_.wait_all_consumed();
+  }
+
+  void recv_segments(std::span<const iovec> segments) override {
+    read_segments(pipes_.in_fd(), segments, "vmsplice");
+    if (total_bytes(segments) != 0) take_consumed();
+  }
+
+ private:
+  void take_consumed() {
     mailbox_.wait_posted();
     mailbox_.consume();
     // Published at once, not deferred to our next post: the sender's send()
@@ -99,10 +133,8 @@ class VmspliceLink final : public Link {
     // with a system call that may block (read(), or vmsplice() of a message
     // larger than the pipe), not with a post that could carry it.
     mailbox_.publish_now();
-    return into;
   }
 
- private:
   LinkConfig config_;
   SharedMapping memory_;
   // --wait eventfd, which run skips for vmsplice (its receiver waits in

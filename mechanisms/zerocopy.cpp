@@ -105,6 +105,9 @@ extern const Mechanism kZerocopyMechanism{
     .reference = true,  // the message must be built in the link's memory: no application buffer moves this way
     .permissions = "",
     .wait_policies = kEveryWaitPolicy,  // every wait is on the mailbox line
+    .segments_refusal = "the sender builds its message in place in memory the receiver maps and nobody copies it: "
+                        "there is no gather or scatter to measure, and segments laid out in that memory would only "
+                        "change where the sender writes",
     .probe = probe_shared_memory,
     .make_link = [](const LinkConfig& c) -> std::unique_ptr<Link> { return std::make_unique<ZerocopyLink>(c); },
     .context = nullptr,

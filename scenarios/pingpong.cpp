@@ -148,7 +148,8 @@ class PingPongSession final : public ScenarioSession {
         results_memory_(sizeof(PingPongResults)),
         results_(results_memory_.as<PingPongResults>()),
         // The link's shared memory goes with rank 0's memory.
-        link_(cell.mechanism->make_link(LinkConfig{cell.size, cell.wait, node_for_pu(cell.membind, cell.cpus.at(0))})),
+        link_(cell.mechanism->make_link(
+            LinkConfig{cell.size, cell.wait, node_for_pu(cell.membind, cell.cpus.at(0)), cell.segments})),
         salt_(now_ns()) {
     if (cell_.cpus.size() != 2) throw UsageError("pingpong needs exactly 2 ranks");
     group_ = std::make_unique<RankGroup>(topology, GroupPlan{cell_.cpus, cell_.wait, cell_.watchdog_seconds},

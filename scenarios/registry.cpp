@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "harness/base/text.hpp"
 
 namespace ipcatlas {
@@ -67,6 +69,16 @@ std::string mechanism_cannot_serve(const Scenario& scenario, const Mechanism& me
   return std::string(mechanism.id) + " allows one tracer per tracee, and in " + std::string(scenario.id) +
          (pull ? " a sender is read by several receivers" : " a receiver is written by several senders") + " (only " +
          and_list(served) + " can be served)";
+}
+
+std::string segments_cannot_run(const Mechanism& mechanism, const CellSpec& cell) {
+  if (cell.segments <= 1) return "";
+  if (!mechanism.segments_refusal.empty())
+    return std::string(mechanism.id) +
+           " cannot move scatter/gather messages: " + std::string(mechanism.segments_refusal);
+  if (cell.size < cell.segments)
+    return fmt::format("{} bytes cannot make {} segments (at least one byte each)", cell.size, cell.segments);
+  return "";
 }
 
 }  // namespace ipcatlas

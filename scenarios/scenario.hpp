@@ -56,6 +56,8 @@ struct CellSpec {
   // cold: each rank's send buffers, and its receive buffers, each total at
   // least this (twice the last-level cache above the ranks' PUs).
   std::size_t cold_pool_bytes = 0;
+  // --segments: every message is scatter/gather in this many segments (1: contiguous)
+  std::size_t segments = 1;
   double watchdog_seconds = 20.0;
   StreamOptions stream;  // stream only
   TestHooks test;
@@ -94,10 +96,12 @@ struct Counter {
 };
 
 // The key:value parts of the benchmark names of every scenario: SCENARIO/
-// MECHANISM/size:S/ranks:N/placement:P/wait:W[/membind:M][/cache:cold]
-// (membind only when --membind is given, cache only when cold, so that the
-// names of earlier runs still match). Keys are in the order the names list them.
-inline constexpr std::string_view kCommonNameKeys[] = {"size", "ranks", "placement", "wait", "membind", "cache"};
+// MECHANISM/size:S/ranks:N/placement:P/wait:W[/membind:M][/cache:cold][/segments:N]
+// (membind only when --membind is given, cache only when cold, segments only
+// when N > 1, so that the names of earlier runs still match). Keys are in the
+// order the names list them.
+inline constexpr std::string_view kCommonNameKeys[] = {"size",    "ranks", "placement", "wait",
+                                                       "membind", "cache", "segments"};
 
 // How many peers one rank's payload goes to (or comes from) in a round.
 enum class Peers {
@@ -144,5 +148,10 @@ std::string mechanism_cannot_serve(const Scenario& scenario, const Mechanism& me
 // cell needs the cache size from hwloc, memory for its pools, and a buffer
 // to rotate (zerocopy's sender writes in place in the memory the link maps).
 std::string cache_cannot_serve(const CellSpec& cell);
+
+// Empty if the cell's --segments can run; otherwise why not: the mechanism
+// refuses scatter/gather (its segments_refusal), or SIZE < N (a segment
+// would be empty). N not dividing SIZE is allowed (message_layout.hpp).
+std::string segments_cannot_run(const Mechanism& mechanism, const CellSpec& cell);
 
 }  // namespace ipcatlas

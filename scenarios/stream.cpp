@@ -75,8 +75,8 @@ std::string stream_cannot_run(const CellSpec& cell) {
                      id, format_size(cell.size), format_size(limit));
 }
 
-constexpr std::string_view kStreamNameKeys[] = {"size",      "ranks", "window",  "dir",
-                                                "placement", "wait",  "membind", "cache"};
+constexpr std::string_view kStreamNameKeys[] = {"size", "ranks",   "window", "dir",     "placement",
+                                                "wait", "membind", "cache",  "segments"};
 
 constexpr Counter kStreamOwnCounters[] = {
     {"window_ns", "ns", "time of one window: WINDOW messages and the empty acknowledgement", "window {}"},

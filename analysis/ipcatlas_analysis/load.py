@@ -26,6 +26,10 @@ SKIP_PREFIX = "skipped: "
 
 # Keys every table has, even when a name lacks them, so callers can rely on them.
 STANDARD_KEYS = ("size", "ranks", "placement", "wait")
+# Keys a name carries only away from their default (ipcatlas run --segments N: "segments:N" only
+# for N > 1): once any file has one, a name without it holds the default, so that N = 1 and N = 16
+# of one mechanism can be compared (segmentation.py).
+DEFAULTED_KEYS = {"segments": "1"}
 # Keys that place a measurement on a figure; the others (ranks, window, ...) form its "variant".
 LAYOUT_KEYS = ("size", "placement", "wait")
 BASE_COLUMNS = ("file", "name", "scenario", "mechanism", "variant", "status", "message", "repetition", "source")
@@ -214,6 +218,8 @@ def _typed_keys(table: pd.DataFrame) -> pd.DataFrame:
     """Name keys whose values are all whole numbers become Int64 (size, ranks, window);
     the others stay strings, with "" where a name lacks the key."""
     for key in name_key_columns(table):
+        if key in DEFAULTED_KEYS:  # a name leaves the key out at its default
+            table[key] = table[key].fillna(DEFAULTED_KEYS[key])
         present = table[key].dropna()
         if key == "size" or (len(present) and present.map(_is_count).all()):
             table[key] = pd.array([None if pd.isna(v) else parse_count(str(v)) for v in table[key]], dtype="Int64")

@@ -1,4 +1,5 @@
-"""The figures: latency, bandwidth and tail against message size, and scaling against ranks.
+"""The figures: latency, bandwidth and tail against message size, scaling against ranks, and
+the cost of segmentation (segmentation.py).
 
 One figure per (scenario, placement, wait) and kind, written as PNG and SVG.
 Uses matplotlib's Agg canvas directly (no pyplot), so figures render without
@@ -109,6 +110,9 @@ def draw_figures(data: PlotData, out: Path) -> list[DrawnFigure]:
             figure = plot_scaling(data, group, variant, out / f"{name}.png")
             if figure is not None:
                 drawn.append(figure)
+        # Imported here: segmentation.py draws with this module's helpers.
+        from .segmentation import draw_segmentation
+        drawn += draw_segmentation(data, out)
     return drawn
 
 

@@ -149,6 +149,7 @@ std::string name_value(std::string_view key, const CellSpec& cell, const std::st
   if (key == "wait") return std::string(to_string(cell.wait));
   if (key == "membind") return cell.membind.kind == MemoryPolicy::Kind::none ? "" : to_string(cell.membind);
   if (key == "cache") return cell.cache == CacheState::hot ? "" : std::string(to_string(cell.cache));
+  if (key == "segments") return cell.segments > 1 ? std::to_string(cell.segments) : "";
   throw std::logic_error("benchmark_name: no value for the name key '" + std::string(key) + "'");
 }
 
@@ -196,6 +197,7 @@ std::string skip_reason(const Mechanism& m, const Availability& availability, co
   if (std::string why = wait_policy_cannot_serve(m, cell.wait); !why.empty()) return why;
   if (!membind_problem.empty()) return membind_problem;
   if (std::string why = cache_cannot_serve(cell); !why.empty()) return why;
+  if (std::string why = segments_cannot_run(m, cell); !why.empty()) return why;
   if (scenario.cannot_run) {
     std::string why = scenario.cannot_run(cell);
     if (!why.empty()) return why;
@@ -212,6 +214,7 @@ CellSpec cell_spec(const RunOptions& options, const Mechanism& mechanism, const 
   spec.cpus = placement.pus;
   spec.wait = wait;
   spec.membind = options.membind;
+  spec.segments = options.segments;
   spec.watchdog_seconds = options.watchdog_seconds;
   spec.stream = StreamOptions{options.window, options.bidirectional};
   spec.test = TestHooks{options.buffer_offset, options.fault};

@@ -46,6 +46,7 @@ struct RunOptions {
   bool bidirectional = false;  // stream
   std::string placement;       // a named placement, "all", or empty
   MemoryPolicy membind;
+  std::size_t segments = 1;  // --segments: scatter/gather messages of N segments
   WaitPolicy wait = WaitPolicy::spin;
   std::vector<CacheState> caches{CacheState::hot};  // --cache hot,cold: each is a dimension of the matrix
   bool wait_given = false;                          // --wait was given (else oversubscribed runs block)
@@ -81,6 +82,9 @@ struct Command {
 inline constexpr const char* kDefaultSizes = "1:4M";
 // A window beyond this keeps one iteration busy for longer than any watchdog.
 inline constexpr int kMaxWindow = 4096;
+// --segments: 4096 segments is 4x the kernel's IOV_MAX, enough to show the
+// calls looping over it, and their iovec tables stay at 64 KiB a side.
+inline constexpr std::size_t kMaxSegments = 4096;
 inline constexpr double kMaxWatchdogSeconds = 3600;
 
 // `args` excludes the program name. Throws UsageError.

@@ -129,7 +129,7 @@ TEST(Cli, ListOptionsOfPlacementsNeedPlacementsAndARealFile) {
 
 TEST(Cli, EmptyValuesAreRefused) {
   for (const char* option : {"--out", "--cpus", "--ranks", "--mechanisms", "--sizes", "--placement", "--membind",
-                             "--inject-fault", "--scenario", "--wait", "--watchdog", "--size-cap"})
+                             "--inject-fault", "--scenario", "--wait", "--watchdog", "--size-cap", "--segments"})
     expect_usage_error({"run", option, ""}, option);
   expect_usage_error({"doctor", "--cpus", ""}, "--cpus");
   expect_usage_error({"list", "--topology", ""}, "--topology");
@@ -141,6 +141,8 @@ TEST(Cli, BadInputNamesTheBadValue) {
   expect_usage_error({"run", "--cpus", "0,x"}, "'x'");
   expect_usage_error({"run", "--cpus", "-1"}, "'-1'");
   expect_usage_error({"run", "--wait", "sometimes"}, "'sometimes'");
+  expect_usage_error({"run", "--segments", "0"}, "--segments");
+  expect_usage_error({"run", "--segments", "4097"}, "--segments");
   expect_usage_error({"run", "--bogus"}, "--bogus");
   expect_usage_error({"run", "stray"}, "stray");
   expect_usage_error({"run", "--benchmark_out=x.json"}, "--out");

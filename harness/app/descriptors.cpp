@@ -25,7 +25,8 @@ nlohmann::ordered_json mechanism_json(const Mechanism& m) {
           {"single_copy", m.single_copy},
           {"reference", m.reference},
           {"one_tracer_per_tracee", m.one_tracer_per_tracee},
-          {"wait_policies", waits}};
+          {"wait_policies", waits},
+          {"segments", m.segments_refusal.empty() ? std::string("yes") : "no: " + std::string(m.segments_refusal)}};
 }
 
 nlohmann::ordered_json scenario_json(const Scenario& s) {
@@ -104,7 +105,8 @@ std::string traits_line(const nlohmann::ordered_json& m) {
   if (m["single_copy"].get<bool>()) line += "; single-copy path of MPI/UCX";
   if (m["reference"].get<bool>()) line += "; a reference, not a transport";
   if (m["one_tracer_per_tracee"].get<bool>()) line += "; one tracer per tracee";
-  return line + "; waits: " + joined(m["wait_policies"], ", ");
+  line += "; waits: " + joined(m["wait_policies"], ", ");
+  return m.value("segments", "yes") == "yes" ? line : line + "; no scatter/gather (--segments)";
 }
 
 void print_mechanism(std::ostream& out, const nlohmann::ordered_json& m) {

@@ -32,6 +32,8 @@ TEST(Descriptors, TheContextCarriesEveryMechanismAndTheRunsScenario) {
   EXPECT_EQ(context["mechanisms"]["pipe"]["wait_policies"], nlohmann::json::array({"block"}));
   EXPECT_EQ(context["mechanisms"]["zerocopy"]["reference"], true);
   EXPECT_EQ(context["mechanisms"]["ptrace"]["one_tracer_per_tracee"], true);
+  EXPECT_EQ(cma["segments"], "yes");
+  EXPECT_EQ(context["mechanisms"]["zerocopy"]["segments"].get<std::string>().rfind("no: ", 0), 0u);
   for (const Mechanism* m : all_mechanisms()) {
     const nlohmann::json& j = context["mechanisms"][std::string(m->id)];
     EXPECT_EQ(j["summary"], m->summary);
@@ -42,7 +44,8 @@ TEST(Descriptors, TheContextCarriesEveryMechanismAndTheRunsScenario) {
   const nlohmann::json& pingpong = context["scenarios"]["pingpong"];
   EXPECT_EQ(pingpong["primary_metric"], "one_way_ns");
   EXPECT_EQ(pingpong["iteration"], "one round trip");
-  EXPECT_EQ(pingpong["name_keys"], nlohmann::json::array({"size", "ranks", "placement", "wait", "membind"}));
+  EXPECT_EQ(pingpong["name_keys"],
+            nlohmann::json::array({"size", "ranks", "placement", "wait", "membind", "segments"}));
   EXPECT_EQ(pingpong["counters"]["one_way_ns"], "ns");
   EXPECT_EQ(pingpong["counters"]["bytes_per_second"], "B/s");
   EXPECT_EQ(pingpong["counters"]["samples"], "1");

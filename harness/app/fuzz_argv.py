@@ -48,6 +48,7 @@ RUN = (
     Opt("--placement", valid=("l3", "all"), bad=ALL_NASTY),
     Opt("--membind", valid=("local", "0"), bad=ALL_NASTY - {"0"}),
     Opt("--window", valid=("1", "4", "64"), bad=NOT_AN_INT | {"0"}),
+    Opt("--segments", valid=("1", "2", "16"), bad=NOT_AN_INT | {"0", "4097"}),
     flag("--bidirectional"),
     Opt("--wait", valid=("spin", "block", "adaptive", "eventfd"), bad=ALL_NASTY),
     Opt("--out", "file_out"),

@@ -69,7 +69,7 @@ def test_names_counters_and_context(tmp_path: Path) -> None:
 
 
 TRAITS = {"summary", "copies", "copies_note", "permissions", "api", "moves", "single_copy", "reference",
-          "one_tracer_per_tracee", "wait_policies"}
+          "one_tracer_per_tracee", "wait_policies", "segments"}
 
 
 @pytest.mark.parametrize("scenario", ["pingpong", "stream"])
@@ -86,6 +86,8 @@ def test_context_carries_the_descriptors(tmp_path: Path, scenario: str) -> None:
     assert context["mechanisms"]["cma-read"]["moves"] == "pull" and context["mechanisms"]["cma-read"]["single_copy"]
     assert context["mechanisms"]["shm"]["moves"] == "both" and context["mechanisms"]["zerocopy"]["reference"]
     assert context["mechanisms"]["pipe"]["wait_policies"] == ["block"]
+    assert context["mechanisms"]["pipe"]["segments"] == "yes"
+    assert context["mechanisms"]["zerocopy"]["segments"].startswith("no: ")
     described = next(s for s in listed["scenarios"] if s["id"] == scenario)
     assert context["scenarios"] == {scenario: {key: described[key] for key in
                                                ("summary", "iteration", "primary_metric", "name_keys", "counters",
@@ -96,7 +98,7 @@ def test_context_carries_the_descriptors(tmp_path: Path, scenario: str) -> None:
     for b in doc["benchmarks"]:
         assert b["ipcatlas_status"] == "ok", b.get("error_message")
         keys = [part.split(":")[0] for part in b["name"].split("/")[2:]]
-        assert keys == [k for k in declared["name_keys"] if k not in ("membind", "cache")], b["name"]
+        assert keys == [k for k in declared["name_keys"] if k not in ("membind", "cache", "segments")], b["name"]
         assert set(declared["counters"]) <= set(b), b["name"]
         ranks = int(dict(part.split(":", 1) for part in b["name"].split("/")[2:])["ranks"])
         per_rank = {name.replace("{rank}", str(r)) for name in declared["per_rank_counters"] for r in range(ranks)}

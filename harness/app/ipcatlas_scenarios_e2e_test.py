@@ -92,6 +92,20 @@ def test_placement_all_membind_and_the_topology_beside_the_results(tmp_path: Pat
     assert "one NUMA node" in remote["benchmarks"][0]["skip_message"]
 
 
+def test_segments_name_context_and_what_cannot_run(tmp_path: Path) -> None:
+    proc, doc = run_json(tmp_path, "--segments", "16", "--mechanisms", "shm,zerocopy", "--sizes", "8,4K")
+    assert proc.returncode == 0, proc.stderr
+    runs = by_name(doc)
+    measured = runs["pingpong/shm/size:4096/ranks:2/placement:l3/wait:spin/segments:16"]
+    assert measured["ipcatlas_status"] == "ok" and doc["context"]["segments"] == "16"
+    small = runs["pingpong/shm/size:8/ranks:2/placement:l3/wait:spin/segments:16"]
+    assert "8 bytes cannot make 16 segments" in small["skip_message"]
+    refused = runs["pingpong/zerocopy/size:4096/ranks:2/placement:l3/wait:spin/segments:16"]
+    assert "zerocopy cannot move scatter/gather messages" in refused["skip_message"]
+    _, plain = run_json(tmp_path, "--segments", "1", "--mechanisms", "shm", "--sizes", "64")
+    assert "segments" not in plain["benchmarks"][0]["name"] and plain["context"]["segments"] == "1"
+
+
 def test_corruption_in_alltoall_is_an_error_never_a_figure(tmp_path: Path) -> None:
     proc, doc = run_json(tmp_path, "--scenario", "alltoall", "--ranks", "4", "--mechanisms", "shm",
                          "--sizes", "2K", "--inject-fault", "corrupt")

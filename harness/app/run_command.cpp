@@ -134,6 +134,12 @@ void add_run_command(CLI::App& app, Command& cmd, Subcommands& s) {
   add_parsed(run, "--membind", cmd.run.membind, parse_membind,
              "Where buffers and shared memory go: local (each rank's NUMA node), remote (the nearest other "
              "node), or a node number");
+  run->add_option("--segments", cmd.run.segments,
+                  "Scatter/gather: every message is N segments (1 to " + std::to_string(kMaxSegments) +
+                      ") separated by 64-byte gaps, moved by each mechanism as a library would (readv/writev, "
+                      "N iovecs, segment by segment); zerocopy cannot, sizes below N are skipped")
+      ->default_val(1)
+      ->check(CLI::Range(std::size_t{1}, kMaxSegments));
   run->add_option("--window", cmd.run.window, "stream: messages in flight per window (1 to 4096)")
       ->default_val(64)
       ->check(CLI::Range(1, kMaxWindow));

@@ -38,4 +38,11 @@ std::span<const std::byte> CorruptingLink::recv(std::span<std::byte> into) {
   return into;
 }
 
+void CorruptingLink::recv_segments(std::span<const iovec> segments) {
+  inner_.recv_segments(segments);
+  if (!armed_ || segments.empty()) return;
+  const iovec& middle = segments[segments.size() / 2];
+  if (middle.iov_len > 0) static_cast<std::byte*>(middle.iov_base)[middle.iov_len / 2] ^= std::byte{0x40};
+}
+
 }  // namespace ipcatlas

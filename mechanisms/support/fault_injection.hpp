@@ -50,6 +50,9 @@ class CorruptingLink final : public Link {
   std::span<std::byte> message_memory(std::size_t bytes) override { return inner_.message_memory(bytes); }
   void send(std::span<const std::byte> msg) override { inner_.send(msg); }
   std::span<const std::byte> recv(std::span<std::byte> into) override;
+  void send_segments(std::span<const iovec> segments) override { inner_.send_segments(segments); }
+  // Flips a byte in the middle of the middle segment.
+  void recv_segments(std::span<const iovec> segments) override;
 
  private:
   Link& inner_;

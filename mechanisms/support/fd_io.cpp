@@ -13,6 +13,7 @@
 #include "harness/base/resource_limits.hpp"
 #include "mechanisms/mechanism.hpp"
 #include "mechanisms/support/blocking_call.hpp"
+#include "mechanisms/support/segments.hpp"
 
 namespace ipcatlas {
 
@@ -62,6 +63,35 @@ void read_message(int fd, std::span<std::byte> into, const char* what) {
     if (n == 0) throw std::runtime_error(std::string(what) + ": the peer closed the stream");
     p += n;
     left -= static_cast<std::size_t>(n);
+  }
+}
+
+void write_segments(int fd, std::span<const iovec> segments, const char* what) {
+  SegmentCursor cursor(segments);
+  if (cursor.done()) return write_message(fd, {}, what);
+  while (!cursor.done()) {
+    const std::span<const iovec> window = cursor.window();
+    const ssize_t n = blocking_call([&] { return writev(fd, window.data(), static_cast<int>(window.size())); });
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw SysError(std::string(what) + ": writev", errno);
+    }
+    cursor.advance(static_cast<std::size_t>(n));
+  }
+}
+
+void read_segments(int fd, std::span<const iovec> segments, const char* what) {
+  SegmentCursor cursor(segments);
+  if (cursor.done()) return read_message(fd, {}, what);
+  while (!cursor.done()) {
+    const std::span<const iovec> window = cursor.window();
+    const ssize_t n = blocking_call([&] { return readv(fd, window.data(), static_cast<int>(window.size())); });
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw SysError(std::string(what) + ": readv", errno);
+    }
+    if (n == 0) throw std::runtime_error(std::string(what) + ": the peer closed the stream");
+    cursor.advance(static_cast<std::size_t>(n));
   }
 }
 

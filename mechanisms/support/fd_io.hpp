@@ -5,6 +5,8 @@
 // as a one-byte token that the receiver discards: its cost is the signal.
 #pragma once
 
+#include <sys/uio.h>
+
 #include <cstddef>
 #include <span>
 
@@ -17,6 +19,12 @@ void write_message(int fd, std::span<const std::byte> msg, const char* what);
 // Reads exactly into.size() bytes (or the token). Throws SysError, or
 // std::runtime_error when the peer closed the stream.
 void read_message(int fd, std::span<std::byte> into, const char* what);
+
+// The scatter/gather forms: writev()/readv() of a message made of
+// `segments`, in windows of at most IOV_MAX iovecs, retrying partial
+// transfers and EINTR. An empty message is the token, as above.
+void write_segments(int fd, std::span<const iovec> segments, const char* what);
+void read_segments(int fd, std::span<const iovec> segments, const char* what);
 
 struct Availability;
 class Fd;

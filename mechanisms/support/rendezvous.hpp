@@ -14,6 +14,7 @@
 #pragma once
 
 #include <sys/types.h>
+#include <sys/uio.h>
 
 #include <cstdint>
 #include <functional>
@@ -36,6 +37,13 @@ class PeerMemory {
   // std::runtime_error naming the exact cause (explain_access_failure).
   virtual void read(std::span<std::byte> into, std::uintptr_t remote) = 0;
   virtual void write(std::uintptr_t remote, std::span<const std::byte> from) = 0;
+  // Scatter/gather (--segments): copy between this process's `local`
+  // segments and the peer's `remote` ones, which hold the same number of
+  // bytes. By default segment by segment: one read()/write() per contiguous
+  // piece that lies in one local and one remote segment (ptrace). CMA moves
+  // them all in one call, /proc/PID/mem one remote segment per call.
+  virtual void read_segments(std::span<const iovec> local, std::span<const iovec> remote);
+  virtual void write_segments(std::span<const iovec> remote, std::span<const iovec> local);
 
  protected:
   pid_t peer_ = 0;
@@ -64,6 +72,12 @@ class AccessError : public std::runtime_error {
 // transfers; throws AccessError (the cause and fix) on failure.
 void transfer_all(std::size_t length, const char* operation, pid_t peer,
                   const std::function<ssize_t(std::size_t done, std::size_t left)>& step);
+
+// Calls fn(piece, address) for every contiguous piece of `local` that lies
+// in one segment of `local` and one of `remote`, in order; `address` is the
+// piece's place in the peer. Throws when `local` holds fewer bytes.
+void for_each_piece(std::span<const iovec> local, std::span<const iovec> remote,
+                    const std::function<void(std::span<std::byte> piece, std::uintptr_t remote)>& fn);
 
 // Probes a PeerMemory between two sibling processes, as ranks use it: reads
 // (or, for push, writes) 64 bytes of the other. Returns the exact cause on failure.

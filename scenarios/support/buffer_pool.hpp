@@ -36,6 +36,7 @@ class BufferPool {
   std::size_t count() const { return count_; }
   std::size_t bytes_mapped() const { return memory_.size(); }
   std::span<std::byte> at(std::size_t i) const { return {memory_.data() + i * stride_, bytes_}; }
+  std::size_t position() const { return position_; }  // of the current buffer
   std::span<std::byte> current() const { return at(position_); }
   // Moves on to the next buffer of the rotation and returns it.
   std::span<std::byte> advance() {

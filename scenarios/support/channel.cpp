@@ -9,10 +9,11 @@ namespace ipcatlas {
 
 ChannelBuffers channel_buffers(const CellSpec& cell, int rank, int channels) {
   ChannelBuffers b{cell.size, cell.test.buffer_offset, 1,
-                   node_for_pu(cell.membind, cell.cpus.at(static_cast<std::size_t>(rank)))};
+                   node_for_pu(cell.membind, cell.cpus.at(static_cast<std::size_t>(rank))), cell.segments};
   if (cell.cache == CacheState::cold)
-    b.count = cold_pool_count(b.size + b.offset, (cell.cold_pool_bytes + static_cast<std::size_t>(channels) - 1) /
-                                                     static_cast<std::size_t>(channels));
+    b.count = cold_pool_count(MessageLayout(b.size, b.segments).extent() + b.offset,
+                              (cell.cold_pool_bytes + static_cast<std::size_t>(channels) - 1) /
+                                  static_cast<std::size_t>(channels));
   return b;
 }
 
@@ -23,8 +24,11 @@ PeerChannel::PeerChannel(Link& link, int me, int peer, const ChannelBuffers& buf
       size_(buffers.size),
       offset_(buffers.offset),
       salt_(salt),
-      out_(buffers.size + buffers.offset, buffers.count, buffers.numa_node),
-      in_(buffers.size + buffers.offset, buffers.count, buffers.numa_node) {}
+      layout_(buffers.size, buffers.segments),
+      out_(layout_.extent() + buffers.offset, buffers.count, buffers.numa_node),
+      in_(layout_.extent() + buffers.offset, buffers.count, buffers.numa_node) {
+  if (layout_.segmented()) lay_out_segments();
+}
 
 void PeerChannel::open(pid_t peer_pid) { link_.open(me_ < peer_ ? Side::a : Side::b, peer_pid); }
 
@@ -43,6 +47,7 @@ void PeerChannel::begin_batch(std::uint64_t batch) {
   seed_out_ = direction_seed(salt_, me_, peer_, batch);
   seed_in_ = direction_seed(salt_, peer_, me_, batch);
   sent_ = received_ = 0;
+  if (layout_.segmented()) return begin_segmented_batch();
   next_out_ = make_stamp(size_, {seed_out_, sent_});
   const std::span<std::byte> shared = link_.message_memory(size_ + offset_);
   if (!shared.empty()) {  // zerocopy: messages are built in the link's memory, not in the pool
@@ -64,6 +69,7 @@ std::span<std::byte> PeerChannel::outgoing() {
 // The plain forms call the link's plain send/recv: one virtual call instead
 // of three on the path of every message.
 void PeerChannel::send() {
+  if (layout_.segmented()) return send_segmented();
   const std::span<std::byte> msg = outgoing();
   write_stamp(msg, next_out_);
   ++sent_;
@@ -73,6 +79,7 @@ void PeerChannel::send() {
 }
 
 void PeerChannel::recv(Check check) {
+  if (layout_.segmented()) return recv_segmented(check);
   expected_in_ = make_stamp(size_, {seed_in_, received_});
   verify(link_.recv(incoming()), check);
   in_.advance();
@@ -85,6 +92,7 @@ void PeerChannel::send_ack() {
 }
 
 void PeerChannel::begin_send() {
+  if (layout_.segmented()) return begin_send_segmented();
   const std::span<std::byte> msg = outgoing();
   write_stamp(msg, next_out_);
   ++sent_;
@@ -92,17 +100,20 @@ void PeerChannel::begin_send() {
 }
 
 void PeerChannel::end_send() {
+  if (layout_.segmented()) return end_send_segmented();
   link_.end_send();
   out_.advance();
   next_out_ = make_stamp(size_, {seed_out_, sent_});
 }
 
 void PeerChannel::begin_recv() {
+  if (layout_.segmented()) return begin_recv_segmented();
   expected_in_ = make_stamp(size_, {seed_in_, received_});
   link_.begin_recv(incoming());
 }
 
 void PeerChannel::end_recv(Check check) {
+  if (layout_.segmented()) return end_recv_segmented(check);
   verify(link_.end_recv(), check);
   in_.advance();
 }

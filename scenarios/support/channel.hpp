@@ -7,23 +7,27 @@
 
 #include <cstdint>
 #include <span>
+#include <vector>
 
 #include "harness/ranks/payload.hpp"
 #include "mechanisms/mechanism.hpp"
 #include "scenarios/scenario.hpp"
 #include "scenarios/support/buffer_pool.hpp"
+#include "scenarios/support/message_layout.hpp"
 
 namespace ipcatlas {
 
 enum class Check { stamp, full };
 
-// Where one end of a channel keeps its messages: `count` buffers of `size`
-// bytes, each `offset` bytes past a page boundary, on `numa_node`.
+// Where one end of a channel keeps its messages: `count` buffers, each
+// holding a message of `size` bytes in `segments` segments (message_layout.hpp)
+// from `offset` bytes past a page boundary, on `numa_node`.
 struct ChannelBuffers {
   std::size_t size = 0;
   std::size_t offset = 0;
-  std::size_t count = 1;  // 1: hot, every message reuses one buffer each way
-  int numa_node = -1;     // -1: the kernel's default
+  std::size_t count = 1;     // 1: hot, every message reuses one buffer each way
+  int numa_node = -1;        // -1: the kernel's default
+  std::size_t segments = 1;  // > 1: scatter/gather, moved with the link's *_segments calls
 };
 // The buffers of a channel of `cell` at `rank`, which has `channels` channels:
 // with a cold cache they share the rank's pool budget (buffer_pool.hpp).
@@ -58,17 +62,31 @@ class PeerChannel {
   std::span<std::byte> outgoing();
   std::span<std::byte> incoming() { return in_.current().subspan(offset_, size_); }
   void verify(std::span<const std::byte> got, Check check);
+  // The scatter/gather forms of the calls above (segmented_channel.cpp).
+  void lay_out_segments();
+  void begin_segmented_batch();
+  void send_segmented();
+  void recv_segmented(Check check);
+  void begin_send_segmented();
+  void end_send_segmented();
+  void begin_recv_segmented();
+  void end_recv_segmented(Check check);
+  void verify_segmented(Check check);
 
   Link& link_;
   int me_, peer_;
   std::size_t size_, offset_;
   std::uint64_t salt_;
+  MessageLayout layout_;
   BufferPool out_, in_;
+  // When segmented: the iovecs of every buffer of out_ and in_, by position.
+  std::vector<std::vector<iovec>> out_segments_, in_segments_;
   std::uint64_t seed_out_ = 0, seed_in_ = 0, sent_ = 0, received_ = 0;
   // Stamps computed before they are needed, off the critical path: the next
   // outgoing one when a send ends, the expected incoming one when a receive
   // begins (before it waits). See pingpong.cpp for why it matters.
   Stamp next_out_, expected_in_;
+  MessageLayout::Stamps next_out_segments_, expected_in_segments_;  // the same, when segmented
 };
 
 }  // namespace ipcatlas

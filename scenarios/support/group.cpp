@@ -101,7 +101,7 @@ class GroupSession final : public ScenarioSession {
     for (const auto& pair : pattern_->pairs(ranks)) {
       // A link's shared memory lives with its lower rank's memory.
       const int node = node_for_pu(cell_.membind, cell_.cpus[static_cast<std::size_t>(pair.first)]);
-      links_[pair] = cell_.mechanism->make_link(LinkConfig{cell_.size, cell_.wait, node});
+      links_[pair] = cell_.mechanism->make_link(LinkConfig{cell_.size, cell_.wait, node, cell_.segments});
     }
     RankTimes* times = times_memory_.as<RankTimes>();
     group_ =
