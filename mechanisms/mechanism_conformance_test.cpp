@@ -3,7 +3,9 @@
 // unaligned buffers on either side, both directions, and buffer reuse with a
 // different body every message so that stale bytes cannot pass. Under spin
 // and block for every mechanism; under eventfd for those that honour it, with
-// a short list of sizes (eventfd_cases()).
+// a short list of sizes (eventfd_cases()); and cold, with the same short
+// list, each side moving to another buffer at every message (--cache cold).
+// Scatter/gather has its own suite (segments_conformance_test.cpp).
 //
 // The two ends run in two forked ranks, exactly as in a benchmark.
 #include <gtest/gtest.h>
@@ -107,13 +109,16 @@ std::vector<Case> cases(std::size_t cap, bool include_large) {
 class ConformanceProgram final : public RankProgram {
  public:
   // batch_cases[i]: the cases of batch i.
-  ConformanceProgram(int rank, Link& link, std::vector<std::vector<Case>> batch_cases)
-      : rank_(rank), link_(link), batch_cases_(std::move(batch_cases)) {}
+  // With `buffers` > 1 (the cold-cache variant), each side sends from and
+  // receives into the next of that many buffers at every message, as a
+  // --cache cold run does: a mechanism must not rely on seeing one address.
+  ConformanceProgram(int rank, Link& link, std::vector<std::vector<Case>> batch_cases, std::size_t buffers = 1)
+      : rank_(rank), link_(link), batch_cases_(std::move(batch_cases)), buffers_(buffers) {}
 
   void setup(RankEnv& env) override {
     link_.open(rank_ == 0 ? Side::a : Side::b, env.pid_of(1 - rank_));
-    out_ = PrivateBuffer(kMaxSize + 4096);
-    in_ = PrivateBuffer(kMaxSize + 4096);
+    out_ = PrivateBuffer(buffers_ * kSlotBytes);
+    in_ = PrivateBuffer(buffers_ * kSlotBytes);
   }
 
   void run_batch(RankEnv&, const Batch& batch) override {
@@ -130,14 +135,14 @@ class ConformanceProgram final : public RankProgram {
  private:
   void send(const Case& c, PayloadKey key) {
     std::span<std::byte> memory = link_.message_memory(c.size + c.offsets.send);
-    if (memory.empty()) memory = {out_.data(), out_.size()};
+    if (memory.empty()) memory = {out_.data() + kSlotBytes * (sent_++ % buffers_), kSlotBytes};
     const std::span<std::byte> msg = memory.subspan(c.offsets.send, c.size);
     fill_message(msg, key);
     link_.send(msg);
   }
 
   void receive(const Case& c, PayloadKey key, std::uint64_t message, int sender) {
-    const std::span<std::byte> into(in_.data() + c.offsets.recv, c.size);
+    const std::span<std::byte> into(in_.data() + kSlotBytes * (received_++ % buffers_) + c.offsets.recv, c.size);
     std::fill(into.begin(), into.end(), std::byte{0xee});  // stale bytes from an earlier message must not survive
     const std::span<const std::byte> got = link_.recv(into);
     if (got.size() != c.size)
@@ -150,14 +155,19 @@ class ConformanceProgram final : public RankProgram {
 
   int rank_;
   Link& link_;
+  static constexpr std::size_t kSlotBytes = kMaxSize + 4096;
   std::vector<std::vector<Case>> batch_cases_;
+  std::size_t buffers_;
   PrivateBuffer out_, in_;
+  std::size_t sent_ = 0, received_ = 0;
 };
 
 struct Param {
   const Mechanism* mechanism;
   WaitPolicy wait;
+  bool cold = false;  // rotate through kColdBuffers buffers at each end (short list of sizes)
 };
+constexpr std::size_t kColdBuffers = 3;
 
 class MechanismConformance : public ::testing::TestWithParam<Param> {};
 
@@ -172,11 +182,12 @@ TEST_P(MechanismConformance, EveryByteArrivesForEverySizeAndAlignment) {
   // The second batch runs the same link and buffers again: reuse.
   const std::size_t cap = p.mechanism->default_size_cap;
   const std::vector<std::vector<Case>> batches =
-      p.wait == WaitPolicy::eventfd
+      p.wait == WaitPolicy::eventfd || p.cold
           ? std::vector<std::vector<Case>>{eventfd_cases(cap), eventfd_cases(cap)}
           : std::vector<std::vector<Case>>{cases(cap, p.wait == WaitPolicy::spin), cases(cap, false)};
-  RankGroup group(topology, GroupPlan{{pus.front(), pus.back()}, p.wait, 60.0},
-                  [&](int rank) { return std::make_unique<ConformanceProgram>(rank, *link, batches); });
+  RankGroup group(topology, GroupPlan{{pus.front(), pus.back()}, p.wait, 60.0}, [&](int rank) {
+    return std::make_unique<ConformanceProgram>(rank, *link, batches, p.cold ? kColdBuffers : 1);
+  });
   EXPECT_NO_THROW({
     try {
       group.run(Batch{0, 1}, 0);
@@ -192,11 +203,15 @@ std::vector<Param> every_mechanism() {
   for (const Mechanism* m : all_mechanisms())
     for (WaitPolicy w : {WaitPolicy::spin, WaitPolicy::block, WaitPolicy::eventfd})
       if (w != WaitPolicy::eventfd || (m->make_link && m->wait_policies.honours(w))) params.push_back({m, w});
+  // Cold caches: every mechanism with a buffer to rotate (zerocopy builds in the link's memory).
+  for (const Mechanism* m : all_mechanisms())
+    if (m->make_link && m->moves != Moves::none) params.push_back({m, WaitPolicy::block, true});
   return params;
 }
 
 std::string param_name(const ::testing::TestParamInfo<Param>& info) {
-  std::string name = std::string(info.param.mechanism->id) + "_" + std::string(to_string(info.param.wait));
+  std::string name = std::string(info.param.mechanism->id) + "_" + std::string(to_string(info.param.wait)) +
+                     (info.param.cold ? "_cold" : "");
   std::replace(name.begin(), name.end(), '-', '_');
   return name;
 }

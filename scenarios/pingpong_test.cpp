@@ -96,6 +96,18 @@ TEST(PingPong, ColdBuffersCarryEveryMessageIntactForEveryMechanism) {
   }
 }
 
+TEST(PingPong, ColdPoolsOfSegmentedMessagesKeepEverySegmentAndGap) {
+  for (const char* mechanism : {"shm", "cma-read", "procmem-write", "pipe", "vmsplice"}) {
+    CellSpec c = cell(mechanism, 65537, WaitPolicy::block);
+    if (!c.mechanism->probe().available) continue;
+    c.cache = CacheState::cold;
+    c.cold_pool_bytes = 512 << 10;
+    c.segments = 7;
+    auto session = start(c);
+    for (int batch = 0; batch < 2; ++batch) EXPECT_GT(session->run_batch(50).counters.at("one_way_ns"), 0) << mechanism;
+  }
+}
+
 TEST(PingPong, ACorruptedPayloadFailsInAColdPoolToo) {
   CellSpec c = cell("shm", 4096);
   c.cache = CacheState::cold;

@@ -45,7 +45,7 @@ TEST(Descriptors, TheContextCarriesEveryMechanismAndTheRunsScenario) {
   EXPECT_EQ(pingpong["primary_metric"], "one_way_ns");
   EXPECT_EQ(pingpong["iteration"], "one round trip");
   EXPECT_EQ(pingpong["name_keys"],
-            nlohmann::json::array({"size", "ranks", "placement", "wait", "membind", "segments"}));
+            nlohmann::json::array({"size", "ranks", "placement", "wait", "membind", "cache", "segments"}));
   EXPECT_EQ(pingpong["counters"]["one_way_ns"], "ns");
   EXPECT_EQ(pingpong["counters"]["bytes_per_second"], "B/s");
   EXPECT_EQ(pingpong["counters"]["samples"], "1");
