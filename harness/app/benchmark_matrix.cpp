@@ -214,11 +214,18 @@ CellSpec cell_spec(const RunOptions& options, const Mechanism& mechanism, const 
   spec.cpus = placement.pus;
   spec.wait = wait;
   spec.membind = options.membind;
-  spec.segments = options.segments;
   spec.watchdog_seconds = options.watchdog_seconds;
   spec.stream = StreamOptions{options.window, options.bidirectional};
   spec.test = TestHooks{options.buffer_offset, options.fault};
   return spec;
+}
+
+// The dimensions of the matrix beside size: every --cache state with every --segments count.
+std::vector<std::pair<CacheState, std::size_t>> cache_and_segments(const RunOptions& options) {
+  std::vector<std::pair<CacheState, std::size_t>> all;
+  for (CacheState cache : options.caches)
+    for (std::size_t segments : options.segments) all.emplace_back(cache, segments);
+  return all;
 }
 
 }  // namespace
@@ -249,12 +256,13 @@ Matrix build_matrix(const RunOptions& options, const Topology& topology) {
     const std::size_t cap = user_cap != options.size_caps.end() ? user_cap->second : mechanism->default_size_cap;
     if (cap > 0) matrix.size_caps[std::string(mechanism->id)] = cap;
     for (const RankPlacement& placement : placements) {
-      for (CacheState cache : options.caches) {
+      for (const auto& [cache, segments] : cache_and_segments(options)) {
         for (std::size_t size : options.sizes) {
           MatrixCell cell;
           cell.scenario = scenario;
           cell.spec = cell_spec(options, *mechanism, placement, size, matrix.wait);
           cell.spec.cache = cache;
+          cell.spec.segments = segments;
           cell.spec.cold_pool_bytes = cold_pool_bytes(topology, placement.pus);
           cell.name = benchmark_name(*scenario, cell.spec, placement.placement);
           cell.block_key = std::string(scenario->id) + cell.name.substr(cell.name.find('/', scenario->id.size() + 1));

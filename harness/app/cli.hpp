@@ -46,7 +46,7 @@ struct RunOptions {
   bool bidirectional = false;  // stream
   std::string placement;       // a named placement, "all", or empty
   MemoryPolicy membind;
-  std::size_t segments = 1;  // --segments: scatter/gather messages of N segments
+  std::vector<std::size_t> segments{1};  // --segments 1,16: scatter/gather messages of N segments, each a dimension
   WaitPolicy wait = WaitPolicy::spin;
   std::vector<CacheState> caches{CacheState::hot};  // --cache hot,cold: each is a dimension of the matrix
   bool wait_given = false;                          // --wait was given (else oversubscribed runs block)

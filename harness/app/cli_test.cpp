@@ -55,6 +55,11 @@ TEST(Cli, CacheStatesAreADimension) {
   expect_usage_error({"run", "--cache", "cold,cold"}, "--cache 'cold,cold' names cold twice");
 }
 
+TEST(Cli, SegmentCountsAreADimension) {
+  EXPECT_EQ(parse({"run"}).run.segments, std::vector<std::size_t>{1});
+  EXPECT_EQ(parse({"run", "--segments", "1,16,256"}).run.segments, (std::vector<std::size_t>{1, 16, 256}));
+}
+
 TEST(Cli, EqualsSyntaxWorksToo) {
   const Command c = parse({"run", "--sizes=1:4", "--wait=adaptive"});
   EXPECT_EQ(c.run.sizes, (std::vector<std::size_t>{1, 2, 4}));
@@ -143,6 +148,8 @@ TEST(Cli, BadInputNamesTheBadValue) {
   expect_usage_error({"run", "--wait", "sometimes"}, "'sometimes'");
   expect_usage_error({"run", "--segments", "0"}, "--segments");
   expect_usage_error({"run", "--segments", "4097"}, "--segments");
+  expect_usage_error({"run", "--segments", "1,x"}, "invalid --segments '1,x': 'x' is not a count from 1 to 4096");
+  expect_usage_error({"run", "--segments", "16,16"}, "--segments '16,16' names 16 twice");
   expect_usage_error({"run", "--bogus"}, "--bogus");
   expect_usage_error({"run", "stray"}, "stray");
   expect_usage_error({"run", "--benchmark_out=x.json"}, "--out");

@@ -96,7 +96,9 @@ void add_context(const Matrix& matrix, const RunOptions& options, const Topology
   benchmark::AddCustomContext("cpus", matrix.cells.empty() ? "" : join(matrix.cells.front().spec.cpus));
   benchmark::AddCustomContext("placement", join(matrix.placements));
   benchmark::AddCustomContext("wait", std::string(to_string(matrix.wait)));
-  benchmark::AddCustomContext("segments", std::to_string(options.segments));
+  std::vector<std::string> segments;
+  for (std::size_t n : options.segments) segments.push_back(std::to_string(n));
+  benchmark::AddCustomContext("segments", join(segments));
   benchmark::AddCustomContext("scenario", options.scenario);
   benchmark::AddCustomContext("ranks", std::to_string(matrix.ranks));
   benchmark::AddCustomContext("oversubscribed",

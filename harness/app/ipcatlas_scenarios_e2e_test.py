@@ -104,6 +104,10 @@ def test_segments_name_context_and_what_cannot_run(tmp_path: Path) -> None:
     assert "zerocopy cannot move scatter/gather messages" in refused["skip_message"]
     _, plain = run_json(tmp_path, "--segments", "1", "--mechanisms", "shm", "--sizes", "64")
     assert "segments" not in plain["benchmarks"][0]["name"] and plain["context"]["segments"] == "1"
+    # A list is a dimension of the matrix: each count in its own blocks, interleaved in one run.
+    _, both = run_json(tmp_path, "--segments", "1,16", "--mechanisms", "shm", "--sizes", "64")
+    assert sorted(b["name"].rsplit("/", 1)[-1] for b in both["benchmarks"]) == ["segments:16", "wait:spin"]
+    assert both["context"]["segments"] == "1, 16"
 
 
 def test_corruption_in_alltoall_is_an_error_never_a_figure(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
+#include <charconv>
 
 #include <fmt/format.h>
 
@@ -94,6 +95,22 @@ std::vector<CacheState> parse_cache_states(const std::string& text) {
   return states;
 }
 
+// "1,16,256" -> {1, 16, 256}, each from 1 to kMaxSegments, none twice.
+std::vector<std::size_t> parse_segment_counts(const std::string& text) {
+  std::vector<std::size_t> counts;
+  for (const std::string& item : split(text, ',')) {
+    std::size_t n = 0;
+    const auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), n);
+    if (item.empty() || ec != std::errc{} || end != item.data() + item.size() || n < 1 || n > kMaxSegments)
+      throw UsageError(
+          fmt::format("invalid --segments '{}': '{}' is not a count from 1 to {}", text, item, kMaxSegments));
+    if (std::find(counts.begin(), counts.end(), n) != counts.end())
+      throw UsageError(fmt::format("--segments '{}' names {} twice", text, n));
+    counts.push_back(n);
+  }
+  return counts;
+}
+
 }  // namespace
 
 void finish_run(RunOptions& run, const std::vector<std::string>& extras) {
@@ -134,12 +151,11 @@ void add_run_command(CLI::App& app, Command& cmd, Subcommands& s) {
   add_parsed(run, "--membind", cmd.run.membind, parse_membind,
              "Where buffers and shared memory go: local (each rank's NUMA node), remote (the nearest other "
              "node), or a node number");
-  run->add_option("--segments", cmd.run.segments,
-                  "Scatter/gather: every message is N segments (1 to " + std::to_string(kMaxSegments) +
-                      ") separated by 64-byte gaps, moved by each mechanism as a library would (readv/writev, "
-                      "N iovecs, segment by segment); zerocopy cannot, sizes below N are skipped")
-      ->default_val(1)
-      ->check(CLI::Range(std::size_t{1}, kMaxSegments));
+  add_parsed(run, "--segments", cmd.run.segments, parse_segment_counts,
+             "Scatter/gather: every message is N segments (1 to " + std::to_string(kMaxSegments) +
+                 ") separated by 64-byte gaps, moved by each mechanism as a library would (readv/writev, N iovecs, "
+                 "segment by segment); a list (1,16,256) makes each count a dimension of the matrix, interleaved "
+                 "with the others; zerocopy cannot, sizes below N are skipped; default 1");
   run->add_option("--window", cmd.run.window, "stream: messages in flight per window (1 to 4096)")
       ->default_val(64)
       ->check(CLI::Range(1, kMaxWindow));
