@@ -1,16 +1,50 @@
 """Helpers shared by the end-to-end tests of the ipcatlas binary: where the
-binary is, and what a test may leave behind (processes, /dev/shm objects).
+binary is, how a test runs it, and what a test may leave behind (processes,
+/dev/shm objects).
 
 The binary comes from $IPCATLAS_BIN (set by ctest), else build/release."""
 from __future__ import annotations
 
+import json
 import os
 import signal
+import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 BINARY = Path(os.environ.get("IPCATLAS_BIN", REPO / "build" / "release" / "ipcatlas"))
+QUICK = ["--benchmark_min_time=0.01"]
+
+
+def ipcatlas(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(BINARY), *args], capture_output=True, text=True, timeout=timeout)
+
+
+def run_json(tmp_path: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
+    """`ipcatlas run --out` with a short minimum time: its result and the JSON it wrote."""
+    out = tmp_path / "run.json"
+    proc = ipcatlas("run", "--out", str(out), *QUICK, *args)
+    assert out.exists(), proc.stderr
+    return proc, json.loads(out.read_text())
+
+
+@pytest.fixture
+def nothing_left_behind() -> Iterator[None]:
+    """After the test: no ipcatlas process alive, no new /dev/shm object. A module
+    uses it with `pytestmark = pytest.mark.usefixtures("nothing_left_behind")`."""
+    shm_before = shm_entries()
+    yield
+    deadline = time.monotonic() + 3
+    while processes_running(BINARY) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    left = processes_running(BINARY)
+    assert left == [], f"an ipcatlas process outlived its test: {describe(left)}"
+    assert shm_entries() == shm_before, "shared-memory objects left behind"
 
 
 def _stat_fields(pid: int | str) -> list[str]:

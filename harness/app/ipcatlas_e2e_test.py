@@ -10,38 +10,18 @@ import signal
 import subprocess
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from e2e_support import BINARY, describe, processes_running, shm_entries
+from e2e_support import (BINARY, QUICK, describe, ipcatlas, nothing_left_behind,  # noqa: F401 (a fixture)
+                         processes_running, run_json, shm_entries)
 
-QUICK = ["--benchmark_min_time=0.01"]
 COUNTERS = ["one_way_ns", "bytes_per_second", "p50_ns", "p99_ns", "p999_ns", "max_ns", "samples"]
 CONTEXT = ["ipcatlas_version", "kernel", "cpu_model", "hypervisor", "ptrace_scope", "thp", "governor",
            "mitigations", "topology", "cpus", "placement", "wait"]
 
 
-def ipcatlas(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(BINARY), *args], capture_output=True, text=True, timeout=timeout)
-
-
-def run_json(tmp_path: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
-    out = tmp_path / "result.json"
-    proc = ipcatlas("run", "--out", str(out), *QUICK, *args)
-    assert out.exists(), proc.stderr
-    return proc, json.loads(out.read_text())
-
-
-@pytest.fixture(autouse=True)
-def nothing_left_behind() -> Any:
-    shm_before = shm_entries()
-    yield
-    deadline = time.monotonic() + 3
-    while processes_running(BINARY) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert processes_running(BINARY) == [], f"an ipcatlas process outlived its test: {describe(processes_running(BINARY))}"
-    assert shm_entries() == shm_before, "shared-memory objects left behind"
+pytestmark = pytest.mark.usefixtures("nothing_left_behind")
 
 
 def test_names_counters_and_context(tmp_path: Path) -> None:

@@ -3,26 +3,14 @@ binding through the ipcatlas binary."""
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from e2e_support import BINARY, REPO
+from e2e_support import REPO, ipcatlas, run_json
 
 BIG_NODE = REPO / "results" / "topologies" / "2pack-4numa-smt.xml"
-
-
-def ipcatlas(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(BINARY), *args], capture_output=True, text=True, timeout=300)
-
-
-def run_json(tmp_path: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
-    out = tmp_path / "run.json"
-    proc = ipcatlas("run", "--out", str(out), "--benchmark_min_time=0.01", *args)
-    assert out.exists(), proc.stderr
-    return proc, json.loads(out.read_text())
 
 
 def by_name(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:

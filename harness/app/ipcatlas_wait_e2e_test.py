@@ -4,37 +4,14 @@ mechanisms run under it, the fd mechanisms are skipped with a reason, and
 from __future__ import annotations
 
 import json
-import subprocess
-import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from e2e_support import BINARY, describe, processes_running, shm_entries
+from e2e_support import ipcatlas, nothing_left_behind, run_json  # noqa: F401 (a fixture)
 
 
-def ipcatlas(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(BINARY), *args], capture_output=True, text=True, timeout=300)
-
-
-def run_json(tmp_path: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
-    out = tmp_path / "run.json"
-    proc = ipcatlas("run", "--out", str(out), "--benchmark_min_time=0.01", *args)
-    assert out.exists(), proc.stderr
-    return proc, json.loads(out.read_text())
-
-
-@pytest.fixture(autouse=True)
-def nothing_left_behind() -> Any:
-    shm_before = shm_entries()
-    yield
-    deadline = time.monotonic() + 3
-    while processes_running(BINARY) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    left = processes_running(BINARY)
-    assert left == [], f"an ipcatlas process outlived its test: {describe(left)}"
-    assert shm_entries() == shm_before, "shared-memory objects left behind"
+pytestmark = pytest.mark.usefixtures("nothing_left_behind")
 
 
 def test_eventfd_runs_shm_and_skips_pipe_with_a_reason(tmp_path: Path) -> None:
