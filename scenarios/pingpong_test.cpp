@@ -77,11 +77,11 @@ TEST(PingPong, EveryMechanismRunsZeroAndOddSizes) {
 TEST(PingPong, ColdBuffersCarryEveryMessageIntactForEveryMechanism) {
   for (const Mechanism* m : all_mechanisms()) {
     if (!m->probe().available) continue;
-    for (std::size_t size : {1u, 4096u, 70001u}) {
+    for (std::size_t size : {1u, 70001u}) {
       CellSpec c = cell(std::string(m->id).c_str(), size, WaitPolicy::block);
       c.cache = CacheState::cold;
       c.cold_pool_bytes = 256 << 10;
-      c.test.buffer_offset = size == 4096 ? 0 : 13;
+      c.test.buffer_offset = size == 1 ? 0 : 13;
       const std::string why_not = cache_cannot_serve(c);
       if (m->moves == Moves::none) {
         EXPECT_NE(why_not.find("no buffer to rotate"), std::string::npos) << m->id;

@@ -38,6 +38,11 @@ class BufferPool {
   std::span<std::byte> at(std::size_t i) const { return {memory_.data() + i * stride_, bytes_}; }
   std::size_t position() const { return position_; }  // of the current buffer
   std::span<std::byte> current() const { return at(position_); }
+  // Copies bytes [offset, offset + bytes) of the first buffer into every
+  // other one, and leaves none of them in the cache (see above); at most the
+  // partial cache lines at either end of each copy stay. Hot pools: nothing.
+  void copy_body_to_all(std::size_t offset, std::size_t bytes) const;
+
   // Moves on to the next buffer of the rotation and returns it.
   std::span<std::byte> advance() {
     position_ += step_;

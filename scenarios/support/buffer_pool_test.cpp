@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <numeric>
 #include <set>
 
@@ -42,6 +43,21 @@ TEST(BufferPool, BuffersStartOnTheirOwnPagesAndAdvanceRotates) {
   for (int i = 0; i < 2; ++i) seen.insert(pool.advance().data());
   EXPECT_EQ(seen.size(), 3u);
   EXPECT_EQ(pool.advance().data(), pool.at(0).data());  // back to the start after count messages
+}
+
+TEST(BufferPool, TheBodyReachesEveryBufferWhateverItsAlignment) {
+  for (std::size_t offset : {0u, 1u, 13u, 4095u}) {
+    BufferPool pool(offset + 1001, 5, -1);  // a byte after the body, to see it untouched
+    for (std::size_t b = 0; b < 1000; ++b) pool.at(0)[offset + b] = static_cast<std::byte>(b * 7 + offset);
+    pool.copy_body_to_all(offset, 1000);
+    for (std::size_t i = 1; i < pool.count(); ++i) {
+      EXPECT_EQ(std::memcmp(pool.at(i).data() + offset, pool.at(0).data() + offset, 1000), 0) << i << " " << offset;
+      EXPECT_EQ(pool.at(i)[offset + 1000], std::byte{0}) << "the byte after the body";
+      if (offset > 0) {
+        EXPECT_EQ(pool.at(i)[offset - 1], std::byte{0}) << "the byte before the body";
+      }
+    }
+  }
 }
 
 TEST(BufferPool, HotIsOneBufferReused) {

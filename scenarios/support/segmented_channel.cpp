@@ -2,7 +2,6 @@
 // numbers, seeds and checks as the contiguous ones in channel.cpp, with the
 // payload laid out per segment (message_layout.hpp) and moved by the link's
 // *_segments calls. Apart so that the contiguous path stays as short as it was.
-#include <cstring>
 #include <stdexcept>
 
 #include "scenarios/support/channel.hpp"
@@ -29,10 +28,8 @@ void PeerChannel::lay_out_segments() {
 void PeerChannel::begin_segmented_batch() {
   next_out_segments_ = layout_.make_stamps({seed_out_, sent_});
   // As for contiguous messages: hash the bodies once, copy them (gaps included) to the rest of the pool.
-  const std::span<std::byte> first = region(out_.at(0), offset_, layout_);
-  layout_.fill_bodies(first, seed_out_);
-  for (std::size_t i = 1; i < out_.count(); ++i)
-    std::memcpy(region(out_.at(i), offset_, layout_).data(), first.data(), first.size());
+  layout_.fill_bodies(region(out_.at(0), offset_, layout_), seed_out_);
+  out_.copy_body_to_all(offset_, layout_.extent());
 }
 
 // The blocking forms call the link's blocking calls, as channel.cpp does: one
