@@ -19,47 +19,46 @@ namespace {
 // data to travel on a SOCK_SEQPACKET socket.
 constexpr char kTag = 'E';
 
-// The control buffer of one SCM_RIGHTS message carrying one descriptor.
-union RightsBuffer {
-  char bytes[CMSG_SPACE(sizeof(int))];
-  cmsghdr align;
+// One SCM_RIGHTS message carrying one descriptor beside its tag byte: the
+// same layout to send and to receive into. It points into itself, so it
+// is neither copied nor moved.
+struct RightsMessage {
+  char tag;
+  iovec iov{&tag, 1};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))]{};
+  msghdr msg{};
+
+  explicit RightsMessage(char initial_tag) : tag(initial_tag) {
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+  }
+  RightsMessage(const RightsMessage&) = delete;
+  RightsMessage& operator=(const RightsMessage&) = delete;
 };
 
 void send_fd(int socket, int fd) {
-  char tag = kTag;
-  iovec iov{&tag, 1};
-  RightsBuffer control{};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control.bytes;
-  msg.msg_controllen = sizeof control.bytes;
-  cmsghdr* header = CMSG_FIRSTHDR(&msg);
+  RightsMessage m(kTag);
+  cmsghdr* header = CMSG_FIRSTHDR(&m.msg);
   header->cmsg_level = SOL_SOCKET;
   header->cmsg_type = SCM_RIGHTS;
   header->cmsg_len = CMSG_LEN(sizeof(int));
   std::memcpy(CMSG_DATA(header), &fd, sizeof fd);
   // The socket's buffer is empty: this never waits for the peer.
-  while (sendmsg(socket, &msg, MSG_NOSIGNAL) < 0)
+  while (sendmsg(socket, &m.msg, MSG_NOSIGNAL) < 0)
     if (errno != EINTR) throw SysError("sendmsg of this side's eventfd (SCM_RIGHTS)", errno);
 }
 
 // Waits for the peer's descriptor; the received one is close-on-exec.
 Fd receive_fd(int socket) {
-  char tag = 0;
-  iovec iov{&tag, 1};
-  RightsBuffer control{};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control.bytes;
-  msg.msg_controllen = sizeof control.bytes;
+  RightsMessage m(0);
   ssize_t n;
   // Sleeps until the peer has sent: through blocking_call(), as every wait for the peer.
-  while ((n = blocking_call([&] { return recvmsg(socket, &msg, MSG_CMSG_CLOEXEC); })) < 0)
+  while ((n = blocking_call([&] { return recvmsg(socket, &m.msg, MSG_CMSG_CLOEXEC); })) < 0)
     if (errno != EINTR) throw SysError("recvmsg of the peer's eventfd (SCM_RIGHTS)", errno);
-  const cmsghdr* header = CMSG_FIRSTHDR(&msg);
-  if (n != 1 || tag != kTag || header == nullptr || header->cmsg_level != SOL_SOCKET ||
+  const cmsghdr* header = CMSG_FIRSTHDR(&m.msg);
+  if (n != 1 || m.tag != kTag || header == nullptr || header->cmsg_level != SOL_SOCKET ||
       header->cmsg_type != SCM_RIGHTS || header->cmsg_len != CMSG_LEN(sizeof(int)))
     throw std::runtime_error("eventfd doorbell: the peer's message carried no eventfd (did it exit?)");
   int fd;
