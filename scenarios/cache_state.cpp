@@ -5,7 +5,6 @@
 
 #include <fmt/format.h>
 
-#include "harness/base/error.hpp"
 #include "harness/base/sizes.hpp"
 #include "harness/machine/shared_memory.hpp"
 #include "scenarios/scenario.hpp"
@@ -14,10 +13,10 @@ namespace ipcatlas {
 
 std::string_view to_string(CacheState cache) { return cache == CacheState::cold ? "cold" : "hot"; }
 
-CacheState parse_cache_state(std::string_view text) {
+std::optional<CacheState> cache_state_named(std::string_view text) {
   if (text == "hot") return CacheState::hot;
   if (text == "cold") return CacheState::cold;
-  throw UsageError("invalid cache state '" + std::string(text) + "' (expected hot or cold)");
+  return std::nullopt;
 }
 
 namespace {

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -42,8 +43,8 @@ struct TestHooks {
 // last-level cache (cold, as IMB's -off_cache; scenarios/support/buffer_pool.hpp).
 enum class CacheState { hot, cold };
 std::string_view to_string(CacheState cache);
-// Throws UsageError for anything but hot or cold.
-CacheState parse_cache_state(std::string_view text);
+// "hot" or "cold"; nothing for any other text.
+std::optional<CacheState> cache_state_named(std::string_view text);
 
 // One cell of the matrix: everything one benchmark needs.
 struct CellSpec {

@@ -85,12 +85,11 @@ std::map<std::string, std::size_t> parse_size_caps(const std::vector<std::string
 std::vector<CacheState> parse_cache_states(const std::string& text) {
   std::vector<CacheState> states;
   for (const std::string& item : split(text, ',')) {
-    if (item != "hot" && item != "cold")
-      throw UsageError("invalid --cache '" + text + "' (expected hot, cold, or hot,cold for both)");
-    const CacheState state = parse_cache_state(item);
-    if (std::find(states.begin(), states.end(), state) != states.end())
+    const std::optional<CacheState> state = cache_state_named(item);
+    if (!state) throw UsageError("invalid --cache '" + text + "' (expected hot, cold, or hot,cold for both)");
+    if (std::find(states.begin(), states.end(), *state) != states.end())
       throw UsageError("--cache '" + text + "' names " + item + " twice");
-    states.push_back(state);
+    states.push_back(*state);
   }
   return states;
 }
