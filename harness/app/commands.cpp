@@ -17,6 +17,7 @@
 #include "harness/machine/doctor.hpp"
 #include "harness/machine/perf_counters.hpp"
 #include "harness/machine/placement.hpp"
+#include "harness/machine/slurm_job.hpp"
 #include "harness/base/error.hpp"
 #include "harness/base/output_file.hpp"
 #include "harness/app/reporters.hpp"
@@ -88,6 +89,18 @@ void add_cache_context(const Matrix& matrix, const RunOptions& options) {
                                                            "cache), one page or more each, visited out of order");
 }
 
+// Under Slurm: which job and node measured this, and the PUs Slurm let the
+// task use (hwloc's allowed set is the task's cpuset, so the ranks stay in it).
+void add_scheduler_context(const Topology& topology) {
+  const std::optional<SlurmJob> job = slurm_job();
+  for (const auto& [key, value] : scheduler_context(job)) benchmark::AddCustomContext(key, value);
+  if (!job) return;
+  const std::string cpus =
+      describe_slurm_cpus(*job, topology.allowed_pus(), hwloc_get_nbobjs_by_type(topology.handle(), HWLOC_OBJ_PU));
+  benchmark::AddCustomContext("slurm_cpus", cpus);
+  std::cerr << "ipcatlas: " << cpus << "\n";
+}
+
 void add_context(const Matrix& matrix, const RunOptions& options, const Topology& topology,
                  const std::vector<Fact>& facts) {
   benchmark::AddCustomContext("ipcatlas_version", kGitDescribe);
@@ -106,6 +119,7 @@ void add_context(const Matrix& matrix, const RunOptions& options, const Topology
   benchmark::AddCustomContext("membind", options.membind.kind == MemoryPolicy::Kind::none ? "none (first touch)"
                                                                                           : to_string(options.membind));
   add_cache_context(matrix, options);
+  add_scheduler_context(topology);
   const Scenario& scenario = *matrix.cells.front().scenario;
   if (std::find(scenario.name_keys.begin(), scenario.name_keys.end(), "window") != scenario.name_keys.end())
     benchmark::AddCustomContext("window", std::to_string(options.window) + (options.bidirectional ? " both ways" : ""));

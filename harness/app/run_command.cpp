@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "harness/app/cli_options.hpp"
+#include "harness/app/output_pattern.hpp"
 #include "harness/base/error.hpp"
 #include "harness/base/sizes.hpp"
 #include "harness/base/text.hpp"
@@ -33,7 +34,8 @@ Examples:
   ipcatlas run --cpus 0,1 --wait block --benchmark_repetitions=9
   ipcatlas run --mechanisms shm,cma-read --sizes 4K:4M --cache hot,cold    cold buffers as well as hot
   ipcatlas run --scenario alltoall --ranks 8 --mechanisms shm,cma-read,cma-write --sizes 64K,1M
-  ipcatlas run --scenario stream --window 64 --bidirectional --placement all --membind local)";
+  ipcatlas run --scenario stream --window 64 --bidirectional --placement all --membind local
+  srun -N3 --ntasks-per-node=1 --exclusive ipcatlas run --out results/cluster/%j/%n.json    one file per node)";
 
 // --watchdog from 0.1 to 3600 seconds. Not CLI::Range, which lets NaN
 // through (every comparison with it is false), and a NaN watchdog never
@@ -121,6 +123,7 @@ void finish_run(RunOptions& run, const std::vector<std::string>& extras) {
   run.benchmark = parse_benchmark_flags(benchmark_args);
   if (run.benchmark.list_tests && !run.out.empty())
     throw UsageError("--benchmark_list_tests only lists the benchmark names and measures nothing: drop --out");
+  if (!run.out.empty()) run.out = expand_output_pattern(run.out, this_process_output_names());
 }
 
 // What `run` measures: the matrix of mechanisms, sizes and placements.
@@ -178,7 +181,8 @@ void add_run_conduct_options(Command& cmd, Subcommands& s) {
   CLI::App* run = s.run;
   run->add_option("--out", cmd.run.out,
                   "Write Google Benchmark JSON to FILE when the run completes (checked before it starts; only a "
-                  "regular file is ever replaced)");
+                  "regular file is ever replaced; missing directories are made). Placeholders, for one file per "
+                  "node under srun: %h short host name, %n Slurm node name, %j Slurm job id, %% a percent sign");
   run->add_option("--watchdog", cmd.run.watchdog_seconds,
                   "Seconds (0.1 to 3600) a batch may run beyond its expected time before its ranks are declared hung")
       ->default_val(20.0)
