@@ -54,10 +54,26 @@ std::string cache_summary(hwloc_topology_t topo, hwloc_obj_type_t type, const ch
                      cores == 1 ? "" : "s");
 }
 
+// hwloc's allowed set is the cgroup cpuset alone. A process that Slurm's
+// task/affinity, taskset or numactl bound to some PUs must keep to those as
+// well: its ranks pin themselves, and would otherwise leave the CPUs the
+// process was given (and measure a neighbour's job, or be measured by it).
+void allow_only_bound_pus(hwloc_topology_t topo) {
+  HwlocBitmap bound;
+  if (hwloc_get_cpubind(topo, bound.set, HWLOC_CPUBIND_PROCESS) != 0) return;  // unknown: the cpuset stands
+  HwlocBitmap usable;
+  hwloc_bitmap_and(usable.set, bound.set, hwloc_topology_get_allowed_cpuset(topo));
+  if (hwloc_bitmap_iszero(usable.set) || hwloc_bitmap_isequal(usable.set, hwloc_topology_get_allowed_cpuset(topo)))
+    return;
+  hwloc_topology_allow(topo, usable.set, nullptr, HWLOC_ALLOW_FLAG_CUSTOM);
+}
+
 }  // namespace
 
 Topology Topology::load_this_machine() {
-  return Topology(load_topology([](hwloc_topology_t) { return 0; }, "of this machine"), true);
+  hwloc_topology_t topo = load_topology([](hwloc_topology_t) { return 0; }, "of this machine");
+  allow_only_bound_pus(topo);
+  return Topology(topo, true);
 }
 
 Topology Topology::load_xml(const std::string& path) {
@@ -108,8 +124,9 @@ void Topology::validate_pus(const std::vector<int>& pus) const {
     hwloc_obj_t obj = pu(p);
     if (!obj) throw UsageError(fmt::format("CPU {} does not exist (this machine's PUs: {})", p, join(allowed_pus())));
     if (!allowed(topo_, obj))
-      throw UsageError(fmt::format("CPU {} is not allowed for this process (allowed: {}; see the cgroup cpuset)", p,
-                                   join(allowed_pus())));
+      throw UsageError(fmt::format("CPU {} is not allowed for this process (allowed: {}: its cgroup cpuset and CPU "
+                                   "binding, as taskset, numactl or Slurm set them)",
+                                   p, join(allowed_pus())));
     if (!seen.insert(p).second) throw UsageError(fmt::format("CPU {} is given twice; every rank needs its own PU", p));
   }
 }

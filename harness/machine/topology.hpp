@@ -26,7 +26,9 @@ struct HwlocBitmap {
 class Topology {
  public:
   // The topology of this machine, including PUs this process may not use
-  // (so that errors can tell "does not exist" from "not allowed").
+  // (so that errors can tell "does not exist" from "not allowed"). Allowed
+  // are the PUs of its cgroup cpuset that its CPU binding (taskset, numactl,
+  // Slurm's task/affinity) includes.
   static Topology load_this_machine();
   // A topology from an XML export or a synthetic description such as
   // "pack:2 numa:2 core:4 pu:2" (for tests and previews).
@@ -44,7 +46,7 @@ class Topology {
 
   std::vector<int> allowed_pus() const;
   // Throws UsageError naming the PU when it does not exist, is not allowed
-  // for this process (cgroup cpuset), or appears twice.
+  // for this process (its cgroup cpuset and CPU binding), or appears twice.
   void validate_pus(const std::vector<int>& pus) const;
   // Two PUs on distinct cores of one package, sharing the closest cache,
   // avoiding the core of PU 0 (where the OS does its housekeeping) when the

@@ -1,5 +1,5 @@
-"""`run --out` placeholders and the Slurm context, with the environment a Slurm
-task sees faked (the real cluster is tested in ci/slurm)."""
+"""What a Slurm task sees: `run --out` placeholders, the Slurm context (the task's
+environment faked; the real cluster is tested in ci/slurm) and a CPU binding."""
 from __future__ import annotations
 
 import json
@@ -56,3 +56,20 @@ def test_a_placeholder_that_cannot_be_filled_is_refused_before_running(tmp_path:
     assert proc.returncode == 2
     assert message in proc.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_ranks_keep_to_the_cpus_the_process_was_bound_to() -> None:
+    # Slurm's task/affinity binds a task as taskset does; hwloc's allowed set (the cgroup
+    # cpuset) does not see that binding, so without care the ranks would pin themselves
+    # to PUs the task was not given.
+    allowed = sorted(os.sched_getaffinity(0))
+    if len(allowed) < 2:
+        pytest.skip("needs two allowed PUs to bind the process to one of them")
+    proc = subprocess.run(["taskset", "-c", str(allowed[-1]), str(BINARY), "list", "--placements"],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert f"PUs {allowed[-1]},{allowed[-1]} (self, oversubscribed)" in proc.stdout
+    refused = subprocess.run(["taskset", "-c", str(allowed[-1]), str(BINARY), "run", "--cpus",
+                              f"{allowed[0]},{allowed[-1]}", *TINY], capture_output=True, text=True, timeout=60)
+    assert refused.returncode == 2
+    assert f"CPU {allowed[0]} is not allowed for this process" in refused.stderr
