@@ -11,13 +11,14 @@ from typing import Any
 
 import pandas as pd
 
-from . import cache_view, options, recommend
+from . import cache_view, node_settings, node_spread, options, recommend
 from .cells import problems
-from .cli import EXIT_BAD_INPUT, EXIT_FINDING, EXIT_OK, exit_for_failures
+from .cli import EXIT_BAD_INPUT, EXIT_FINDING, EXIT_OK, exit_for_failures, one_line
 from .cpu_thresholds import cpu_crossovers, cpu_tables
 from .crossings import MIN_U_TEST, SINGLE
 from .descriptors import descriptors_of
 from .inputs import add_input_arguments, read_inputs
+from .node_identity import DuplicateNodeError
 from .safe_output import check_file_target, write_text
 from .states import STATE, mixed_blocks, state_infos, topology_note, with_states
 from .stats import min_pairs
@@ -89,15 +90,31 @@ def run(args: argparse.Namespace) -> int:
     if args.agree:
         return run_agree(args)
     inputs = read_inputs(args.results, args.peer)
-    result = compute(inputs.rows, args.baseline, args.alpha, inputs.contexts)
-    text = markdown(result)
+    try:  # one file per node of a cluster: the type's settings, with their spread across the nodes
+        runs = node_settings.cluster_nodes(inputs.contexts)
+    except (node_settings.MixedTypesError, DuplicateNodeError) as error:
+        return refuse(error)
+    rows = inputs.rows if runs is None else node_settings.align_states(inputs.rows, inputs.contexts)
+    result = compute(rows, args.baseline, args.alpha, inputs.contexts)
+    spread = None if runs is None else node_spread.across_nodes(rows, result, runs, args.baseline, args.alpha,
+                                                                inputs.contexts)
+    text = markdown(result) + ("" if spread is None else "\n" + node_spread.markdown(spread))
     # Files first: a reader that closes stdout early (`| head`) must not cost them.
     if args.markdown:
         write_text(args.markdown, text + "\n")
     if args.json:
-        write_text(args.json, json.dumps(to_json(result, args.results), indent=2) + "\n")
+        record = to_json(result, args.results) | ({} if spread is None else {"nodes": node_spread.to_record(spread)})
+        write_text(args.json, json.dumps(record, indent=2) + "\n")
     print(text)
     return exit_for_failures(result.unavailable, "thresholds", "they are left out (see above)")
+
+
+def refuse(error: ValueError) -> int:
+    """Files of several hardware types, or two files of one node: exit 2, naming them."""
+    print(one_line(f"ipcatlas thresholds: error: {error}"), file=sys.stderr)
+    for line in getattr(error, "lines", []):
+        print("  " + one_line(line), file=sys.stderr)
+    return EXIT_BAD_INPUT
 
 
 def run_agree(args: argparse.Namespace) -> int:
