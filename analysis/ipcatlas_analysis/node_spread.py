@@ -85,8 +85,8 @@ def intro_lines(spread: NodeSpread) -> list[str]:
     if spread.most_blocks < min_pairs(spread.alpha):
         lines += [f"Each node measured at most {spread.most_blocks} block(s) per comparison: a node alone "
                   f"decides nothing with fewer than {min_pairs(spread.alpha)} (\"undecided on the node\"), but "
-                  f"can still be caught contradicting the others. Run `ipcatlas run --benchmark_repetitions={SUGGESTED_REPETITIONS}` "
-                  "on every node for each node's own settings.", ""]
+                  "can still be caught contradicting the others. Run `ipcatlas run "
+                  f"--benchmark_repetitions={SUGGESTED_REPETITIONS}` on every node for each node's own settings.", ""]
     failing = spread.not_holding()
     if failing:
         lines += [f"Warning: {len(failing)} setting(s) do not hold on every node; do not set them for the whole "
