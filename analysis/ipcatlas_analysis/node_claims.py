@@ -12,14 +12,17 @@ pair of mechanisms and size:
 - the node's own median ratio must lie on the other side of 1 (it says the
   opposite direction);
 - and that must be more than its noise: its per-block ratios differ from the
-  other nodes' (two-sided Mann-Whitney U test at alpha), or the node's own
-  blocks separate the opposite direction (the paired test, where it has blocks
+  other nodes' (two-sided Mann-Whitney U test at alpha / N, Bonferroni over
+  the N nodes held against the others at that size, so that a large
+  partition does not name a node by chance), or the node's own blocks
+  separate the opposite direction (the paired test, where it has blocks
   enough).
 
 A node's three repetitions can never pass the paired test alone (it needs 6
 blocks at alpha 0.05), but three ratios against a dozen can pass the U test
-(smallest p 2/C(15, 3) = 0.004): a node measured with few repetitions can
-still be caught saying the opposite.
+(smallest p 2/C(15, 3) = 0.004, below 0.05 / 5): a node measured with few
+repetitions can still be caught saying the opposite, and the more nodes, the
+smaller the smallest p of one node against the rest.
 """
 from __future__ import annotations
 
@@ -81,8 +84,8 @@ def pair_contradictions(group: Group, a: str, b: str, node_of: Mapping[str, str]
         per_node = ratios_by_node(group.blocks.get((a, size), {}), group.blocks.get((b, size), {}), node_of)
         for node in per_node:
             others = [r for other, values in per_node.items() if other != node for r in values]
-            found += [replace_names(c, group, a, b, size, node) for c in [judge(per_node[node], others, alpha)]
-                      if c is not None]
+            judged = judge(per_node[node], others, alpha, len(per_node))
+            found += [] if judged is None else [replace_names(judged, group, a, b, size, node)]
     return found
 
 
@@ -107,8 +110,9 @@ class Judgement:
     p: float
 
 
-def judge(node: Sequence[float], others: Sequence[float], alpha: float) -> Judgement | None:
-    """A Judgement when `node`'s ratios contradict what `others` separate, else None."""
+def judge(node: Sequence[float], others: Sequence[float], alpha: float, nodes: int = 1) -> Judgement | None:
+    """A Judgement when `node`'s ratios contradict what `others` separate, else None (`nodes`: how
+    many nodes are judged at this size, for the Bonferroni level of the U test)."""
     if not node or len(others) < min_pairs(alpha):
         return None
     theirs = paired_test(others, alpha)
@@ -120,7 +124,7 @@ def judge(node: Sequence[float], others: Sequence[float], alpha: float) -> Judge
         return None
     p = mann_whitney_p(list(node), list(others))
     alone = len(node) >= min_pairs(alpha) and separated(paired_test(node, alpha), alpha)
-    if p >= alpha and not alone:
+    if p >= alpha / nodes and not alone:
         return None
     return Judgement(math.exp(mine), theirs.ratio, others_sign, p)
 

@@ -76,7 +76,8 @@ def intro_lines(spread: NodeSpread) -> list[str]:
              "mechanisms only within its own node's file. Below, each node is computed on its own and set beside "
              "the type's value. A node contradicts a claim (\"A beats B at S\") when the other nodes together "
              "separate A from B at S (paired test) and its own blocks point the other way, beyond its noise "
-             f"(U test of its per-block ratios against the others', alpha {spread.alpha:g}).", ""]
+             f"(U test of its per-block ratios against the others' at alpha {spread.alpha:g} / N, N the "
+             "nodes judged).", ""]
     if spread.aligned:
         pooled = {state: [n for n, s in spread.aligned.items() if s == state] for state in spread.aligned.values()}
         lines += ["Canary states are each node's own: " + "; ".join(

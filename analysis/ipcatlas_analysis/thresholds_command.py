@@ -56,6 +56,13 @@ examples:
 exit status: 0 done; 1 done, but a benchmark in the input failed; 2 bad input, or --json or
 --markdown refused (not a regular file) or not writable; 3 internal error (a bug)
 
+one file per node (`srun ... ipcatlas run --out results/cluster/%j/%n.json`; the context's slurm_node,
+else host_name, names the node): the files must be of one hardware type (cpu_model, topology, kernel,
+mitigations; `ipcatlas nodes` groups them), else exit 2. The tables pool all the nodes (blocks pair only
+within a file); the section "Across N nodes of type ..." computes each node on its own and says, per
+setting and crossover, how many nodes agree, the range of their own sizes, which nodes differ, and
+which contradict the others ("does not hold on every node"). --json adds the key "nodes".
+
 --agree A.json B.json: the two runs' thresholds side by side, like canary state with like: every
 separated claim one run makes the other reverses ("contradiction"), every setting that differs
 by more than a factor 2 or a crossover that differs ("differs"), and every one decided in one run

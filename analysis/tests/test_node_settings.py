@@ -143,3 +143,6 @@ def test_judge_needs_the_others_separated_and_the_node_beyond_its_noise() -> Non
     assert judge([-0.01, 0.9, 0.8], others, 0.05) is None  # a median above 1: the node agrees
     assert judge([-0.3, -0.35, -0.4], others[:5], 0.05) is None  # 5 blocks cannot separate the others
     assert judge([-0.3, -0.35, -0.4], [0.1, -0.1] * 6, 0.05) is None  # the others separate nothing
+    # Against 12 blocks, 3 opposite ones reach p ~0.011: enough among 4 nodes, not among 100 (Bonferroni).
+    assert judge([-0.3, -0.35, -0.4], others, 0.05, nodes=4) is not None
+    assert judge([-0.3, -0.35, -0.4], others, 0.05, nodes=100) is None
