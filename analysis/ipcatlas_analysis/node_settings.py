@@ -35,6 +35,8 @@ from .recommend import UNDECIDED_VALUE, Setting
 from .threshold_result import ThresholdResult
 from .thresholds import ALWAYS, CROSSOVER, NOT_SEPARATED, UNDECIDED, Crossover, crossovers, describe
 
+# Settings whose values are switches, not sizes: no range of sizes is given for them.
+SWITCHES = ("MPIR_CVAR_CH4_CMA_ENABLE", "FI_SHM_DISABLE_CMA")
 AGREES = "agrees"
 DIFFERS = "differs"
 UNDECIDED_ON_NODE = "undecided on the node"
@@ -162,7 +164,7 @@ def setting_spreads(result: ThresholdResult, nodes: Sequence[NodeResult],
         where = " / ".join(t for t in (s.placement or "any", s.wait or "any", f"cache {s.cache}",
                                        result.state_label(s.state)) if t)
         spreads.append(_spread(f"{s.library} {s.parameter}", where, s.value, values, status, against,
-                               [_number(v) for v in values.values()]))
+                               [None if s.parameter in SWITCHES else _number(v) for v in values.values()]))
     return spreads
 
 
@@ -187,21 +189,28 @@ def crossover_spreads(result: ThresholdResult, nodes: Sequence[NodeResult],
 def _spread(what: str, where: str, type_value: str, values: dict[str, str], status: dict[str, str],
             against: Sequence[Contradiction], sizes: Sequence[float | None]) -> Spread:
     contradicting = sorted({c.node for c in against})
-    differing = [node for node, found in status.items() if found == DIFFERS]
-    if contradicting:
-        verdict = "does not hold on every node: contradicted on " + ", ".join(contradicting)
-    elif differing:
-        verdict = "does not hold on every node: differs on " + ", ".join(differing)
-    elif type_value in (UNDECIDED_VALUE, UNDECIDED, NOT_SEPARATED):
-        verdict = "undecided for the type: no value to hold"
-    elif any(found == AGREES for found in status.values()):
-        verdict = "no node contradicts it"
-    else:
-        verdict = "no node contradicts it; no node decides it on its own"
     known = sorted(size for size in sizes if size is not None)
     low, median, high = (known[0], statistics.median(known), known[-1]) if known else (None, None, None)
-    return Spread(what, where, type_value, verdict, not contradicting and not differing, values, status,
+    undecided = type_value in (UNDECIDED_VALUE, UNDECIDED, NOT_SEPARATED)
+    holds = undecided or not (contradicting or DIFFERS in status.values())  # an undecided value is never set
+    return Spread(what, where, type_value, _verdict(undecided, status, contradicting), holds, values, status,
                   low, median, high, contradicting)
+
+
+def _verdict(undecided: bool, status: Mapping[str, str], contradicting: Sequence[str]) -> str:
+    """"does not hold on every node: contradicted on node5", "no node contradicts it", ..."""
+    differing = [node for node, found in status.items() if found == DIFFERS]
+    against = f"contradicted on {', '.join(contradicting)}" if contradicting else ""
+    if undecided:
+        verb = "contradicts" if len(contradicting) == 1 else "contradict"
+        return "undecided for the type" + (f"; {', '.join(contradicting)} {verb} the other nodes"
+                                           if contradicting else "")
+    if contradicting or differing:
+        return "does not hold on every node: " + "; ".join(
+            t for t in (against, f"differs on {', '.join(differing)}" if differing else "") if t)
+    if AGREES in status.values():
+        return "no node contradicts it"
+    return "no node contradicts it; no node decides it on its own"
 
 
 def _transport_pairs(described: Descriptors) -> set[frozenset[str]]:

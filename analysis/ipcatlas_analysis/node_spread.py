@@ -6,6 +6,7 @@ module gathers both for one run of the command and writes them out.
 """
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -15,7 +16,7 @@ import pandas as pd
 from .descriptors import descriptors_of
 from .node_claims import Contradiction, contradictions
 from .node_identity import NodeRun
-from .node_settings import (AGREES, DIFFERS, NOT_MEASURED, UNDECIDED_ON_NODE, Spread,
+from .node_settings import (AGREES, DECIDES_ALONE, DIFFERS, NOT_MEASURED, UNDECIDED_ON_NODE, Spread,
                             crossover_spreads, per_node, setting_spreads)
 from .paired import SUGGESTED_REPETITIONS
 from .stats import min_pairs
@@ -69,6 +70,18 @@ def aligned_nodes(rows: pd.DataFrame, runs: Sequence[NodeRun],
     return found
 
 
+def headline(spread: NodeSpread) -> str:
+    """One paragraph for the top of the report: what was pooled, and whether every setting holds."""
+    failing = spread.not_holding()
+    verdict = (f"Warning: {len(failing)} of the settings below do not hold on every node" if failing else
+               "No node contradicts a value the settings below give, and none differs from one")
+    nodes = sorted({c.node for c in spread.contradictions})
+    against = (f"; {', '.join(nodes)} {'contradicts' if len(nodes) == 1 else 'contradict'} the other nodes"
+               if nodes else "")
+    return (f"{len(spread.runs)} nodes of one type, pooled. {verdict}{against}: see \"Across {len(spread.runs)} "
+            "nodes of type ...\" at the end.")
+
+
 def intro_lines(spread: NodeSpread) -> list[str]:
     """What the section rests on, and the settings that do not hold on every node."""
     names = ", ".join(run.node for run in spread.runs)
@@ -92,7 +105,7 @@ def intro_lines(spread: NodeSpread) -> list[str]:
     if failing:
         lines += [f"Warning: {len(failing)} setting(s) do not hold on every node; do not set them for the whole "
                   "type: " + "; ".join(f"{s.what} ({s.where}): {s.verdict}" for s in failing), ""]
-    else:
+    elif not spread.contradictions:
         lines += ["No node contradicts any of the type's settings, and no node deciding on its own gives a "
                   "different value.", ""]
     return lines
@@ -100,10 +113,16 @@ def intro_lines(spread: NodeSpread) -> list[str]:
 
 def spread_row(s: Spread, count: int) -> list[str]:
     """The cells common to both tables."""
-    decided = len(s.nodes(AGREES)) + len(s.nodes(DIFFERS))
-    return [s.what, s.where, f"`{s.type_value}`", s.verdict, f"{len(s.nodes(AGREES))} of {count} "
-            f"({decided} decide)", range_text(s), _names(sorted({*s.nodes(DIFFERS), *s.contradicting})),
+    return [s.what, s.where, f"`{s.type_value}`", s.verdict, f"{len(s.nodes(AGREES))} of {count}",
+            values_text(s), range_text(s), _names(sorted({*s.nodes(DIFFERS), *s.contradicting})),
             _names(s.nodes(UNDECIDED_ON_NODE)), _names(s.nodes(NOT_MEASURED))]
+
+
+def values_text(s: Spread) -> str:
+    """"`^cma`: 4; `cma`: 1": each value the nodes decide on their own, with how many nodes give it."""
+    decided = [s.per_node[node] for node in (*s.nodes(AGREES), *s.nodes(DIFFERS), *s.nodes(DECIDES_ALONE))]
+    counts = Counter(decided).most_common()
+    return "; ".join(f"`{value}`: {n}" for value, n in counts) if counts else "–"
 
 
 def range_text(s: Spread) -> str:
@@ -116,8 +135,9 @@ def range_text(s: Spread) -> str:
 def tables(spread: NodeSpread) -> list[Table]:
     """The settings, the crossovers and the contradictions across the nodes."""
     count = len(spread.runs)
-    headers = ["what", "where", "type's value", "on every node?", "nodes agreeing", "nodes' own sizes (min / "
-               "median / max)", "nodes that disagree", "undecided on the node", "not measured on the node"]
+    headers = ["what", "where", "type's value", "on every node?", "nodes agreeing", "nodes' own values (nodes)",
+               "nodes' own sizes (min / median / max)", "nodes that disagree", "undecided on the node",
+               "not measured on the node"]
     contradicted = [[f"{c.scenario} {c.placement} / {c.wait} {c.variant}".strip() + (f", state {c.state}"
                      if c.state else ""), f"{c.a} vs {c.b}", format_size(c.size), c.node,
                      f"{c.node_faster} faster ({c.a}/{c.b} {c.node_ratio:.2f})",
@@ -125,8 +145,8 @@ def tables(spread: NodeSpread) -> list[Table]:
                     for c in spread.contradictions]
     return [
         Table("Settings across the nodes", headers, [spread_row(s, count) for s in spread.settings],
-              "Each node's own value, per node, is in the JSON (`nodes.settings[].per_node`). \"nodes agreeing\": "
-              "the node, computed on its own, gives the type's value (sizes within a factor 2)."),
+              "\"nodes agreeing\": the node, computed on its own, gives the type's value (sizes within a factor "
+              "2). Each node's own value is in the JSON (`nodes.settings[].per_node`)."),
         Table("Crossovers across the nodes", headers, [spread_row(s, count) for s in spread.crossovers]),
         Table("Nodes that contradict the others", ["group", "pair", "size", "node", "the node says",
                                                    "the other nodes say", "p (U test)"], contradicted,

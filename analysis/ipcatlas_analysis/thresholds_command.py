@@ -105,7 +105,8 @@ def run(args: argparse.Namespace) -> int:
     result = compute(rows, args.baseline, args.alpha, inputs.contexts)
     spread = None if runs is None else node_spread.across_nodes(rows, result, runs, args.baseline, args.alpha,
                                                                 inputs.contexts)
-    text = markdown(result) + ("" if spread is None else "\n" + node_spread.markdown(spread))
+    text = markdown(result) if spread is None else \
+        markdown(result, [node_spread.headline(spread)]) + "\n" + node_spread.markdown(spread)
     # Files first: a reader that closes stdout early (`| head`) must not cost them.
     if args.markdown:
         write_text(args.markdown, text + "\n")
@@ -290,9 +291,9 @@ def unavailable_table(result: ThresholdResult) -> Table:
                  row_classes=[r[0] for r in rows])
 
 
-def markdown(result: ThresholdResult) -> str:
-    """The whole thresholds report as Markdown."""
-    lines = ["# ipcatlas thresholds", ""]
+def markdown(result: ThresholdResult, preface: Sequence[str] = ()) -> str:
+    """The whole thresholds report as Markdown; `preface`: paragraphs put first (the nodes' verdict)."""
+    lines = ["# ipcatlas thresholds", "", *(line for text in preface for line in (text, ""))]
     if result.fewest_repetitions <= 1:
         lines += [f"Warning: some benchmarks have a single repetition, so the tables compare medians ({SINGLE}) "
                   "and cannot say where two mechanisms are too close to tell apart. Rerun with "

@@ -98,6 +98,43 @@ def test_a_node_whose_crossover_differs_is_named(tmp_path: Path) -> None:
     assert "| pingpong l3 / spin ranks:2, state 0 | cma-read vs shm | 1M | node5 | cma-read faster" in text
 
 
+def merged(tmp_path: Path, runs: list[int], node: str, slower: str = "") -> Path:
+    """One node with 9 blocks: three runs back to back (block numbers kept apart); on benchmarks
+    whose name starts with `slower`, cma-read takes 0.3x the time."""
+    document = json.loads((NODES / f"run{runs[0]}.json").read_text())
+    document["context"]["slurm_node"] = node
+    document["benchmarks"] = []
+    for k, run in enumerate(runs):
+        for benchmark in json.loads((NODES / f"run{run}.json").read_text())["benchmarks"]:
+            if benchmark.get("run_type") == "iteration":
+                benchmark["block"] += 1000 * k
+                benchmark["repetition_index"] += 3 * k
+                benchmark["one_way_ns"] *= 0.3 if slower and benchmark["name"].startswith(slower) else 1
+            document["benchmarks"].append(benchmark)
+    path = tmp_path / f"{node}.json"
+    path.write_text(json.dumps(document))
+    return path
+
+
+def test_nodes_that_decide_alone_are_set_beside_the_type(tmp_path: Path) -> None:
+    paths = [merged(tmp_path, [1, 3, 5], "nodeA"), merged(tmp_path, [3, 5, 1], "nodeB"),
+             merged(tmp_path, [5, 1, 3], "nodeC", "pingpong/cma-read/size:1048576/")]
+    status, text, record = thresholds(paths, tmp_path)
+    nodes = record["nodes"]
+    cma = next(s for s in nodes["crossovers"] if s["what"] == "cma-read vs shm")
+    # 9 blocks a node: each decides alone. nodeC's cma-read beats shm at 1M, the others' never does;
+    # pooled, its 9 blocks leave 1M undecided: no value for the type, rather than a wrong one.
+    assert cma["per_node"] == {"nodeA": "never", "nodeB": "never", "nodeC": "1M"}
+    assert cma["type_value"] == "undecided" and cma["low"] == cma["high"] == 1048576
+    assert set(cma["status"].values()) == {"decides where the type does not"}
+    assert cma["verdict"] == "undecided for the type; nodeC contradicts the other nodes"
+    smsc = next(s for s in nodes["settings"] if s["what"].startswith("Open MPI smsc"))
+    assert smsc["per_node"] == {"nodeA": "^cma (4.x: none)", "nodeB": "^cma (4.x: none)", "nodeC": "cma"}
+    assert "| `^cma (4.x: none)`: 2; `cma`: 1 |" in text
+    assert [(c["node"], c["size"]) for c in nodes["contradictions"]] == [("nodeC", 1048576)]
+    assert status == 0
+
+
 def test_several_hardware_types_are_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     def other_cpu(i: int, document: dict[str, Any]) -> None:
         if i == 2:
