@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass, replace
 from .crossings import A, TIE
 from .recommend import UNDECIDED_VALUE, Setting
 from .thresholds import NOT_SEPARATED, UNDECIDED, Crossover, describe
-from .thresholds_command import ThresholdResult
+from .threshold_result import ThresholdResult
 
 CONTRADICTION = "contradiction"
 DIFFERS = "differs"
@@ -105,7 +105,7 @@ def setting_disagreements(a: Sequence[Setting], b: Sequence[Setting]) -> list[Di
         if _library_key(first or second) not in libraries:  # type: ignore[arg-type]
             continue
         values = [NOT_SET if s is None else s.value for s in (first, second)]
-        kind = _compare(values[0] == UNDECIDED_VALUE, values[1] == UNDECIDED_VALUE, _values_differ(*values))
+        kind = _compare(values[0] == UNDECIDED_VALUE, values[1] == UNDECIDED_VALUE, values_differ(*values))
         if kind:
             library, parameter, placement, wait, state = key
             where = f"{library} {parameter} ({placement or 'any'} / {wait or 'any'}{_state(state)})"
@@ -160,7 +160,7 @@ def _apart(x: float | None, y: float | None) -> bool:
     return max(x, y) > FACTOR * min(x, y) if min(x, y) > 0 else x != y
 
 
-def _values_differ(x: str, y: str) -> bool:
+def values_differ(x: str, y: str) -> bool:
     """Numbers ("8192", "intra:8192") by more than FACTOR; other values when not equal."""
     numbers = [_number(v) for v in (x, y)]
     if numbers[0] is not None and numbers[1] is not None:

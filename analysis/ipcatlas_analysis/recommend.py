@@ -56,6 +56,8 @@ SCENARIO = "pingpong"
 LIBFABRIC_INJECT = 4096
 PLATEAU = 0.9  # max_send_size: the smallest size reaching this share of the double copy's peak bandwidth
 UNDECIDED_VALUE = "undecided"
+# The one setting from the double copy's bandwidth alone, not from a crossover of two mechanisms.
+MAX_SEND_SIZE = "btl_sm_max_send_size (4.x: btl_vader_max_send_size)"
 
 
 @dataclass(frozen=True)
@@ -205,7 +207,7 @@ def open_mpi(e: Evidence) -> list[Setting]:
 def max_send_size(e: Evidence, plateau: Plateau) -> Setting:
     """btl_sm_max_send_size from the bandwidth plateau; undecided when single repetitions put it
     more than a factor 2 apart (on a VM whose host changes state the plateau moves with it)."""
-    parameter = "btl_sm_max_send_size (4.x: btl_vader_max_send_size)"
+    parameter = MAX_SEND_SIZE
     meaning = "fragment size of messages above the eager limit on the copy-in/copy-out path (matters when there " \
               "is no single copy)"
     if not plateau.settled:

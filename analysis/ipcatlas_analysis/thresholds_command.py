@@ -11,13 +11,14 @@ from typing import Any
 
 import pandas as pd
 
-from . import cache_view, options, recommend
+from . import cache_view, node_settings, node_spread, options, recommend
 from .cells import problems
-from .cli import EXIT_BAD_INPUT, EXIT_FINDING, EXIT_OK, exit_for_failures
+from .cli import EXIT_BAD_INPUT, EXIT_FINDING, EXIT_OK, exit_for_failures, one_line
 from .cpu_thresholds import cpu_crossovers, cpu_tables
 from .crossings import MIN_U_TEST, SINGLE
 from .descriptors import descriptors_of
 from .inputs import add_input_arguments, read_inputs
+from .node_identity import DuplicateNodeError
 from .safe_output import check_file_target, write_text
 from .states import STATE, mixed_blocks, state_infos, topology_note, with_states
 from .stats import min_pairs
@@ -55,6 +56,13 @@ examples:
 exit status: 0 done; 1 done, but a benchmark in the input failed; 2 bad input, or --json or
 --markdown refused (not a regular file) or not writable; 3 internal error (a bug)
 
+one file per node (`srun ... ipcatlas run --out results/cluster/%j/%n.json`; the context's slurm_node,
+else host_name, names the node): the files must be of one hardware type (cpu_model, topology, kernel,
+mitigations; `ipcatlas nodes` groups them), else exit 2. The tables pool all the nodes (blocks pair only
+within a file); the section "Across N nodes of type ..." computes each node on its own and says, per
+setting and crossover, how many nodes agree, the range of their own sizes, which nodes differ, and
+which contradict the others ("does not hold on every node"). --json adds the key "nodes".
+
 --agree A.json B.json: the two runs' thresholds side by side, like canary state with like: every
 separated claim one run makes the other reverses ("contradiction"), every setting that differs
 by more than a factor 2 or a crossover that differs ("differs"), and every one decided in one run
@@ -89,15 +97,32 @@ def run(args: argparse.Namespace) -> int:
     if args.agree:
         return run_agree(args)
     inputs = read_inputs(args.results, args.peer)
-    result = compute(inputs.rows, args.baseline, args.alpha, inputs.contexts)
-    text = markdown(result)
+    try:  # one file per node of a cluster: the type's settings, with their spread across the nodes
+        runs = node_settings.cluster_nodes(inputs.contexts)
+    except (node_settings.MixedTypesError, DuplicateNodeError) as error:
+        return refuse(error)
+    rows = inputs.rows if runs is None else node_settings.align_states(inputs.rows, inputs.contexts)
+    result = compute(rows, args.baseline, args.alpha, inputs.contexts)
+    spread = None if runs is None else node_spread.across_nodes(rows, result, runs, args.baseline, args.alpha,
+                                                                inputs.contexts)
+    text = markdown(result) if spread is None else \
+        markdown(result, [node_spread.headline(spread)]) + "\n" + node_spread.markdown(spread)
     # Files first: a reader that closes stdout early (`| head`) must not cost them.
     if args.markdown:
         write_text(args.markdown, text + "\n")
     if args.json:
-        write_text(args.json, json.dumps(to_json(result, args.results), indent=2) + "\n")
+        record = to_json(result, args.results) | ({} if spread is None else {"nodes": node_spread.to_record(spread)})
+        write_text(args.json, json.dumps(record, indent=2) + "\n")
     print(text)
     return exit_for_failures(result.unavailable, "thresholds", "they are left out (see above)")
+
+
+def refuse(error: ValueError) -> int:
+    """Files of several hardware types, or two files of one node: exit 2, naming them."""
+    print(one_line(f"ipcatlas thresholds: error: {error}"), file=sys.stderr)
+    for line in getattr(error, "lines", []):
+        print("  " + one_line(line), file=sys.stderr)
+    return EXIT_BAD_INPUT
 
 
 def run_agree(args: argparse.Namespace) -> int:
@@ -266,9 +291,9 @@ def unavailable_table(result: ThresholdResult) -> Table:
                  row_classes=[r[0] for r in rows])
 
 
-def markdown(result: ThresholdResult) -> str:
-    """The whole thresholds report as Markdown."""
-    lines = ["# ipcatlas thresholds", ""]
+def markdown(result: ThresholdResult, preface: Sequence[str] = ()) -> str:
+    """The whole thresholds report as Markdown; `preface`: paragraphs put first (the nodes' verdict)."""
+    lines = ["# ipcatlas thresholds", "", *(line for text in preface for line in (text, ""))]
     if result.fewest_repetitions <= 1:
         lines += [f"Warning: some benchmarks have a single repetition, so the tables compare medians ({SINGLE}) "
                   "and cannot say where two mechanisms are too close to tell apart. Rerun with "
