@@ -35,7 +35,8 @@ Examples:
   ipcatlas run --mechanisms shm,cma-read --sizes 4K:4M --cache hot,cold    cold buffers as well as hot
   ipcatlas run --scenario alltoall --ranks 8 --mechanisms shm,cma-read,cma-write --sizes 64K,1M
   ipcatlas run --scenario stream --window 64 --bidirectional --placement all --membind local
-  srun -N3 --ntasks-per-node=1 --exclusive ipcatlas run --out results/cluster/%j/%n.json    one file per node)";
+  salloc -N3 --exclusive srun --ntasks-per-node=1 --whole ipcatlas run --out results/cluster/%j/%n.json
+                                                 one file per node (see ci/slurm/ipcatlas.sbatch))";
 
 // --watchdog from 0.1 to 3600 seconds. Not CLI::Range, which lets NaN
 // through (every comparison with it is false), and a NaN watchdog never

@@ -42,8 +42,8 @@ std::string describe_slurm_cpus(const SlurmJob& job, const std::vector<int>& all
   // A task's default is one CPU: two ranks would then share it, and every
   // figure would measure the scheduler, not the mechanism.
   if (static_cast<int>(allowed_pus.size()) < node_pus)
-    line += "; Slurm gave this task part of the node: submit with --exclusive (or --cpus-per-task) to measure "
-            "the whole node";
+    line += "; Slurm gave this task part of the node: run the step with srun --whole in an --exclusive "
+            "allocation (or --cpus-per-task) to measure the whole node";
   return line;
 }
 

@@ -38,8 +38,8 @@ TEST(SlurmJob, NoJobWithoutANodeName) {
 
 TEST(SlurmJob, WarnsWhenTheTaskHoldsPartOfTheNode) {
   const SlurmJob job{"7", "node1", "", "", "0", "1"};
-  EXPECT_NE(describe_slurm_cpus(job, {0}, 2).find("--exclusive"), std::string::npos);
-  EXPECT_EQ(describe_slurm_cpus(job, {0, 1}, 2).find("--exclusive"), std::string::npos);
+  EXPECT_NE(describe_slurm_cpus(job, {0}, 2).find("--whole"), std::string::npos);
+  EXPECT_EQ(describe_slurm_cpus(job, {0, 1}, 2).find("--whole"), std::string::npos);
 }
 
 }  // namespace
