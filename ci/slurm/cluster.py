@@ -1,0 +1,373 @@
+"""A real Slurm cluster on this one host: munged, one slurmctld and three
+slurmd (node1..node3, which all share this machine's CPUs), for the tests
+and for developers.
+
+Everything lives under one directory that the caller owns: slurm.conf, its
+own munge key and socket (so a system munged and /etc/munge are never
+touched), state and per-node spool directories, logs and pid files. Ports
+are chosen free at start, so a system slurmctld/slurmd keeps running
+undisturbed. Clients reach this cluster through SLURM_CONF (client_env()).
+
+    ci/python ci/slurm/cluster.py start DIR   # prints the export line for SLURM_CONF
+    ci/python ci/slurm/cluster.py stop DIR    # stops by pid, checks nothing is left
+
+In a test: `with running_cluster(tmp_path / "cluster") as cluster: ...`.
+Stopping removes nothing: the directory (logs included) belongs to the caller.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+NODES = ("node1", "node2", "node3")
+PARTITION = "ci"
+CLUSTER_NAME = "ipcatlas-ci"
+DAEMON_COMMANDS = ("munged", "slurmctld", "slurmscriptd", "slurmd", "slurmstepd")
+# The daemons this process started, kept so that stop() can collect their exit
+# status (a Popen dropped while its child runs is a ResourceWarning).
+_STARTED: dict[int, subprocess.Popen[bytes]] = {}
+# Unix socket paths are limited to 108 bytes (sun_path) including the NUL.
+MAX_SOCKET_PATH = 107
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where each file of a cluster rooted at `root` goes."""
+    root: Path
+
+    @property
+    def conf(self) -> Path:
+        return self.root / "slurm.conf"
+
+    @property
+    def munge(self) -> Path:
+        return self.root / "munge"
+
+    @property
+    def munge_socket(self) -> Path:
+        return self.munge / "munge.socket"
+
+    @property
+    def logs(self) -> Path:
+        return self.root / "log"
+
+    @property
+    def pids(self) -> Path:
+        """One file per daemon we started, holding the pid Popen gave us."""
+        return self.root / "pid"
+
+    def log(self, daemon: str) -> Path:
+        return self.logs / f"{daemon}.log"
+
+
+def missing_binaries() -> list[str]:
+    """The programs a cluster needs that are not installed."""
+    wanted = ["munged", "slurmctld", "slurmd", "srun", "sbatch", "scontrol", "sinfo"]
+    search = os.environ.get("PATH", "") + ":/usr/sbin:/sbin"
+    return [name for name in wanted if shutil.which(name, path=search) is None]
+
+
+def binary(name: str) -> str:
+    """Daemons live in /usr/sbin, which a non-root PATH may lack."""
+    found = shutil.which(name, path=os.environ.get("PATH", "") + ":/usr/sbin:/sbin")
+    if found is None:
+        raise RuntimeError(f"{name} is not installed (ci/setup installs slurmctld, slurmd, slurm-client, munge)")
+    return found
+
+
+def free_ports(count: int) -> list[int]:
+    """`count` distinct TCP ports that nothing listens on now: each is bound
+    (port 0 lets the kernel choose) and held until all are chosen."""
+    held = []
+    try:
+        for _ in range(count):
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.bind(("", 0))
+            held.append(sock)
+        return [sock.getsockname()[1] for sock in held]
+    finally:
+        for sock in held:
+            sock.close()
+
+
+def short_host_name() -> str:
+    """What slurmctld and slurmd compare SlurmctldHost and NodeHostname against."""
+    return socket.gethostname().split(".")[0]
+
+
+def slurm_conf_text(layout: Layout, ctld_port: int, node_ports: list[int]) -> str:
+    """A minimal slurm.conf: no cgroups, no accounting, no systemd; every path
+    under the layout; `%n` gives each slurmd its own spool, pid and log file."""
+    host, root, cpus = short_host_name(), layout.root, os.cpu_count() or 1
+    lines = [
+        f"ClusterName={CLUSTER_NAME}", f"SlurmctldHost={host}", f"SlurmctldPort={ctld_port}",
+        "SlurmUser=root", "SlurmdUser=root",
+        "AuthType=auth/munge", "CredType=cred/munge", f"AuthInfo=socket={layout.munge_socket}",
+        f"StateSaveLocation={root}/state", f"SlurmdSpoolDir={root}/spool/%n",
+        f"SlurmctldPidFile={root}/run/slurmctld.pid", f"SlurmdPidFile={root}/run/slurmd-%n.pid",
+        f"SlurmctldLogFile={layout.log('slurmctld')}", f"SlurmdLogFile={root}/log/slurmd-%n.log",
+        "ProctrackType=proctrack/pgid", "TaskPlugin=task/none", "SelectType=select/cons_tres",
+        "SelectTypeParameters=CR_Core", "MpiDefault=none", "SwitchType=switch/none",
+        "JobAcctGatherType=jobacct_gather/none", "AccountingStorageType=accounting_storage/none",
+        "JobCompType=jobcomp/none", "ReturnToService=2", "SlurmdTimeout=60", "InactiveLimit=0",
+        "KillWait=5", "MinJobAge=300",
+    ]
+    lines += [f"NodeName={node} NodeHostname={host} Port={port} CPUs={cpus} State=UNKNOWN"
+              for node, port in zip(NODES, node_ports)]
+    lines.append(f"PartitionName={PARTITION} Nodes={','.join(NODES)} Default=YES MaxTime=INFINITE State=UP")
+    return "\n".join(lines) + "\n"
+
+
+def client_env(root: Path) -> dict[str, str]:
+    """The environment for srun, sbatch, scontrol and sinfo to talk to this cluster."""
+    env = dict(os.environ)
+    env["SLURM_CONF"] = str(Layout(root).conf)
+    env["PATH"] = env.get("PATH", "/usr/bin:/bin") + ":/usr/sbin:/sbin"
+    return env
+
+
+def prepare(layout: Layout) -> None:
+    """Directories, the munge key and slurm.conf, on ports free right now."""
+    if len(str(layout.munge_socket)) > MAX_SOCKET_PATH:
+        raise RuntimeError(f"{layout.munge_socket}: too long for a unix socket; use a shorter directory")
+    for sub in ("state", "run", "log", "pid", "munge", *[f"spool/{n}" for n in NODES]):
+        (layout.root / sub).mkdir(parents=True, exist_ok=True)
+    # munged refuses a key others can read, and a socket directory others can
+    # write or cannot enter (every client must reach the socket).
+    layout.munge.chmod(0o755)
+    key = layout.munge / "munge.key"
+    key.write_bytes(os.urandom(128))
+    key.chmod(0o600)
+    ports = free_ports(1 + len(NODES))
+    layout.conf.write_text(slurm_conf_text(layout, ports[0], ports[1:]))
+
+
+def start_daemon(layout: Layout, name: str, argv: list[str]) -> None:
+    """Starts one daemon in the foreground of its own session, its output in
+    its log, and records its pid for stop() (also from another process)."""
+    with open(layout.logs / f"{name}.out", "ab") as out:
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True, env=client_env(layout.root))
+    _STARTED[proc.pid] = proc
+    (layout.pids / f"{name}.pid").write_text(f"{proc.pid}\n")
+
+
+def munged_argv(layout: Layout) -> list[str]:
+    m = layout.munge
+    return [binary("munged"), "--foreground", "--force", f"--socket={layout.munge_socket}", f"--key-file={m}/munge.key",
+            f"--pid-file={m}/munged.pid", f"--log-file={layout.log('munged')}", f"--seed-file={m}/munged.seed"]
+
+
+def wait_for(what: str, ready: Callable[[], bool], layout: Layout, timeout: float) -> None:
+    """Polls `ready` until it holds; fails with the tails of the logs after
+    `timeout`, or at once when a daemon we started has exited."""
+    deadline = time.monotonic() + timeout
+    while not ready():
+        dead = [f.stem for f in layout.pids.glob("*.pid") if not belongs_to(int(f.read_text()), layout.root)]
+        if dead or time.monotonic() > deadline:
+            why = f"{', '.join(dead)} exited" if dead else f"not ready after {timeout:.0f} s"
+            raise RuntimeError(f"waiting for {what}: {why}\n{log_tails(layout)}")
+        time.sleep(0.2)
+
+
+def node_states(root: Path) -> dict[str, str]:
+    """Node name -> state as sinfo prints it (idle, mix, down*, ...); empty when slurmctld does not answer."""
+    proc = subprocess.run(["sinfo", "--noheader", "--Node", "--format=%N %t"], capture_output=True,
+                          text=True, env=client_env(root), timeout=30)
+    if proc.returncode != 0:
+        return {}
+    return dict(line.split() for line in proc.stdout.splitlines() if len(line.split()) == 2)
+
+
+def all_idle(root: Path) -> bool:
+    states = node_states(root)
+    return sorted(states) == sorted(NODES) and set(states.values()) == {"idle"}
+
+
+def start(root: Path, timeout: float = 60) -> None:
+    """Starts munged, slurmctld and the three slurmd, and waits until sinfo shows every node idle.
+    On failure, stops whatever it had started before raising."""
+    layout = Layout(root)
+    prepare(layout)
+    env_conf = ["-f", str(layout.conf)]
+    try:
+        start_daemon(layout, "munged", munged_argv(layout))
+        wait_for("munged", layout.munge_socket.exists, layout, timeout)
+        start_daemon(layout, "slurmctld", [binary("slurmctld"), "-D", *env_conf])
+        for node in NODES:
+            start_daemon(layout, f"slurmd-{node}", [binary("slurmd"), "-D", "-N", node, *env_conf])
+        wait_for("the nodes (idle in sinfo)", lambda: all_idle(root), layout, timeout)
+    except BaseException:
+        stop(root)
+        raise
+
+
+def log_tails(layout: Layout, lines: int = 15) -> str:
+    """The last lines of every log of the cluster, for an error message."""
+    parts = []
+    for log in sorted(layout.logs.glob("*")):
+        tail = log.read_text(errors="replace").splitlines()[-lines:]
+        parts.append(f"--- {log} ---\n" + "\n".join(tail))
+    return "\n".join(parts)
+
+
+def belongs_to(pid: int, root: Path) -> bool:
+    """Whether a live process (not a zombie) is part of the cluster under
+    `root`: one of its daemons (each names a file under `root` in its command
+    line or inherited SLURM_CONF; slurmstepd and slurmscriptd too), or a task
+    of one of its jobs (SLURM_CONF and SLURM_JOB_ID in its environment). A
+    shell that merely exported SLURM_CONF is not a task: it has no job id."""
+    proc = Path(f"/proc/{pid}")
+    try:
+        if (proc / "stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
+            return False
+        comm = (proc / "comm").read_text().strip()
+        cmdline, environ = (proc / "cmdline").read_bytes(), (proc / "environ").read_bytes().split(bytes(1))
+    except (OSError, IndexError):
+        return False
+    if comm in DAEMON_COMMANDS:
+        return str(root).encode() in cmdline or any(str(root).encode() in entry for entry in environ)
+    conf = f"SLURM_CONF={Layout(root).conf}".encode()
+    return conf in environ and any(entry.startswith(b"SLURM_JOB_ID=") for entry in environ)
+
+
+def cluster_processes(root: Path) -> list[int]:
+    """Pids of every live process that belongs to the cluster under `root`, except this one."""
+    return [int(entry.name) for entry in Path("/proc").iterdir()
+            if entry.name.isdigit() and int(entry.name) != os.getpid() and belongs_to(int(entry.name), root)]
+
+
+def describe(pids: list[int]) -> str:
+    names = []
+    for pid in pids:
+        try:
+            names.append(f"{pid} {Path(f'/proc/{pid}/cmdline').read_bytes().replace(bytes(1), b' ').decode().strip()}")
+        except OSError:
+            names.append(f"{pid} (gone)")
+    return "; ".join(names)
+
+
+def reap(pid: int) -> None:
+    """Collects the exit status when `pid` is a daemon this process started
+    (the tests' case); the CLI's daemons were re-parented to init, which reaps them."""
+    proc = _STARTED.get(pid)
+    if proc is not None and proc.poll() is not None:
+        del _STARTED[pid]
+
+
+def running(pid: int) -> bool:
+    """Whether `pid` exists and is not a zombie. A process that is exiting has
+    lost its command line already, so identity (belongs_to) is checked once,
+    before the signal, and only existence after it."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
+def terminate(pids: list[int], root: Path, timeout: float) -> None:
+    """SIGTERM to those of `pids` that belong to the cluster, then SIGKILL to
+    whatever still runs after `timeout`; returns when all are gone."""
+    alive = [pid for pid in pids if belongs_to(pid, root)]
+    for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 5.0)):
+        for pid in alive:
+            os.kill(pid, sig)
+        deadline = time.monotonic() + wait
+        while alive and time.monotonic() < deadline:
+            time.sleep(0.1)
+            for pid in alive:
+                reap(pid)
+            alive = [pid for pid in alive if running(pid)]
+        if not alive:
+            return
+    raise RuntimeError(f"survived SIGKILL: {describe(alive)}")
+
+
+def cancel_jobs(root: Path) -> None:
+    """Cancels every job still known, so that no slurmstepd outlives its slurmd."""
+    env = client_env(root)
+    try:
+        queue = subprocess.run(["squeue", "--noheader", "--format=%i"], capture_output=True, text=True,
+                               env=env, timeout=10)
+    except subprocess.TimeoutExpired:
+        return
+    jobs = queue.stdout.split() if queue.returncode == 0 else []
+    if jobs:
+        subprocess.run(["scancel", *jobs], capture_output=True, env=env, timeout=10)
+        deadline = time.monotonic() + 10
+        while any(is_step_daemon(pid) for pid in cluster_processes(root)) and time.monotonic() < deadline:
+            time.sleep(0.2)
+
+
+def is_step_daemon(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip() == "slurmstepd"
+    except OSError:
+        return False
+
+
+def recorded_pids(layout: Layout) -> list[int]:
+    """The daemons start() recorded, slurmd first and munged last (the reverse of starting)."""
+    order = {"slurmd": 0, "slurmctld": 1, "munged": 2}
+    files = sorted(layout.pids.glob("*.pid"), key=lambda f: order.get(f.stem.split("-")[0], 0))
+    return [int(f.read_text()) for f in files]
+
+
+def stop(root: Path, timeout: float = 15) -> list[str]:
+    """Stops the cluster under `root` by the pids start() recorded, then any
+    process of it that survived them (a slurmstepd, a task). Returns those
+    strays, described, so that a test can insist there were none; raises when
+    something of the cluster is still alive at the end."""
+    layout = Layout(root)
+    if (layout.pids / "slurmctld.pid").exists():
+        cancel_jobs(root)
+    for pid in recorded_pids(layout):
+        terminate([pid], root, timeout)
+    strays = cluster_processes(root)
+    described = [describe([pid]) for pid in strays]
+    terminate(strays, root, timeout)
+    for pid_file in layout.pids.glob("*.pid"):
+        pid_file.unlink()
+    left = cluster_processes(root)
+    if left:
+        raise RuntimeError(f"cluster processes left under {root}: {describe(left)}")
+    return described
+
+
+@contextmanager
+def running_cluster(root: Path, timeout: float = 60) -> Iterator[Path]:
+    """A started cluster for the block; stopped afterwards, even when the block fails."""
+    start(root, timeout)
+    try:
+        yield root
+    finally:
+        stop(root)
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 3 or argv[1] not in ("start", "stop"):
+        print("usage: ci/python ci/slurm/cluster.py start|stop DIR", file=sys.stderr)
+        return 2
+    root = Path(argv[2]).resolve()
+    if argv[1] == "start":
+        start(root)
+        print(f"cluster up: nodes {','.join(NODES)}, partition {PARTITION}; logs in {Layout(root).logs}")
+        print(f"export SLURM_CONF={Layout(root).conf}")
+        return 0
+    strays = stop(root)
+    print("cluster stopped" + (f"; also killed: {'; '.join(strays)}" if strays else ""))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
