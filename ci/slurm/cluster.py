@@ -4,7 +4,8 @@ and for developers.
 
 Everything lives under one directory that the caller owns: slurm.conf, its
 own munge key and socket (so a system munged and /etc/munge are never
-touched), state and per-node spool directories, logs and pid files. Ports
+touched, and /run/munge is not needed), state and per-node spool
+directories, logs and pid files. Runs as root (slurmd starts jobs). Ports
 are chosen free at start, so a system slurmctld/slurmd keeps running
 undisturbed. Clients reach this cluster through SLURM_CONF (client_env()).
 
@@ -18,7 +19,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -28,13 +28,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from cluster_processes import belongs_to, cluster_processes, describe, is_step_daemon, spawn, terminate
+
 NODES = ("node1", "node2", "node3")
 PARTITION = "ci"
 CLUSTER_NAME = "ipcatlas-ci"
-DAEMON_COMMANDS = ("munged", "slurmctld", "slurmscriptd", "slurmd", "slurmstepd")
-# The daemons this process started, kept so that stop() can collect their exit
-# status (a Popen dropped while its child runs is a ResourceWarning).
-_STARTED: dict[int, subprocess.Popen[bytes]] = {}
 # Unix socket paths are limited to 108 bytes (sun_path) including the NUL.
 MAX_SOCKET_PATH = 107
 
@@ -137,6 +135,9 @@ def client_env(root: Path) -> dict[str, str]:
 
 def prepare(layout: Layout) -> None:
     """Directories, the munge key and slurm.conf, on ports free right now."""
+    running = [pid for pid in recorded_pids(layout) if belongs_to(pid, layout.root)]
+    if running:
+        raise RuntimeError(f"a cluster already runs in {layout.root} ({describe(running)}); stop it first")
     if len(str(layout.munge_socket)) > MAX_SOCKET_PATH:
         raise RuntimeError(f"{layout.munge_socket}: too long for a unix socket; use a shorter directory")
     for sub in ("state", "run", "log", "pid", "munge", *[f"spool/{n}" for n in NODES]):
@@ -144,6 +145,8 @@ def prepare(layout: Layout) -> None:
     # munged refuses a key others can read, and a socket directory others can
     # write or cannot enter (every client must reach the socket).
     layout.munge.chmod(0o755)
+    # A socket left by a killed munged would pass for the new one being ready.
+    layout.munge_socket.unlink(missing_ok=True)
     key = layout.munge / "munge.key"
     key.write_bytes(os.urandom(128))
     key.chmod(0o600)
@@ -154,14 +157,15 @@ def prepare(layout: Layout) -> None:
 def start_daemon(layout: Layout, name: str, argv: list[str]) -> None:
     """Starts one daemon in the foreground of its own session, its output in
     its log, and records its pid for stop() (also from another process)."""
-    with open(layout.logs / f"{name}.out", "ab") as out:
-        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True, env=client_env(layout.root))
-    _STARTED[proc.pid] = proc
-    (layout.pids / f"{name}.pid").write_text(f"{proc.pid}\n")
+    pid = spawn(argv, layout.logs / f"{name}.out", client_env(layout.root))
+    (layout.pids / f"{name}.pid").write_text(f"{pid}\n")
 
 
 def munged_argv(layout: Layout) -> list[str]:
+    """munged on its own key and socket. --force: munged wants every directory
+    above its socket searchable by all users, so that any user's client can
+    reach it, and a test's temporary directory is private (0700); here every
+    client runs as the user who started the cluster, so that check is moot."""
     m = layout.munge
     return [binary("munged"), "--foreground", "--force", f"--socket={layout.munge_socket}", f"--key-file={m}/munge.key",
             f"--pid-file={m}/munged.pid", f"--log-file={layout.log('munged')}", f"--seed-file={m}/munged.seed"]
@@ -220,79 +224,6 @@ def log_tails(layout: Layout, lines: int = 15) -> str:
     return "\n".join(parts)
 
 
-def belongs_to(pid: int, root: Path) -> bool:
-    """Whether a live process (not a zombie) is part of the cluster under
-    `root`: one of its daemons (each names a file under `root` in its command
-    line or inherited SLURM_CONF; slurmstepd and slurmscriptd too), or a task
-    of one of its jobs (SLURM_CONF and SLURM_JOB_ID in its environment). A
-    shell that merely exported SLURM_CONF is not a task: it has no job id."""
-    proc = Path(f"/proc/{pid}")
-    try:
-        if (proc / "stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
-            return False
-        comm = (proc / "comm").read_text().strip()
-        cmdline, environ = (proc / "cmdline").read_bytes(), (proc / "environ").read_bytes().split(bytes(1))
-    except (OSError, IndexError):
-        return False
-    if comm in DAEMON_COMMANDS:
-        return str(root).encode() in cmdline or any(str(root).encode() in entry for entry in environ)
-    conf = f"SLURM_CONF={Layout(root).conf}".encode()
-    return conf in environ and any(entry.startswith(b"SLURM_JOB_ID=") for entry in environ)
-
-
-def cluster_processes(root: Path) -> list[int]:
-    """Pids of every live process that belongs to the cluster under `root`, except this one."""
-    return [int(entry.name) for entry in Path("/proc").iterdir()
-            if entry.name.isdigit() and int(entry.name) != os.getpid() and belongs_to(int(entry.name), root)]
-
-
-def describe(pids: list[int]) -> str:
-    names = []
-    for pid in pids:
-        try:
-            names.append(f"{pid} {Path(f'/proc/{pid}/cmdline').read_bytes().replace(bytes(1), b' ').decode().strip()}")
-        except OSError:
-            names.append(f"{pid} (gone)")
-    return "; ".join(names)
-
-
-def reap(pid: int) -> None:
-    """Collects the exit status when `pid` is a daemon this process started
-    (the tests' case); the CLI's daemons were re-parented to init, which reaps them."""
-    proc = _STARTED.get(pid)
-    if proc is not None and proc.poll() is not None:
-        del _STARTED[pid]
-
-
-def running(pid: int) -> bool:
-    """Whether `pid` exists and is not a zombie. A process that is exiting has
-    lost its command line already, so identity (belongs_to) is checked once,
-    before the signal, and only existence after it."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return False
-    return state not in ("Z", "X")
-
-
-def terminate(pids: list[int], root: Path, timeout: float) -> None:
-    """SIGTERM to those of `pids` that belong to the cluster, then SIGKILL to
-    whatever still runs after `timeout`; returns when all are gone."""
-    alive = [pid for pid in pids if belongs_to(pid, root)]
-    for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 5.0)):
-        for pid in alive:
-            os.kill(pid, sig)
-        deadline = time.monotonic() + wait
-        while alive and time.monotonic() < deadline:
-            time.sleep(0.1)
-            for pid in alive:
-                reap(pid)
-            alive = [pid for pid in alive if running(pid)]
-        if not alive:
-            return
-    raise RuntimeError(f"survived SIGKILL: {describe(alive)}")
-
-
 def cancel_jobs(root: Path) -> None:
     """Cancels every job still known, so that no slurmstepd outlives its slurmd."""
     env = client_env(root)
@@ -307,13 +238,6 @@ def cancel_jobs(root: Path) -> None:
         deadline = time.monotonic() + 10
         while any(is_step_daemon(pid) for pid in cluster_processes(root)) and time.monotonic() < deadline:
             time.sleep(0.2)
-
-
-def is_step_daemon(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/comm").read_text().strip() == "slurmstepd"
-    except OSError:
-        return False
 
 
 def recorded_pids(layout: Layout) -> list[int]:
@@ -359,13 +283,17 @@ def main(argv: list[str]) -> int:
         print("usage: ci/python ci/slurm/cluster.py start|stop DIR", file=sys.stderr)
         return 2
     root = Path(argv[2]).resolve()
-    if argv[1] == "start":
-        start(root)
-        print(f"cluster up: nodes {','.join(NODES)}, partition {PARTITION}; logs in {Layout(root).logs}")
-        print(f"export SLURM_CONF={Layout(root).conf}")
-        return 0
-    strays = stop(root)
-    print("cluster stopped" + (f"; also killed: {'; '.join(strays)}" if strays else ""))
+    try:
+        if argv[1] == "start":
+            start(root)
+            print(f"cluster up: nodes {','.join(NODES)}, partition {PARTITION}; logs in {Layout(root).logs}")
+            print(f"export SLURM_CONF={Layout(root).conf}")
+        else:
+            strays = stop(root)
+            print("cluster stopped" + (f"; also killed: {'; '.join(strays)}" if strays else ""))
+    except RuntimeError as error:
+        print(f"cluster.py {argv[1]}: {error}", file=sys.stderr)
+        return 1
     return 0
 
 

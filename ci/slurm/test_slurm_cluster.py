@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 import cluster
+from cluster_processes import cluster_processes, is_step_daemon
 
 REPO = Path(__file__).resolve().parents[2]
 BINARY = Path(os.environ.get("IPCATLAS_BIN", REPO / "build" / "release" / "ipcatlas"))
@@ -62,7 +63,7 @@ def slurm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     yield root
     strays = cluster.stop(root)
     assert strays == [], f"processes outlived their job or daemon: {strays}"
-    assert cluster.cluster_processes(root) == []
+    assert cluster_processes(root) == []
 
 
 def slurm_run(root: Path, *argv: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -149,8 +150,8 @@ def test_stop_ends_running_jobs_and_leaves_nothing(tmp_path: Path) -> None:
     with cluster.running_cluster(root):
         slurm_run(root, "sbatch", "--nodes=2", f"--output={tmp_path}/sleep.out", "--wrap", "srun sleep 300")
         deadline = time.monotonic() + 30
-        while not any(cluster.is_step_daemon(pid) for pid in cluster.cluster_processes(root)):
+        while not any(is_step_daemon(pid) for pid in cluster_processes(root)):
             assert time.monotonic() < deadline, "the job's steps never started"
             time.sleep(0.2)
-    assert cluster.cluster_processes(root) == []
+    assert cluster_processes(root) == []
     assert list((root / "pid").iterdir()) == []
