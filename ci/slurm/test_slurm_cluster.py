@@ -131,6 +131,20 @@ def test_sbatch_template_runs_once_per_node_then_compares_the_nodes(slurm: Path,
     assert all(node in (comparison / "nodes.md").read_text() for node in cluster.NODES)
 
 
+def test_sbatch_template_fails_and_names_the_nodes_without_a_result(slurm: Path, tmp_path: Path) -> None:
+    """The health check's exit status: a run that fails on every node (here a
+    bad option; all nodes at once, the template's default) fails the job, and
+    the job's output names each node that gave no result."""
+    output = tmp_path / "job.out"
+    env = cluster.client_env(slurm) | {"IPCATLAS": str(BINARY), "IPCATLAS_RESULTS": str(tmp_path / "results"),
+                                       "IPCATLAS_RUN_ARGS": "--sizes=0:abc"}
+    submitted = slurm_run(slurm, "sbatch", "--parsable", f"--nodes={len(cluster.NODES)}", f"--output={output}",
+                          str(TEMPLATE), env=env)
+    fields = wait_for_job(slurm, submitted.stdout.strip().split(";")[0], output)
+    assert (fields["JobState"], fields["ExitCode"]) == ("FAILED", "1:0"), read(output)
+    assert f"no result from 3 node(s): {' '.join(cluster.NODES)}" in read(output)
+
+
 def test_plain_srun_runs_one_task_per_node(slurm: Path, tmp_path: Path) -> None:
     """The path without the template: one srun, one task on each node at once
     (the three runs share two cores here, which only slows them down)."""
@@ -140,6 +154,16 @@ def test_plain_srun_runs_one_task_per_node(slurm: Path, tmp_path: Path) -> None:
     assert len(jobs) == 1, (jobs, proc.stderr)
     for node in cluster.NODES:
         check_node_result(tmp_path / jobs[0] / f"{node}.json", node, jobs[0])
+
+
+def test_without_slurm_the_tests_skip_unless_ci_requires_slurm(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cluster, "missing_binaries", lambda: ["slurmd"])
+    monkeypatch.delenv("IPCATLAS_REQUIRE_SLURM", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="missing slurmd"):
+        require_slurm()
+    monkeypatch.setenv("IPCATLAS_REQUIRE_SLURM", "1")
+    with pytest.raises(pytest.fail.Exception, match="IPCATLAS_REQUIRE_SLURM=1 forbids skipping"):
+        require_slurm()
 
 
 def test_stop_ends_running_jobs_and_leaves_nothing(tmp_path: Path) -> None:
