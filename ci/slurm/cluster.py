@@ -104,7 +104,9 @@ def short_host_name() -> str:
 
 def slurm_conf_text(layout: Layout, ctld_port: int, node_ports: list[int]) -> str:
     """A minimal slurm.conf: no cgroups, no accounting, no systemd; every path
-    under the layout; `%n` gives each slurmd its own spool, pid and log file."""
+    under the layout; `%n` gives each slurmd its own spool, pid and log file.
+    task/affinity pins each task to the CPUs its step got (sched_setaffinity,
+    no cgroups), as on a real cluster, so a step that gets too few shows."""
     host, root, cpus = short_host_name(), layout.root, os.cpu_count() or 1
     lines = [
         f"ClusterName={CLUSTER_NAME}", f"SlurmctldHost={host}", f"SlurmctldPort={ctld_port}",
@@ -113,7 +115,7 @@ def slurm_conf_text(layout: Layout, ctld_port: int, node_ports: list[int]) -> st
         f"StateSaveLocation={root}/state", f"SlurmdSpoolDir={root}/spool/%n",
         f"SlurmctldPidFile={root}/run/slurmctld.pid", f"SlurmdPidFile={root}/run/slurmd-%n.pid",
         f"SlurmctldLogFile={layout.log('slurmctld')}", f"SlurmdLogFile={root}/log/slurmd-%n.log",
-        "ProctrackType=proctrack/pgid", "TaskPlugin=task/none", "SelectType=select/cons_tres",
+        "ProctrackType=proctrack/pgid", "TaskPlugin=task/affinity", "SelectType=select/cons_tres",
         "SelectTypeParameters=CR_Core", "MpiDefault=none", "SwitchType=switch/none",
         "JobAcctGatherType=jobacct_gather/none", "AccountingStorageType=accounting_storage/none",
         "JobCompType=jobcomp/none", "ReturnToService=2", "SlurmdTimeout=60", "InactiveLimit=0",

@@ -146,14 +146,36 @@ def test_sbatch_template_fails_and_names_the_nodes_without_a_result(slurm: Path,
 
 
 def test_plain_srun_runs_one_task_per_node(slurm: Path, tmp_path: Path) -> None:
-    """The path without the template: one srun, one task on each node at once
-    (the three runs share two cores here, which only slows them down)."""
-    proc = slurm_run(slurm, "srun", f"--nodes={len(cluster.NODES)}", "--ntasks-per-node=1", "--whole",
+    """The path without the template: one srun in an exclusive allocation, one
+    task on each node at once (the three runs share two cores here, which only
+    slows them down)."""
+    proc = slurm_run(slurm, "salloc", f"--nodes={len(cluster.NODES)}", "--exclusive",
+                     "srun", "--ntasks-per-node=1", "--whole",
                      str(BINARY), "run", *TINY_MATRIX, "--out", f"{tmp_path}/%j/%n.json")
     jobs = [p.name for p in tmp_path.iterdir() if p.is_dir()]
     assert len(jobs) == 1, (jobs, proc.stderr)
     for node in cluster.NODES:
         check_node_result(tmp_path / jobs[0] / f"{node}.json", node, jobs[0])
+
+
+def cpu_counts(root: Path, *srun: str) -> list[int]:
+    """How many CPUs each task may run on under `srun` (+ options), one task per node."""
+    proc = slurm_run(root, *srun, f"--nodes={len(cluster.NODES)}", "--ntasks-per-node=1",
+                     "grep", "Cpus_allowed_list", "/proc/self/status")
+    counts = []
+    for line in proc.stdout.splitlines():
+        ranges = [part.split("-") for part in line.split(":")[1].strip().split(",")]
+        counts.append(sum(int(r[-1]) - int(r[0]) + 1 for r in ranges))
+    return counts
+
+
+def test_a_whole_step_of_an_exclusive_allocation_gets_every_cpu(slurm: Path) -> None:
+    """Why the template and the README use `--exclusive` for the allocation and
+    `--whole` for the step: ipcatlas needs the node's CPUs for its ranks, and
+    `srun --exclusive` alone gives each task one CPU (for a step it means --exact)."""
+    every_cpu = [os.cpu_count()] * len(cluster.NODES)
+    assert cpu_counts(slurm, "salloc", "--exclusive", f"--nodes={len(cluster.NODES)}", "srun", "--whole") == every_cpu
+    assert cpu_counts(slurm, "srun", "--exclusive") == [1] * len(cluster.NODES)
 
 
 def test_without_slurm_the_tests_skip_unless_ci_requires_slurm(monkeypatch: pytest.MonkeyPatch) -> None:
