@@ -18,7 +18,7 @@ import os
 
 import reframe as rfm
 import reframe.utility.sanity as sn
-from reframe.core.builtins import run_after, sanity_function, variable
+from reframe.core.builtins import run_after, run_before, sanity_function, variable
 
 
 @rfm.simple_test
@@ -40,6 +40,11 @@ class IpcatlasNodeCheck(rfm.RunOnlyRegressionTest):
     def write_one_file_per_node(self) -> None:
         # %n is the Slurm node name (SLURMD_NODENAME): one file per node, whatever the job id.
         self.executable_opts = ["run", *self.run_args, "--out", f"{self.results}/%n.json"]
+
+    @run_before("run")
+    def give_the_task_every_cpu(self) -> None:
+        # ipcatlas forks its ranks inside this one task: it needs all the node's CPUs, not one.
+        self.job.launcher.options += ["--whole"]
 
     @sanity_function
     def every_benchmark_ran(self) -> object:
