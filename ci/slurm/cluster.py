@@ -144,14 +144,16 @@ def prepare(layout: Layout) -> None:
         raise RuntimeError(f"{layout.munge_socket}: too long for a unix socket; use a shorter directory")
     for sub in ("state", "run", "log", "pid", "munge", *[f"spool/{n}" for n in NODES]):
         (layout.root / sub).mkdir(parents=True, exist_ok=True)
-    # munged refuses a key others can read, and a socket directory others can
-    # write or cannot enter (every client must reach the socket).
+    # munged refuses a socket directory that others can write, and a key
+    # that others can read (so the key is never readable, not even briefly).
     layout.munge.chmod(0o755)
     # A socket left by a killed munged would pass for the new one being ready.
     layout.munge_socket.unlink(missing_ok=True)
     key = layout.munge / "munge.key"
-    key.write_bytes(os.urandom(128))
-    key.chmod(0o600)
+    key.unlink(missing_ok=True)
+    fd = os.open(key, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        out.write(os.urandom(128))
     ports = free_ports(1 + len(NODES))
     layout.conf.write_text(slurm_conf_text(layout, ports[0], ports[1:]))
 
