@@ -113,6 +113,9 @@ def check_node_result(path: Path, node: str, job: str) -> None:
 
 
 def test_sbatch_template_runs_once_per_node_then_compares_the_nodes(slurm: Path, tmp_path: Path) -> None:
+    """The template with a tiny matrix, one node after the other: the job
+    succeeds, each node wrote a complete result with the Slurm context into
+    RESULTS/JOB/NODE.json, and `ipcatlas nodes` wrote its comparison."""
     results, output = tmp_path / "results", tmp_path / "job.out"
     env = cluster.client_env(slurm) | {
         "IPCATLAS": str(BINARY), "IPCATLAS_RESULTS": str(results), "IPCATLAS_RUN_ARGS": " ".join(TINY_MATRIX),
