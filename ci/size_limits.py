@@ -28,7 +28,7 @@ CPP_DIRS = ("harness", "mechanisms", "scenarios")
 CPP_SUFFIXES = (".cpp", ".hpp")
 # Folders whose *.py files are checked, and whether to descend into subfolders.
 PYTHON_DIRS = (("harness/app", True), ("analysis/ipcatlas_analysis", True), ("analysis/tests", True),
-               ("ci", False))
+               ("ci", False), ("ci/slurm", True))
 
 # A function header ends with its parameter list, perhaps followed by
 # qualifiers, a trailing return type or a constructor's initialiser list.
