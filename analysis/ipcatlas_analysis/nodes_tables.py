@@ -16,13 +16,14 @@ from .units import format_ns, format_size, json_safe
 MAX_LISTED_NODES = 60  # beyond this, the nodes table shows only the nodes with something to say
 HOW_TO_READ = (
     "Each node is compared only with nodes of its own hardware type (CPU model, topology, kernel, "
-    "mitigations). Per benchmark, a node's value is the median of its repetitions, compared with the median "
-    "across its type's nodes as a time ratio (x2.00 slower = twice as slow; bandwidth inverted). `typical` is "
-    "that ratio's median over the node's benchmarks, `deviations` its median over the deviating ones. A "
-    "benchmark counts as deviating when the node is beyond {k:g} scaled MADs of its type, beyond {f:g}x, "
-    "and all its repetitions lie on one side of the type median. An outlier deviates in one direction "
-    "in at least {p:.0%} of its benchmarks and in at least {n}. `canary` is the node's drift canary over its type's median: off "
-    "means the host itself was slower (or faster) during that node's run.")
+    "mitigations). Per benchmark, a node's value is the median of its repetitions, compared with the "
+    "median across its type's nodes as a time ratio (x2.00 slower = twice as slow; bandwidth inverted). "
+    "`typical` is that ratio's median over the node's benchmarks, `deviations` its median over the "
+    "deviating ones. A benchmark counts as deviating when the node is beyond {k:g} scaled MADs of its "
+    "type, beyond {f:g}x, and all its repetitions lie on one side of the type median. An outlier deviates"
+    " in one direction in at least {p:.0%} of its benchmarks and in at least {n}. `canary` is the node's "
+    "drift canary over its type's median: off means the host itself was slower (or faster) during that "
+    "node's run.")
 
 
 def short_labels(names: Sequence[str]) -> list[str]:
