@@ -77,7 +77,13 @@ def _label_axes(axes: Axes, judgement: TypeJudgement, nodes: list[str], outlier_
     if labelled:  # a dot on each cell that counts as deviating (beyond every bar)
         rows_hit, columns_hit = np.nonzero(judgement.deviates)
         axes.scatter(columns_hit, rows_hit, s=6, color="black", marker="o", linewidths=0)
-    for row in outlier_rows:
-        axes.add_patch(Rectangle((-0.5, row - 0.5), columns, 1, fill=False, edgecolor="black", linewidth=1.2))
+    if labelled:
+        for row in outlier_rows:
+            axes.add_patch(Rectangle((-0.5, row - 0.5), columns, 1, fill=False, edgecolor="black", linewidth=1.2))
+    else:  # a row is a pixel or less: a frame would hide it; a marker beside the map points at it instead
+        axes.scatter([columns - 0.5 + 0.02 * columns] * len(outlier_rows), outlier_rows, marker="<", s=30,
+                     color="black", clip_on=False)
+        axes.set_xlim(-0.5, columns - 0.5)  # the markers sit outside the map, not in a widened one
     axes.set_xlabel("benchmark")
-    axes.set_ylabel("node (* and framed: outlier; dot: deviating benchmark)" if labelled else "node")
+    axes.set_ylabel("node (* and framed: outlier; dot: deviating benchmark)" if labelled
+                    else "node (* and arrow on the right: outlier)")
