@@ -54,10 +54,10 @@ def draw_heat_map(judgement: TypeJudgement, index: int, directory: Path) -> Heat
         ticks = [1 / 4, 1 / 2, 1, 2, 4]
         bar.set_ticks([math.log(t) for t in ticks], labels=[f"x{t:g}" if t >= 1 else f"x{1 / t:g} faster"
                                                             for t in ticks])
-        bar.set_label("node / type median (time; red: slower)")
-        axes.set_title(f"Type {index + 1}: {judgement.hardware.cpu_model}, {len(nodes)} nodes"
-                       + ("" if labelled else f" (node names only for the {len(outlier_rows)} outliers)"),
-                       fontsize=9)
+        bar.set_label("node / type median (red: slower)")
+        marks = ("* and framed: outlier; dot: a deviating benchmark" if labelled else
+                 f"* and arrow: outlier (only the {len(outlier_rows)} outliers are named)")
+        axes.set_title(f"Type {index + 1}: {judgement.hardware.cpu_model}, {len(nodes)} nodes\n{marks}", fontsize=9)
         figure.tight_layout()
         path = directory / heat_map_name(index)
         save_figure(figure, path)
@@ -85,5 +85,4 @@ def _label_axes(axes: Axes, judgement: TypeJudgement, nodes: list[str], outlier_
                      color="black", clip_on=False)
         axes.set_xlim(-0.5, columns - 0.5)  # the markers sit outside the map, not in a widened one
     axes.set_xlabel("benchmark")
-    axes.set_ylabel("node (* and framed: outlier; dot: deviating benchmark)" if labelled
-                    else "node (* and arrow on the right: outlier)")
+    axes.set_ylabel("node")
