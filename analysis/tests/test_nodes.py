@@ -1,6 +1,7 @@
 """nodes.py: real reruns relabelled as nodes; a node slowed by a known factor is found, and only it."""
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
@@ -89,3 +90,14 @@ def test_one_wild_benchmark_does_not_make_an_outlier() -> None:
     [judgement] = judge(samples)
     noisy = judgement.verdicts[-1]
     assert noisy.slower == 1 and not noisy.outlier
+
+
+def test_failed_repetitions_are_not_judged(tmp_path: Path) -> None:
+    paths = write_nodes(tmp_path)
+    document = json.loads(paths[1].read_text(encoding="utf-8"))
+    for row in document["benchmarks"]:
+        if row["name"].startswith("pingpong/pipe/size:8/") and row.get("run_type") == "iteration":
+            row.update(ipcatlas_status="failed", error_occurred=True, error_message="peer died")
+    paths[1].write_text(json.dumps(document), encoding="utf-8")
+    found = verdicts(paths)
+    assert found["node2"].judged == 15 and found["node1"].judged == 16
