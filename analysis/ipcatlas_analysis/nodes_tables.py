@@ -46,7 +46,8 @@ def _size(part: str) -> str:
 
 
 def type_title(index: int, judgement: TypeJudgement) -> str:
-    return f"Type {index + 1}: {judgement.hardware.cpu_model} ({len(judgement.verdicts)} nodes)"
+    count = len(judgement.verdicts)
+    return f"Type {index + 1}: {judgement.hardware.cpu_model} ({count} node{'' if count == 1 else 's'})"
 
 
 def type_description(judgement: TypeJudgement, thresholds: Thresholds) -> str:

@@ -61,7 +61,7 @@ def test_another_type_gets_its_own_table_and_is_not_judged(tmp_path: Path,
     paths = write_nodes(tmp_path, {5: SLOWDOWN}, {5: {"cpu_model": "Intel Xeon"}})
     status, stdout, _ = nodes([*map(str, paths), "-o", str(tmp_path / "out"), "--fail-on-outlier"], capsys)
     assert status == EXIT_OK
-    assert "## Type 1: AMD EPYC (4 nodes)" in stdout and "## Type 2: Intel Xeon (1 nodes)" in stdout
+    assert "## Type 1: AMD EPYC (4 nodes)" in stdout and "## Type 2: Intel Xeon (1 node)" in stdout
     assert "Not judged: 1 node(s) of this type, fewer than 3" in stdout
     assert sorted(p.name for p in (tmp_path / "out").glob("*.png")) == ["nodes-type1.png"]
 
