@@ -30,15 +30,17 @@ what it does:
   is the median of its repetitions, compared with the median across the type's nodes.
 
 how to read it:
-  nodes.md      per type: a table of nodes (benchmarks judged, how many slower and faster
-                beyond the bars below, the median factor of those, the node's drift canary
-                over the type's, the verdict) and a table of benchmarks (the type's median,
-                its spread, how many nodes deviate). Also printed on stdout.
+  nodes.md      per type: a table of nodes (benchmarks judged; how many slower and faster
+                beyond the bars below; "typical": the median node / type ratio over all its
+                benchmarks, "deviations": over the deviating ones; its drift canary over the
+                type's; the verdict) and a table of benchmarks (the type's median, its
+                spread, how many nodes deviate). Also printed on stdout.
   nodes.json    the same with every node's log(node / type median) per benchmark, and the
                 thresholds used
   nodes-typeN.png/.svg  heat map per judged type: rows nodes, columns benchmarks, red
                 slower and blue faster than the type median (saturates at 4x); outliers are
-                framed and starred; above {MAX_NODE_LABELS} nodes only the outliers are named
+                starred and framed, deviating cells dotted; above {MAX_NODE_LABELS} nodes only the
+                outliers are named, with an arrow beside their row
   A benchmark deviates when the node is beyond {_BARS.spread_k:g} scaled MADs of its type, beyond
   {_BARS.min_factor:g}x, and all its repetitions lie on one side of the type median. A node is an
   OUTLIER when it deviates in one direction in at least {_BARS.fraction:.0%} of its benchmarks and in
