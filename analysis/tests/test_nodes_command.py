@@ -9,7 +9,7 @@ import pytest
 
 from ipcatlas_analysis.cli import EXIT_BAD_INPUT, EXIT_FINDING, EXIT_OK, build_parser, main
 from ipcatlas_analysis import report
-from ipcatlas_analysis.nodes_report import several_nodes
+from ipcatlas_analysis.nodes_report import node_section, several_nodes
 from ipcatlas_analysis.report import write_report
 from nodes_fixtures import SLOWDOWN, node_document, write_nodes
 
@@ -104,3 +104,10 @@ def test_the_report_has_the_section_only_for_two_or_more_nodes() -> None:
     assert several_nodes({"a": one, "b": two}) and not several_nodes({"a": one})
     # Two runs of one host without Slurm are one node: no comparison of it with itself.
     assert not several_nodes({"a": {"host_name": "vm"}, "b": {"host_name": "vm"}})
+
+
+def test_the_report_section_says_when_a_node_has_two_files(tmp_path: Path) -> None:
+    paths = write_nodes(tmp_path, contexts={2: {"slurm_node": "node1"}})
+    section = node_section(paths, tmp_path)
+    assert "Not compared:" in "".join(section.html) and "both from node node1" in "".join(section.html)
+    assert section.heat_maps == [] and section.outliers == []
