@@ -23,13 +23,14 @@ slow (or fast), which the verdict says instead of blaming the mechanisms.
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from .node_identity import HardwareType, NodeRun, by_type
-from .nodes_load import NodeSample
+from .nodes_load import BANDWIDTH, NodeSample
 
 SLOWER = "slower"
 FASTER = "faster"
@@ -127,7 +128,7 @@ def _judge_type(hardware: HardwareType, samples: list[NodeSample], bars: Thresho
         logs, log_lo, log_hi = np.log(medians), np.log(lows), np.log(highs)
         center = np.nanmedian(logs, axis=0)
         spread = MAD_TO_SIGMA * np.nanmedian(np.abs(logs - center), axis=0)
-    sign = np.array([-1.0 if metric.endswith("bytes_per_second") else 1.0 for metric in metrics])
+    sign = np.array([-1.0 if metric.endswith(BANDWIDTH) else 1.0 for metric in metrics])
     slowness = (logs - center) * sign
     deviates = _deviations(logs, log_lo, log_hi, center, spread, bars) * sign.astype(np.int8) if judged \
         else np.zeros(logs.shape, dtype=np.int8)
@@ -170,7 +171,7 @@ def _matrices(samples: list[NodeSample], names: list[str], metrics: list[str]) -
             reps = sample.benchmarks.get(name)
             if reps is None or reps.metric != metric:
                 continue
-            medians[row, column] = float(np.median(reps.values))
+            medians[row, column] = statistics.median(reps.values)  # a few values: faster than numpy's
             lows[row, column], highs[row, column] = min(reps.values), max(reps.values)
     return medians, lows, highs
 
