@@ -216,7 +216,8 @@ TEST(Cli, TopLevelHelpListsTheAnalysisCommands) {
 
 TEST(Cli, AnUnknownCommandNamesEveryCommand) {
   expect_usage_error(
-      {"plto"}, "unknown command 'plto' (expected list, run, doctor, plot, thresholds, compare, history, nodes or report)");
+      {"plto"},
+      "unknown command 'plto' (expected list, run, doctor, plot, thresholds, compare, history, nodes or report)");
 }
 
 }  // namespace
