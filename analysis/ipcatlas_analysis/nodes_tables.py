@@ -153,7 +153,8 @@ def _node_json(verdict: NodeVerdict, slowness: np.ndarray, deviates: np.ndarray,
         "slower": verdict.slower, "faster": verdict.faster, "direction": verdict.direction or None,
         "factor": verdict.factor, "typical": verdict.typical, "outlier": verdict.outlier,
         "canary_ratio": verdict.canary_ratio, "canary_off": verdict.canary_off,
-        # log(node / type median) per benchmark, > 0 slower; null: not measured on this node
-        "log_slowness": {name: (None if math.isnan(s) else round(float(s), 5)) for name, s in zip(names, slowness)},
+        # log(node / type median) per benchmark, in the order of the type's "benchmarks" (a list, not a
+        # dict keyed by name: 1,000 nodes would repeat every name 1,000 times); > 0 slower; null: not measured
+        "log_slowness": [None if math.isnan(s) else round(float(s), 5) for s in slowness],
         "deviating": {name: (SLOWER if d > 0 else FASTER) for name, d in zip(names, deviates) if d},
     }
