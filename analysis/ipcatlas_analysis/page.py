@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import html
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .canary import KIND as CANARY_KIND
@@ -46,6 +46,7 @@ class PageData:
     fastest: list[Table]
     not_measured: Table
     stability: Table | None = None  # the drift canary per file (canary.stability_table); None: not measured
+    nodes: list[str] = field(default_factory=list)  # the node comparison's HTML (nodes_report.py); []: one node
 
 
 def render_page(data: PageData) -> str:
@@ -54,7 +55,7 @@ def render_page(data: PageData) -> str:
         "<h1>ipcatlas report</h1>",
         f"<p>Inputs: {html.escape(', '.join(data.contexts))}.</p>",
         "<h2>Machine and run</h2>", machine_table(data.contexts), *doctor_section(data.contexts),
-        "<h2>Status</h2>", status_line(data.counts),
+        "<h2>Status</h2>", status_line(data.counts), *data.nodes,
         "<h2 id=\"host-stability\">Host stability</h2>", *stability_section(data),
         "<h2>Recommended settings</h2>", to_html(data.settings),
         "<h2>Crossovers</h2>", *[to_html(t) for t in data.crossovers],

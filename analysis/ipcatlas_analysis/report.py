@@ -13,6 +13,7 @@ from .cells import status_counts, summarize
 from .cli import exit_for_failures
 from .descriptors import descriptors_of
 from .inputs import add_input_arguments, read_inputs
+from .nodes_report import node_section, several_nodes
 from .page import PageData, render_page
 from .peers import PEER_PREFIX
 from .plot_command import NOT_DRAWN
@@ -34,6 +35,8 @@ outputs (in DIR, created if missing):
   thresholds.md     the tables of `ipcatlas thresholds`
   thresholds.json   the same as JSON
   summary.json      status counts, figure names and each input's run context
+  nodes-typeN.png   inputs from 2 or more nodes (Slurm node or host names): the heat maps of
+                    `ipcatlas nodes`, with its tables under "Nodes" in report.html
 
 examples:
   ipcatlas report results/local/run.json -o results/local/report
@@ -94,16 +97,19 @@ def write_report(results: Sequence[Path], out: Path, peers: Sequence[str] = (), 
         figures = draw_figures(data, staging)
         canaries, canary = draw_canary(results, staging)
         figures += [canary] if canary else []
+        nodes = node_section(results, staging) if several_nodes(inputs.contexts) else None
         write_text(staging / "thresholds.md", markdown(thresholds) + "\n")
         write_text(staging / "thresholds.json", json.dumps(to_json(thresholds, results), indent=2) + "\n")
         summary = {"inputs": [str(p) for p in results], "status_counts": counts,
                    "figures": [f.path.name for f in figures], "contexts": json_safe(inputs.contexts)}
+        if nodes is not None:
+            summary["nodes"] = {"outliers": nodes.outliers, "heat_maps": [p.name for p in nodes.heat_maps]}
         write_text(staging / "summary.json", json.dumps(summary, indent=2) + "\n")
         page = PageData(inputs.contexts, counts, figures, settings_table(thresholds), crossover_tables(thresholds),
                         [*fastest_tables(thresholds), *cpu_tables(thresholds.cpu, thresholds.baseline,
                                                                   thresholds.state_label)],
                         unavailable_table(thresholds),
-                        stability_table(canaries) if canaries else None)
+                        stability_table(canaries) if canaries else None, nodes.html if nodes else [])
         write_text(staging / "report.html", render_page(page))
     # The figures were drawn in the staging directory; say where they are now.
     return Report(counts, [replace(f, path=out / f.path.name) for f in figures], thresholds)

@@ -206,9 +206,9 @@ TEST(Cli, TopLevelHelpListsTheAnalysisCommands) {
   ASSERT_EQ(c.kind, Command::Kind::help);
   // The names are the user interface, so they are spelt out here and not
   // read from the generated list; the summaries are Python's.
-  for (const char* name : {"list", "run", "doctor", "plot", "thresholds", "compare", "history", "report"})
+  for (const char* name : {"list", "run", "doctor", "plot", "thresholds", "compare", "history", "nodes", "report"})
     EXPECT_NE(c.help_text.find(std::string("  ").append(name)), std::string::npos) << name << "\n" << c.help_text;
-  ASSERT_EQ(kAnalysisCommands.size(), 5u);
+  ASSERT_EQ(kAnalysisCommands.size(), 6u);
   for (const AnalysisCommandInfo& command : kAnalysisCommands)
     EXPECT_NE(c.help_text.find(command.summary), std::string::npos) << command.name << "\n" << c.help_text;
   EXPECT_NE(c.help_text.find("U test per benchmark"), std::string::npos) << c.help_text;
@@ -216,7 +216,8 @@ TEST(Cli, TopLevelHelpListsTheAnalysisCommands) {
 
 TEST(Cli, AnUnknownCommandNamesEveryCommand) {
   expect_usage_error(
-      {"plto"}, "unknown command 'plto' (expected list, run, doctor, plot, thresholds, compare, history or report)");
+      {"plto"},
+      "unknown command 'plto' (expected list, run, doctor, plot, thresholds, compare, history, nodes or report)");
 }
 
 }  // namespace

@@ -2,7 +2,7 @@
 
 The option tables below are copied from harness/app/cli.cpp (list, doctor, run)
 and from the argparse parsers in analysis/ipcatlas_analysis (plot,
-thresholds, compare, history, report); when an option is added there, add it
+thresholds, compare, history, nodes, report); when an option is added there, add it
 here. Each option lists values that keep a vector valid (and a run tiny) and
 the nasty values (fuzz_values.NASTY) it must refuse with exit 2.
 
@@ -86,6 +86,7 @@ ANALYSIS: dict[str, tuple[Opt, ...]] = {
                     bad=ALL_NASTY),
                 Opt("--sizes", valid=("64", "8,64K"), bad=NOT_AN_INT), ALPHA,
                 Opt("--threshold", valid=PERCENT, bad=PERCENT_BAD), flag("--fail-on-regression")),
+    "nodes": (Opt("results", "results"), Opt("-o", "dir_out"), Opt("--out", "dir_out"), flag("--fail-on-outlier")),
     "report": (*INPUTS, Opt("-o", "dir_out"), Opt("--out", "dir_out")),
 }
 NATIVE = ("list", "doctor", "run", "run", "run")  # run has most options: drawn 3 times as often

@@ -1,4 +1,4 @@
-"""End-to-end tests of `ipcatlas plot|thresholds|compare|history|report`: the
+"""End-to-end tests of `ipcatlas plot|thresholds|compare|history|nodes|report`: the
 binary hands these to `python -m ipcatlas_analysis` (harness/app/analysis_command.cpp)
 with the arguments untouched, and says in one line what is missing when it cannot.
 
@@ -14,7 +14,7 @@ import pytest
 
 from e2e_support import BINARY, REPO
 
-ANALYSIS_COMMANDS = ["plot", "thresholds", "compare", "history", "report"]
+ANALYSIS_COMMANDS = ["plot", "thresholds", "compare", "history", "nodes", "report"]
 
 # A stand-in package: prints what it was given, and exits with a status taken from its arguments.
 FAKE_MAIN = """

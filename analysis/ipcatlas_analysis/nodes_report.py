@@ -1,0 +1,59 @@
+"""The "Nodes" section of `ipcatlas report` when its inputs come from several nodes: the tables
+and heat maps of `ipcatlas nodes`, in the report's HTML."""
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .load import ResultFileError
+from .node_identity import node_name
+from .nodes import Thresholds, judge
+from .nodes_command import draw_heat_maps
+from .nodes_figure import heat_map_name
+from .nodes_load import read_samples
+from .nodes_tables import benchmark_table, how_to_read, node_table, type_description, type_title
+from .page import figure
+from .plots import DrawnFigure
+from .tables import to_html
+
+KIND = "nodes"
+
+
+@dataclass(frozen=True)
+class NodeSection:
+    """The section's HTML, and the heat maps it drew (in the directory it was given)."""
+
+    html: list[str]
+    heat_maps: list[Path]
+    outliers: list[str]
+
+
+def several_nodes(contexts: Mapping[str, Mapping[str, Any]]) -> bool:
+    """Whether the inputs name at least two nodes (Slurm node names, else host names)."""
+    return len({node_name(context) for context in contexts.values()}) >= 2
+
+
+def node_section(results: Sequence[Path], directory: Path) -> NodeSection:
+    """Judge the nodes and draw their heat maps into `directory`. Two files of one node make
+    the section say so instead (the rest of the report does not need one file per node)."""
+    bars = Thresholds()
+    try:
+        judgements = judge(read_samples(results), bars)
+    except ResultFileError as error:  # the files were read once already: only a duplicate node is left
+        return NodeSection(["<h2 id=\"nodes\">Nodes</h2>",
+                            f"<p>Not compared: {html.escape(str(error))}.</p>"], [], [])
+    maps = draw_heat_maps(judgements, directory)
+    by_type = {m.path.name: m for m in maps}
+    parts = ["<h2 id=\"nodes\">Nodes</h2>", f"<p class=\"note\">{html.escape(how_to_read(bars))}</p>"]
+    for index, judgement in enumerate(judgements):
+        parts += [f"<h3>{html.escape(type_title(index, judgement))}</h3>",
+                  f"<p>{html.escape(type_description(judgement, bars))}</p>",
+                  to_html(node_table(judgement), level=4), to_html(benchmark_table(judgement), level=4)]
+        drawn = by_type.get(heat_map_name(index))
+        if drawn is not None:
+            parts.append(figure(DrawnFigure(drawn.path, KIND, [], {}, [], [])))
+    outliers = [v.run.node for j in judgements for v in j.outliers]
+    return NodeSection(parts, [m.path for m in maps], outliers)
