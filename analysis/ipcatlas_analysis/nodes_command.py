@@ -57,8 +57,9 @@ exit status:
   3  internal error (a bug)
 
 examples:
-  srun --ntasks-per-node=1 --exclusive ipcatlas run --benchmark_repetitions=3 \\
-      --out results/cluster/%j/%n.json
+  sbatch -N 16 ci/slurm/ipcatlas.sbatch          (runs every node, then ipcatlas nodes)
+  salloc -N 16 --exclusive srun --ntasks-per-node=1 --whole \\
+      ipcatlas run --benchmark_repetitions=5 --out results/cluster/%j/%n.json
   ipcatlas nodes results/cluster/123/*.json -o results/cluster/123/nodes
   ipcatlas nodes results/cluster/123/*.json -o /tmp/check --fail-on-outlier || drain ...
 """
