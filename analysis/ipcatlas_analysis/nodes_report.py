@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .load import ResultFileError
 from .node_identity import node_name
 from .nodes import Thresholds, judge
 from .nodes_command import draw_heat_maps
@@ -37,14 +36,10 @@ def several_nodes(contexts: Mapping[str, Mapping[str, Any]]) -> bool:
 
 
 def node_section(results: Sequence[Path], directory: Path) -> NodeSection:
-    """Judge the nodes and draw their heat maps into `directory`. Two files of one node make
-    the section say so instead (the rest of the report does not need one file per node)."""
+    """Judge the nodes and draw their heat maps into `directory`. The report has refused two
+    files of one node already (its thresholds need one file per node, as `thresholds` does)."""
     bars = Thresholds()
-    try:
-        judgements = judge(read_samples(results), bars)
-    except ResultFileError as error:  # the files were read once already: only a duplicate node is left
-        return NodeSection(["<h2 id=\"nodes\">Nodes</h2>",
-                            f"<p>Not compared: {html.escape(str(error))}.</p>"], [], [])
+    judgements = judge(read_samples(results), bars)
     maps = draw_heat_maps(judgements, directory)
     by_type = {m.path.name: m for m in maps}
     parts = ["<h2 id=\"nodes\">Nodes</h2>", f"<p class=\"note\">{html.escape(how_to_read(bars))}</p>"]

@@ -21,8 +21,10 @@ from .plots import DrawnFigure, draw_figures, prepare
 from .safe_output import check_directory_target, check_file_target, output_directory, write_text
 from .threshold_result import ThresholdResult
 from .cpu_thresholds import cpu_tables
-from .thresholds_command import (compute, crossover_tables, fastest_tables, markdown,
-                                 settings_table, to_json, unavailable_table)
+from .node_identity import DuplicateNodeError
+from .node_settings import MixedTypesError
+from .thresholds_command import (compute_inputs, crossover_tables, fastest_tables, full_markdown, full_record,
+                                 refuse, settings_table, unavailable_table)
 from .units import json_safe
 
 FIXED_OUTPUTS = ("report.html", "thresholds.md", "thresholds.json", "summary.json")
@@ -36,7 +38,9 @@ outputs (in DIR, created if missing):
   thresholds.json   the same as JSON
   summary.json      status counts, figure names and each input's run context
   nodes-typeN.png   inputs from 2 or more nodes (Slurm node or host names): the heat maps of
-                    `ipcatlas nodes`, with its tables under "Nodes" in report.html
+                    `ipcatlas nodes`, with its tables under "Nodes" in report.html; thresholds
+                    then give the type's settings with their spread across the nodes, as
+                    `ipcatlas thresholds` does (one file per node, one hardware type: else exit 2)
 
 examples:
   ipcatlas report results/local/run.json -o results/local/report
@@ -71,7 +75,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Write every output and say where."""
-    report = write_report(args.results, args.out, args.peer, args.baseline, args.alpha)
+    try:
+        report = write_report(args.results, args.out, args.peer, args.baseline, args.alpha)
+    except (MixedTypesError, DuplicateNodeError) as error:  # nothing was written
+        return refuse("report", error)
     counts = report.counts
     print(f"wrote report.html, {len(report.figures)} figures (PNG and SVG), thresholds.md, thresholds.json and "
           f"summary.json to {args.out}")
@@ -89,7 +96,9 @@ def write_report(results: Sequence[Path], out: Path, peers: Sequence[str] = (), 
         for name in FIXED_OUTPUTS:
             check_file_target(out / name)
     inputs = read_inputs(results, peers)
-    thresholds = compute(inputs.rows, baseline, alpha, inputs.contexts)
+    # One file per node of a cluster: the type's settings with their spread, as `thresholds`
+    # gives them; files of several hardware types are refused, as there.
+    thresholds, spread = compute_inputs(inputs, baseline, alpha)
     data = prepare(inputs.rows, summarize(inputs.rows), thresholds.unavailable, thresholds.crossovers,
                    descriptors_of(inputs.contexts.values()))
     counts = status_counts(data.cells[~data.cells["mechanism"].str.startswith(PEER_PREFIX)])
@@ -98,8 +107,8 @@ def write_report(results: Sequence[Path], out: Path, peers: Sequence[str] = (), 
         canaries, canary = draw_canary(results, staging)
         figures += [canary] if canary else []
         nodes = node_section(results, staging) if several_nodes(inputs.contexts) else None
-        write_text(staging / "thresholds.md", markdown(thresholds) + "\n")
-        write_text(staging / "thresholds.json", json.dumps(to_json(thresholds, results), indent=2) + "\n")
+        write_text(staging / "thresholds.md", full_markdown(thresholds, spread) + "\n")
+        write_text(staging / "thresholds.json", json.dumps(full_record(thresholds, spread, results), indent=2) + "\n")
         summary = {"inputs": [str(p) for p in results], "status_counts": counts,
                    "figures": [f.path.name for f in figures], "contexts": json_safe(inputs.contexts)}
         if nodes is not None:

@@ -17,8 +17,9 @@ from .cli import EXIT_BAD_INPUT, EXIT_FINDING, EXIT_OK, exit_for_failures, one_l
 from .cpu_thresholds import cpu_crossovers, cpu_tables
 from .crossings import MIN_U_TEST, SINGLE
 from .descriptors import descriptors_of
-from .inputs import add_input_arguments, read_inputs
+from .inputs import Inputs, add_input_arguments, read_inputs
 from .node_identity import DuplicateNodeError
+from .node_spread import NodeSpread
 from .safe_output import check_file_target, write_text
 from .states import STATE, mixed_blocks, state_infos, topology_note, with_states
 from .stats import min_pairs
@@ -97,29 +98,47 @@ def run(args: argparse.Namespace) -> int:
     if args.agree:
         return run_agree(args)
     inputs = read_inputs(args.results, args.peer)
-    try:  # one file per node of a cluster: the type's settings, with their spread across the nodes
-        runs = node_settings.cluster_nodes(inputs.contexts)
+    try:
+        result, spread = compute_inputs(inputs, args.baseline, args.alpha)
     except (node_settings.MixedTypesError, DuplicateNodeError) as error:
-        return refuse(error)
-    rows = inputs.rows if runs is None else node_settings.align_states(inputs.rows, inputs.contexts)
-    result = compute(rows, args.baseline, args.alpha, inputs.contexts)
-    spread = None if runs is None else node_spread.across_nodes(rows, result, runs, args.baseline, args.alpha,
-                                                                inputs.contexts)
-    text = markdown(result) if spread is None else \
-        markdown(result, [node_spread.headline(spread)]) + "\n" + node_spread.markdown(spread)
+        return refuse("thresholds", error)
+    text = full_markdown(result, spread)
     # Files first: a reader that closes stdout early (`| head`) must not cost them.
     if args.markdown:
         write_text(args.markdown, text + "\n")
     if args.json:
-        record = to_json(result, args.results) | ({} if spread is None else {"nodes": node_spread.to_record(spread)})
-        write_text(args.json, json.dumps(record, indent=2) + "\n")
+        write_text(args.json, json.dumps(full_record(result, spread, args.results), indent=2) + "\n")
     print(text)
     return exit_for_failures(result.unavailable, "thresholds", "they are left out (see above)")
 
 
-def refuse(error: ValueError) -> int:
+def compute_inputs(inputs: Inputs, baseline: str, alpha: float) -> tuple[ThresholdResult, NodeSpread | None]:
+    """compute() on the inputs; when they are one file per node of a cluster, the type's
+    settings (canary states aligned across the nodes) and their spread across the nodes.
+    Raises node_settings.MixedTypesError or DuplicateNodeError (see refuse())."""
+    runs = node_settings.cluster_nodes(inputs.contexts)
+    rows = inputs.rows if runs is None else node_settings.align_states(inputs.rows, inputs.contexts)
+    result = compute(rows, baseline, alpha, inputs.contexts)
+    spread = None if runs is None else node_spread.across_nodes(rows, result, runs, baseline, alpha,
+                                                                inputs.contexts)
+    return result, spread
+
+
+def full_markdown(result: ThresholdResult, spread: NodeSpread | None) -> str:
+    """The Markdown of `thresholds`: the tables, and the nodes' section when there are nodes."""
+    if spread is None:
+        return markdown(result)
+    return markdown(result, [node_spread.headline(spread)]) + "\n" + node_spread.markdown(spread)
+
+
+def full_record(result: ThresholdResult, spread: NodeSpread | None, results: Sequence[Path]) -> dict[str, Any]:
+    """The JSON of `thresholds --json`: the tables, and under "nodes" the nodes' section."""
+    return to_json(result, results) | ({} if spread is None else {"nodes": node_spread.to_record(spread)})
+
+
+def refuse(command: str, error: ValueError) -> int:
     """Files of several hardware types, or two files of one node: exit 2, naming them."""
-    print(one_line(f"ipcatlas thresholds: error: {error}"), file=sys.stderr)
+    print(one_line(f"ipcatlas {command}: error: {error}"), file=sys.stderr)
     for line in getattr(error, "lines", []):
         print("  " + one_line(line), file=sys.stderr)
     return EXIT_BAD_INPUT

@@ -9,7 +9,7 @@ import pytest
 
 from ipcatlas_analysis.cli import EXIT_BAD_INPUT, EXIT_FINDING, EXIT_OK, build_parser, main
 from ipcatlas_analysis import report
-from ipcatlas_analysis.nodes_report import node_section, several_nodes
+from ipcatlas_analysis.nodes_report import several_nodes
 from ipcatlas_analysis.report import write_report
 from nodes_fixtures import SLOWDOWN, node_document, write_nodes
 
@@ -97,6 +97,9 @@ def test_the_report_has_a_nodes_section_for_several_nodes(tmp_path: Path, monkey
     assert '<h2 id="nodes">Nodes</h2>' in page and "OUTLIER: slower" in page and "nodes-type1.png" in page
     summary = json.loads((tmp_path / "report" / "summary.json").read_text(encoding="utf-8"))
     assert summary["nodes"] == {"outliers": ["node3"], "heat_maps": ["nodes-type1.png"]}
+    # Its thresholds are the type's, with their spread across the nodes, as `thresholds` gives them.
+    assert "## Across 5 nodes of type AMD EPYC" in (tmp_path / "report" / "thresholds.md").read_text(encoding="utf-8")
+    assert "nodes" in json.loads((tmp_path / "report" / "thresholds.json").read_text(encoding="utf-8"))
 
 
 def test_the_report_has_the_section_only_for_two_or_more_nodes() -> None:
@@ -106,8 +109,16 @@ def test_the_report_has_the_section_only_for_two_or_more_nodes() -> None:
     assert not several_nodes({"a": {"host_name": "vm"}, "b": {"host_name": "vm"}})
 
 
-def test_the_report_section_says_when_a_node_has_two_files(tmp_path: Path) -> None:
-    paths = write_nodes(tmp_path, contexts={2: {"slurm_node": "node1"}})
-    section = node_section(paths, tmp_path)
-    assert "Not compared:" in "".join(section.html) and "both from node node1" in "".join(section.html)
-    assert section.heat_maps == [] and section.outliers == []
+@pytest.mark.parametrize(("contexts", "message"), [
+    ({2: {"slurm_node": "node1"}}, "are both from node node1"),
+    ({2: {"cpu_model": "Intel Xeon"}}, "the files come from 2 hardware types"),
+])
+def test_the_report_refuses_what_thresholds_refuses(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                    contexts: dict[int, dict[str, str]], message: str) -> None:
+    # Settings hold per hardware type and need one file per node: a report of such files would
+    # pool what must not be pooled. `ipcatlas nodes` is what compares several types.
+    paths = write_nodes(tmp_path, contexts=contexts)
+    status = main(["report", *map(str, paths), "-o", str(tmp_path / "report")])
+    assert status == EXIT_BAD_INPUT
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "report").exists()
