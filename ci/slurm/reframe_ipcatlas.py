@@ -34,7 +34,7 @@ class IpcatlasNodeCheck(rfm.RunOnlyRegressionTest):
     executable = variable(str, value=os.environ.get("IPCATLAS", "ipcatlas"))
     results = variable(str, value=os.environ.get("IPCATLAS_RESULTS", os.path.abspath("results/reframe")))
     # The matrix: the same on every node, as in ci/slurm/ipcatlas.sbatch.
-    run_args = variable(list, value=["--benchmark_repetitions=5"])
+    run_args = variable(list, value=["--sizes", "8,4K,64K,1M", "--benchmark_repetitions=5"])
 
     @run_after("init")
     def write_one_file_per_node(self) -> None:
