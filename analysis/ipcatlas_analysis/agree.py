@@ -68,11 +68,11 @@ def with_aligned_states(mine: ThresholdResult, other: ThresholdResult) -> Thresh
 
 def claim_disagreements(a: Sequence[Crossover], b: Sequence[Crossover]) -> list[Disagreement]:
     """Opposite separated winners at the same pair, size and state."""
-    theirs = {(*_key(c), v.size): (c, v.winner) for c in b for v in c.verdicts}
+    theirs = {(*crossover_key(c), v.size): (c, v.winner) for c in b for v in c.verdicts}
     found = []
     for c in a:
         for v in c.verdicts:
-            other = theirs.get((*_key(c), v.size))
+            other = theirs.get((*crossover_key(c), v.size))
             if other is not None and TIE not in (v.winner, other[1]) and v.winner != other[1]:
                 found.append(Disagreement(CONTRADICTION, "separated claim", f"{_where(c)} at {v.size}",
                                           _winner(c, v.winner), _winner(c, other[1])))
@@ -81,10 +81,10 @@ def claim_disagreements(a: Sequence[Crossover], b: Sequence[Crossover]) -> list[
 
 def crossover_disagreements(a: Sequence[Crossover], b: Sequence[Crossover]) -> list[Disagreement]:
     """Crossovers against the baseline whose kind or size differs (sizes by more than FACTOR)."""
-    theirs = {_key(c): c for c in b}
+    theirs = {crossover_key(c): c for c in b}
     found = []
     for c in a:
-        other = theirs.get(_key(c))
+        other = theirs.get(crossover_key(c))
         if other is None:
             continue
         kind = _compare(_undecided(c), _undecided(other), c.kind != other.kind or _apart(c.size, other.size))
@@ -162,20 +162,22 @@ def _apart(x: float | None, y: float | None) -> bool:
 
 def values_differ(x: str, y: str) -> bool:
     """Numbers ("8192", "intra:8192") by more than FACTOR; other values when not equal."""
-    numbers = [_number(v) for v in (x, y)]
+    numbers = [value_number(v) for v in (x, y)]
     if numbers[0] is not None and numbers[1] is not None:
         return _apart(numbers[0], numbers[1])
     return x != y
 
 
-def _number(value: str) -> float | None:
+def value_number(value: str) -> float | None:
+    """The number after a value's last colon (or the whole value), or None when that is no number."""
     try:
         return float(value.rpartition(":")[2])
     except ValueError:
         return None
 
 
-def _key(c: Crossover) -> tuple[str, ...]:
+def crossover_key(c: Crossover) -> tuple[str, ...]:
+    """What makes two crossovers of two runs (or nodes) the same comparison."""
     return (c.scenario, c.placement, c.wait, c.variant, c.state, c.challenger, c.baseline)
 
 

@@ -26,7 +26,7 @@ from typing import Any
 import pandas as pd
 
 from . import recommend
-from .agree import values_differ
+from .agree import crossover_key, value_number, values_differ
 from .cache_view import cache_of
 from .descriptors import Descriptors
 from .node_claims import Contradiction
@@ -164,7 +164,7 @@ def setting_spreads(result: ThresholdResult, nodes: Sequence[NodeResult],
         where = " / ".join(t for t in (s.placement or "any", s.wait or "any", f"cache {s.cache}",
                                        result.state_label(s.state)) if t)
         spreads.append(_spread(f"{s.library} {s.parameter}", where, s.value, values, status, against,
-                               [None if s.parameter in SWITCHES else _number(v) for v in values.values()]))
+                               [None if s.parameter in SWITCHES else value_number(v) for v in values.values()]))
     return spreads
 
 
@@ -173,7 +173,7 @@ def crossover_spreads(result: ThresholdResult, nodes: Sequence[NodeResult],
     """One Spread per crossover of the type against the baseline."""
     spreads = []
     for c in result.crossovers:
-        theirs = {n.node: next((x for x in n.crossovers if _key(x) == _key(c)), None) for n in nodes}
+        theirs = {n.node: next((x for x in n.crossovers if crossover_key(x) == crossover_key(c)), None) for n in nodes}
         values = {node: "–" if x is None else describe(x) for node, x in theirs.items()}
         status = {node: _crossover_status(c, x) for node, x in theirs.items()}
         claim = (c.scenario, c.placement, c.wait, c.variant, c.state, frozenset((c.challenger, c.baseline)))
@@ -258,14 +258,3 @@ def _crossover_status(c: Crossover, x: Crossover | None) -> str:
                                                                                             str(x.size)):
         return DIFFERS
     return AGREES
-
-
-def _number(value: str) -> float | None:
-    try:
-        return float(value.rpartition(":")[2])
-    except ValueError:
-        return None
-
-
-def _key(c: Crossover) -> tuple[str, ...]:
-    return (c.scenario, c.placement, c.wait, c.variant, c.state, c.challenger, c.baseline)
