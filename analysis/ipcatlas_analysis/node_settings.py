@@ -54,11 +54,14 @@ class MixedTypesError(ValueError):
                          "one type's files (`ipcatlas nodes RESULTS... -o DIR` groups them by type)")
 
 
-def cluster_nodes(contexts: Mapping[str, Mapping[str, Any]]) -> list[NodeRun] | None:
-    """The nodes of one type, one per file, when the files name 2+ distinct nodes; None when they
-    are all from one node (several runs of one host pool as more repetitions, as always).
+def cluster_nodes(contexts: Mapping[str, Mapping[str, Any]], rows: pd.DataFrame) -> list[NodeRun] | None:
+    """The nodes of one type, one per file, when two nodes measured a benchmark of the same name
+    (rows: load_results' rows, file -> context in `contexts`). None otherwise: runs of one host
+    pool as more repetitions, as always, and files of several hosts that share no benchmark
+    (say, one scenario each) are never pooled with each other anyway.
     Raises MixedTypesError, or node_identity.DuplicateNodeError when two files claim one node."""
-    if len({node_name(context) for context in contexts.values()}) < 2:
+    nodes = {file: node_name(context) for file, context in contexts.items()}
+    if len(set(nodes.values())) < 2 or not (rows["file"].map(nodes).groupby(rows["name"]).nunique() >= 2).any():
         return None
     runs = node_runs(contexts)
     types = by_type(runs)

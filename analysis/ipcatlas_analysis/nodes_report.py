@@ -3,12 +3,10 @@ and heat maps of `ipcatlas nodes`, in the report's HTML."""
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from .node_identity import node_name
 from .nodes import Thresholds, judge
 from .nodes_command import draw_heat_maps
 from .nodes_figure import heat_map_name
@@ -28,11 +26,6 @@ class NodeSection:
     html: list[str]
     heat_maps: list[Path]
     outliers: list[str]
-
-
-def several_nodes(contexts: Mapping[str, Mapping[str, Any]]) -> bool:
-    """Whether the inputs name at least two nodes (Slurm node names, else host names)."""
-    return len({node_name(context) for context in contexts.values()}) >= 2
 
 
 def node_section(results: Sequence[Path], directory: Path) -> NodeSection:

@@ -13,7 +13,7 @@ from .cells import status_counts, summarize
 from .cli import exit_for_failures
 from .descriptors import descriptors_of
 from .inputs import add_input_arguments, read_inputs
-from .nodes_report import node_section, several_nodes
+from .nodes_report import node_section
 from .page import PageData, render_page
 from .peers import PEER_PREFIX
 from .plot_command import NOT_DRAWN
@@ -37,10 +37,11 @@ outputs (in DIR, created if missing):
   thresholds.md     the tables of `ipcatlas thresholds`
   thresholds.json   the same as JSON
   summary.json      status counts, figure names and each input's run context
-  nodes-typeN.png   inputs from 2 or more nodes (Slurm node or host names): the heat maps of
-                    `ipcatlas nodes`, with its tables under "Nodes" in report.html; thresholds
-                    then give the type's settings with their spread across the nodes, as
-                    `ipcatlas thresholds` does (one file per node, one hardware type: else exit 2)
+  nodes-typeN.png   when 2 or more nodes (Slurm node or host names) measured the same benchmarks:
+                    the heat maps of `ipcatlas nodes`, with its tables under "Nodes" in
+                    report.html; thresholds then give the type's settings with their spread
+                    across the nodes, as `ipcatlas thresholds` does (one file per node, one
+                    hardware type: else exit 2)
 
 examples:
   ipcatlas report results/local/run.json -o results/local/report
@@ -106,7 +107,7 @@ def write_report(results: Sequence[Path], out: Path, peers: Sequence[str] = (), 
         figures = draw_figures(data, staging)
         canaries, canary = draw_canary(results, staging)
         figures += [canary] if canary else []
-        nodes = node_section(results, staging) if several_nodes(inputs.contexts) else None
+        nodes = node_section(results, staging) if spread is not None else None  # one file per node
         write_text(staging / "thresholds.md", full_markdown(thresholds, spread) + "\n")
         write_text(staging / "thresholds.json", json.dumps(full_record(thresholds, spread, results), indent=2) + "\n")
         summary = {"inputs": [str(p) for p in results], "status_counts": counts,

@@ -58,7 +58,8 @@ exit status: 0 done; 1 done, but a benchmark in the input failed; 2 bad input, o
 --markdown refused (not a regular file) or not writable; 3 internal error (a bug)
 
 one file per node (`srun ... ipcatlas run --out results/cluster/%j/%n.json`; the context's slurm_node,
-else host_name, names the node): the files must be of one hardware type (cpu_model, topology, kernel,
+else host_name, names the node), as soon as two nodes measured the same benchmark: the files must be
+of one hardware type (cpu_model, topology, kernel,
 mitigations; `ipcatlas nodes` groups them), else exit 2. The tables pool all the nodes (blocks pair only
 within a file); the section "Across N nodes of type ..." computes each node on its own and says, per
 setting and crossover, how many nodes agree, the range of their own sizes, which nodes differ, and
@@ -116,7 +117,7 @@ def compute_inputs(inputs: Inputs, baseline: str, alpha: float) -> tuple[Thresho
     """compute() on the inputs; when they are one file per node of a cluster, the type's
     settings (canary states aligned across the nodes) and their spread across the nodes.
     Raises node_settings.MixedTypesError or DuplicateNodeError (see refuse())."""
-    runs = node_settings.cluster_nodes(inputs.contexts)
+    runs = node_settings.cluster_nodes(inputs.contexts, inputs.rows)
     rows = inputs.rows if runs is None else node_settings.align_states(inputs.rows, inputs.contexts)
     result = compute(rows, baseline, alpha, inputs.contexts)
     spread = None if runs is None else node_spread.across_nodes(rows, result, runs, baseline, alpha,

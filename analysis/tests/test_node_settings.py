@@ -158,8 +158,16 @@ def test_two_files_of_one_node_among_several_are_refused(tmp_path: Path,
 
 
 def test_files_of_one_node_pool_as_before(inputs: Path) -> None:
-    contexts = read_inputs([inputs / "rerun_a.json", inputs / "rerun_b.json"]).contexts
-    assert cluster_nodes(contexts) is None  # both from host "vm": more repetitions of one run
+    both = read_inputs([inputs / "rerun_a.json", inputs / "rerun_b.json"])
+    assert cluster_nodes(both.contexts, both.rows) is None  # both from host "vm": more repetitions of one run
+
+
+def test_files_of_two_hosts_that_share_no_benchmark_are_not_nodes(inputs: Path, tmp_path: Path) -> None:
+    # One scenario from each host: nothing is pooled across them, so nothing is compared either.
+    apart = read_inputs([inputs / "skipped_failed.json", inputs / "stream_small.json"])
+    assert cluster_nodes(apart.contexts, apart.rows) is None
+    nodes = read_inputs(relabel(tmp_path)[:3])
+    assert [run.node for run in cluster_nodes(nodes.contexts, nodes.rows) or []] == ["node1", "node2", "node3"]
 
 
 def test_a_one_state_node_joins_the_nearest_state(tmp_path: Path) -> None:

@@ -9,9 +9,8 @@ import pytest
 
 from ipcatlas_analysis.cli import EXIT_BAD_INPUT, EXIT_FINDING, EXIT_OK, build_parser, main
 from ipcatlas_analysis import report
-from ipcatlas_analysis.nodes_report import several_nodes
 from ipcatlas_analysis.report import write_report
-from nodes_fixtures import SLOWDOWN, node_document, write_nodes
+from nodes_fixtures import SLOWDOWN, write_nodes
 
 
 def nodes(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
@@ -100,13 +99,6 @@ def test_the_report_has_a_nodes_section_for_several_nodes(tmp_path: Path, monkey
     # Its thresholds are the type's, with their spread across the nodes, as `thresholds` gives them.
     assert "## Across 5 nodes of type AMD EPYC" in (tmp_path / "report" / "thresholds.md").read_text(encoding="utf-8")
     assert "nodes" in json.loads((tmp_path / "report" / "thresholds.json").read_text(encoding="utf-8"))
-
-
-def test_the_report_has_the_section_only_for_two_or_more_nodes() -> None:
-    one, two = node_document(1)["context"], node_document(2)["context"]
-    assert several_nodes({"a": one, "b": two}) and not several_nodes({"a": one})
-    # Two runs of one host without Slurm are one node: no comparison of it with itself.
-    assert not several_nodes({"a": {"host_name": "vm"}, "b": {"host_name": "vm"}})
 
 
 @pytest.mark.parametrize(("contexts", "message"), [
