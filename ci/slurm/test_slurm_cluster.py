@@ -181,6 +181,19 @@ def test_a_whole_step_of_an_exclusive_allocation_gets_every_cpu(slurm: Path) -> 
     assert cpu_counts(slurm, "srun", "--exclusive") == [1] * len(cluster.NODES)
 
 
+def test_a_task_given_one_cpu_keeps_its_ranks_there_and_says_so(slurm: Path, tmp_path: Path) -> None:
+    """Under task/affinity a step's task is bound to its CPUs; ipcatlas's ranks pin themselves,
+    so they must stay inside that binding (not escape to the node's other CPUs), and the run
+    must say that Slurm gave it part of the node."""
+    proc = slurm_run(slurm, "srun", "--nodes=1", "--ntasks=1", "--exclusive", str(BINARY), "run",
+                     "--mechanisms=shm", "--sizes=64", "--benchmark_min_time=0.01", "--out", f"{tmp_path}/%n.json")
+    [result] = tmp_path.glob("node*.json")
+    context = json.loads(result.read_text())["context"]
+    assert "1 of" in context["slurm_cpus"] and "srun --whole" in context["slurm_cpus"], context["slurm_cpus"]
+    assert context["oversubscribed"].startswith("yes") and len(set(context["cpus"].split(","))) == 1
+    assert "Slurm gave this task part of the node" in proc.stderr
+
+
 def test_without_slurm_the_tests_skip_unless_ci_requires_slurm(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(cluster, "missing_binaries", lambda: ["slurmd"])
     monkeypatch.delenv("IPCATLAS_REQUIRE_SLURM", raising=False)
