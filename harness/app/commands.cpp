@@ -90,7 +90,8 @@ void add_cache_context(const Matrix& matrix, const RunOptions& options) {
 }
 
 // Under Slurm: which job and node measured this, and the PUs Slurm let the
-// task use (hwloc's allowed set is the task's cpuset, so the ranks stay in it).
+// task use (the topology's allowed PUs are the task's cpuset and CPU binding, so
+// the ranks stay on them: Topology::load_this_machine).
 void add_scheduler_context(const Topology& topology) {
   const std::optional<SlurmJob> job = slurm_job();
   for (const auto& [key, value] : scheduler_context(job)) benchmark::AddCustomContext(key, value);
