@@ -28,7 +28,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from cluster_processes import belongs_to, cluster_processes, describe, is_step_daemon, spawn, terminate
+from cluster_processes import (belongs_to, cluster_processes, describe, is_step_daemon, running, spawn,
+                               terminate)
 
 NODES = ("node1", "node2", "node3")
 PARTITION = "ci"
@@ -137,9 +138,9 @@ def client_env(root: Path) -> dict[str, str]:
 
 def prepare(layout: Layout) -> None:
     """Directories, the munge key and slurm.conf, on ports free right now."""
-    running = [pid for pid in recorded_pids(layout) if belongs_to(pid, layout.root)]
-    if running:
-        raise RuntimeError(f"a cluster already runs in {layout.root} ({describe(running)}); stop it first")
+    alive = [pid for pid in recorded_pids(layout) if belongs_to(pid, layout.root)]
+    if alive:
+        raise RuntimeError(f"a cluster already runs in {layout.root} ({describe(alive)}); stop it first")
     if len(str(layout.munge_socket)) > MAX_SOCKET_PATH:
         raise RuntimeError(f"{layout.munge_socket}: too long for a unix socket; use a shorter directory")
     for sub in ("state", "run", "log", "pid", "munge", *[f"spool/{n}" for n in NODES]):
@@ -180,7 +181,9 @@ def wait_for(what: str, ready: Callable[[], bool], layout: Layout, timeout: floa
     `timeout`, or at once when a daemon we started has exited."""
     deadline = time.monotonic() + timeout
     while not ready():
-        dead = [f.stem for f in layout.pids.glob("*.pid") if not belongs_to(int(f.read_text()), layout.root)]
+        # running(), not belongs_to(): a daemon just spawned may not have exec'd yet, and
+        # until it has, its command line is this Python's (it would pass for dead).
+        dead = [f.stem for f in layout.pids.glob("*.pid") if not running(int(f.read_text()))]
         if dead or time.monotonic() > deadline:
             why = f"{', '.join(dead)} exited" if dead else f"not ready after {timeout:.0f} s"
             raise RuntimeError(f"waiting for {what}: {why}\n{log_tails(layout)}")
