@@ -18,6 +18,7 @@
 #include "harness/machine/perf_counters.hpp"
 #include "harness/machine/placement.hpp"
 #include "harness/machine/slurm_job.hpp"
+#include "harness/base/child_tracking.hpp"
 #include "harness/base/error.hpp"
 #include "harness/base/output_file.hpp"
 #include "harness/app/reporters.hpp"
@@ -262,6 +263,10 @@ void protect_results_from_signals(const RunOptions& options) {
 }  // namespace
 
 int run_run_command(const RunOptions& options) {
+  // From the start, not from the first launch: building the matrix probes the
+  // mechanisms, which forks sibling processes, and a SIGTERM then must kill
+  // them and say so, as it does while ranks run.
+  install_interrupt_handlers();
   const Topology topology = Topology::load_this_machine();
   const Matrix matrix = build_matrix(options, topology);
   initialize_benchmark(options);
