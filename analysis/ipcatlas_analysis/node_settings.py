@@ -29,6 +29,7 @@ from . import recommend
 from .agree import crossover_key, value_number, values_differ
 from .cache_view import cache_of
 from .descriptors import Descriptors
+from .gate import canary_median
 from .node_claims import Contradiction
 from .node_identity import HardwareType, NodeRun, by_type, node_name, node_runs
 from .recommend import UNDECIDED_VALUE, Setting
@@ -105,11 +106,12 @@ def _state_canaries(contexts: Mapping[str, Mapping[str, Any]]) -> dict[int, floa
 
 
 def _median_canary(context: Mapping[str, Any], rows: pd.Series) -> float | None:
-    try:
-        return float(context["canary_median_ns"])
-    except (KeyError, TypeError, ValueError):
-        values = rows.dropna()
-        return float(values.median()) if len(values) else None
+    """The context's canary median, else the median of the node's rows' canaries."""
+    value = canary_median(context)
+    if value is not None:
+        return value
+    values = rows.dropna()
+    return float(values.median()) if len(values) else None
 
 
 @dataclass(frozen=True)

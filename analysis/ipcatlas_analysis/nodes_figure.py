@@ -77,7 +77,6 @@ def _label_axes(axes: Axes, judgement: TypeJudgement, nodes: list[str], outlier_
     if labelled:  # a dot on each cell that counts as deviating (beyond every bar)
         rows_hit, columns_hit = np.nonzero(judgement.deviates)
         axes.scatter(columns_hit, rows_hit, s=6, color="black", marker="o", linewidths=0)
-    if labelled:
         for row in outlier_rows:
             axes.add_patch(Rectangle((-0.5, row - 0.5), columns, 1, fill=False, edgecolor="black", linewidth=1.2))
     else:  # a row is a pixel or less: a frame would hide it; a marker beside the map points at it instead

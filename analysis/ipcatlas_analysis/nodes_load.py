@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .descriptors import descriptors_of
+from .gate import canary_median
 from .load import OK, ResultFileError, parse_name, read_document, row_status, run_name, select_rows
 from .node_identity import HARDWARE_KEYS, DuplicateNodeError, NodeRun, node_runs
 from .schema import as_number
@@ -94,12 +95,9 @@ def _repetitions(rows: list[dict[str, Any]],
 
 
 def _canary(context: Mapping[str, Any], row_canaries: list[float]) -> float | None:
-    """The context's canary median (a string, as every context value ipcatlas writes), else the
-    median of the rows' canaries; None for files written before the canary existed."""
-    try:
-        value = float(str(context.get("canary_median_ns", "")))
-    except ValueError:
-        value = float("nan")
-    if math.isfinite(value) and value > 0:
+    """The context's canary median, else the median of the rows' canaries; None for files
+    written before the canary existed."""
+    value = canary_median(context)
+    if value is not None:
         return value
     return statistics.median(row_canaries) if row_canaries else None
