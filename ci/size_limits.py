@@ -24,7 +24,7 @@ from pathlib import Path
 MAX_FILE_LINES = 400
 MAX_FUNCTION_LINES = 60
 
-CPP_DIRS = ("harness", "mechanisms", "scenarios")
+CPP_DIRS = ("harness", "mechanisms", "scenarios", "ci/probe")
 CPP_SUFFIXES = (".cpp", ".hpp")
 # Folders whose *.py files are checked, and whether to descend into subfolders.
 PYTHON_DIRS = (("harness/app", True), ("analysis/ipcatlas_analysis", True), ("analysis/tests", True),
