@@ -34,32 +34,6 @@ WaitPolicy parse_wait_policy(std::string_view text) {
   throw UsageError("invalid wait policy '" + std::string(text) + "' (expected spin, block, adaptive or eventfd)");
 }
 
-namespace {
-// Per process (ranks are single-threaded processes). A plain array: the hot
-// path only checks the count.
-DeferredSignal* g_deferred[64];
-int g_deferred_count = 0;
-}  // namespace
-
-void defer_signal(DeferredSignal* signal) {
-  for (int i = 0; i < g_deferred_count; ++i)
-    if (g_deferred[i] == signal) return;
-  if (g_deferred_count == 64) {
-    signal->publish_now();
-    return;
-  }
-  g_deferred[g_deferred_count++] = signal;
-}
-
-void publish_deferred_signals() {
-  while (g_deferred_count > 0) g_deferred[--g_deferred_count]->publish_now();
-}
-
-void forget_deferred_signal(DeferredSignal* signal) {
-  for (int i = 0; i < g_deferred_count; ++i)
-    if (g_deferred[i] == signal) g_deferred[i] = g_deferred[--g_deferred_count];
-}
-
 void yield_processor() { sched_yield(); }
 
 void futex_wait(const void* word, std::uint32_t expected) {
