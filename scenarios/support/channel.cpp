@@ -49,7 +49,8 @@ void PeerChannel::begin_batch(std::uint64_t batch) {
   if (layout_.segmented()) return begin_segmented_batch();
   next_out_ = make_stamp(size_, {seed_out_, sent_});
   const std::span<std::byte> shared = link_.message_memory(size_ + offset_);
-  if (!shared.empty()) {  // zerocopy: messages are built in the link's memory, not in the pool
+  builds_in_place_ = !shared.empty();
+  if (builds_in_place_) {  // zerocopy: messages are built in the link's memory, not in the pool
     fill_body(shared.subspan(offset_, size_), seed_out_);
     return;
   }
@@ -57,24 +58,41 @@ void PeerChannel::begin_batch(std::uint64_t batch) {
   // past the cache (a cold pool is 64 MiB here; buffer_pool.hpp says why).
   fill_body(out_.at(0).subspan(offset_, size_), seed_out_);
   out_.copy_body_to_all(offset_, size_);
+  write_stamp(outgoing(), next_out_);
 }
 
 std::span<std::byte> PeerChannel::outgoing() {
-  const std::span<std::byte> shared = link_.message_memory(size_ + offset_);
-  const std::span<std::byte> memory = shared.empty() ? out_.current() : shared;
-  return memory.subspan(offset_, size_);
+  // Only a link that builds messages in place has memory to offer: asking
+  // any other would be a virtual call on every message's path for nothing.
+  if (!builds_in_place_) return out_.current().subspan(offset_, size_);
+  return link_.message_memory(size_ + offset_).subspan(offset_, size_);
 }
 
 // The plain forms call the link's plain send/recv: one virtual call instead
 // of three on the path of every message.
+//
+// In a buffer of its own, the channel writes a message's stamp as soon as
+// the send before it has completed, not at its own send: in a ping-pong the
+// send comes right after a message arrives, and whatever happens between
+// the two adds to the one-way time (ci/small-message-probe). Memory the
+// link lends (zerocopy) is only ours once message_memory() returns.
 void PeerChannel::send() {
   if (layout_.segmented()) return send_segmented();
-  const std::span<std::byte> msg = outgoing();
-  write_stamp(msg, next_out_);
   ++sent_;
-  link_.send(msg);
+  if (builds_in_place_) {
+    const std::span<std::byte> msg = outgoing();
+    write_stamp(msg, next_out_);
+    link_.send(msg);
+  } else {
+    link_.send(out_.current().subspan(offset_, size_));
+  }
+  next_stamp();
+}
+
+void PeerChannel::next_stamp() {
   out_.advance();
   next_out_ = make_stamp(size_, {seed_out_, sent_});
+  if (!builds_in_place_) write_stamp(outgoing(), next_out_);
 }
 
 void PeerChannel::recv(Check check) {
@@ -93,7 +111,7 @@ void PeerChannel::send_ack() {
 void PeerChannel::begin_send() {
   if (layout_.segmented()) return begin_send_segmented();
   const std::span<std::byte> msg = outgoing();
-  write_stamp(msg, next_out_);
+  if (builds_in_place_) write_stamp(msg, next_out_);
   ++sent_;
   link_.begin_send(msg);
 }
@@ -101,8 +119,7 @@ void PeerChannel::begin_send() {
 void PeerChannel::end_send() {
   if (layout_.segmented()) return end_send_segmented();
   link_.end_send();
-  out_.advance();
-  next_out_ = make_stamp(size_, {seed_out_, sent_});
+  next_stamp();
 }
 
 void PeerChannel::begin_recv() {
@@ -117,9 +134,8 @@ void PeerChannel::end_recv(Check check) {
   in_.advance();
 }
 
-void PeerChannel::verify(std::span<const std::byte> got, Check check) {
-  const PayloadKey key{seed_in_, received_++};
-  if (check == Check::stamp && stamp_matches(got, expected_in_)) return;
+void PeerChannel::verify_all(std::span<const std::byte> got) {
+  const PayloadKey key{seed_in_, received_ - 1};
   if (const auto bad = first_mismatch(got, key))
     throw std::runtime_error(describe_mismatch(*bad, key.seq, peer_, me_, got.size()));
 }

@@ -60,8 +60,18 @@ class PeerChannel {
 
  private:
   std::span<std::byte> outgoing();
+  // After a send completes: the next buffer, its stamp, and (in our own
+  // buffer) the stamp written into it.
+  void next_stamp();
   std::span<std::byte> incoming() { return in_.current().subspan(offset_, size_); }
-  void verify(std::span<const std::byte> got, Check check);
+  // Inline: between a message's arrival and the reply (see next_stamp()).
+  void verify(std::span<const std::byte> got, Check check) {
+    ++received_;
+    if (check == Check::stamp && stamp_matches(got, expected_in_)) return;
+    verify_all(got);
+  }
+  // Every byte against what the message's key implies; throws naming the first that differs.
+  void verify_all(std::span<const std::byte> got);
   // The scatter/gather forms of the calls above (segmented_channel.cpp).
   void lay_out_segments();
   void begin_segmented_batch();
@@ -82,6 +92,7 @@ class PeerChannel {
   // When segmented: the iovecs of every buffer of out_ and in_, by position.
   std::vector<std::vector<iovec>> out_segments_, in_segments_;
   std::uint64_t seed_out_ = 0, seed_in_ = 0, sent_ = 0, received_ = 0;
+  bool builds_in_place_ = false;  // the link lends the memory of outgoing messages (zerocopy)
   // Stamps computed before they are needed, off the critical path: the next
   // outgoing one when a send ends, the expected incoming one when a receive
   // begins (before it waits). See pingpong.cpp for why it matters.
