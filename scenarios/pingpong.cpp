@@ -16,9 +16,11 @@
 //
 // The per-message distribution comes from rank 1, which reads the clock right
 // after each of its sends. Two successive readings are one round trip apart.
-// The reading happens while rank 1 would otherwise wait for the next ping, off
-// the critical path, so recording the distribution does not slow the round
-// trips that rank 0 times.
+// The reading happens while rank 1 would otherwise wait for the next ping.
+// It is the time-stamp counter, scaled to ns against the monotonic clock over
+// the batch (cpu_ticks(), harness/base/clock.hpp): at 40 ns one way, the
+// 31 ns of a clock_gettime() there still delayed rank 1's next poll by about
+// 4 ns per message (ci/small-message-probe, AMD EPYC).
 #include <algorithm>
 #include <cstring>
 #include <vector>
@@ -43,10 +45,11 @@ constexpr std::uint64_t kSetupBatchBase = std::uint64_t{1} << 62;  // seeds for 
 
 // What the ranks hand back to the driver, in shared memory.
 struct PingPongResults {
-  std::uint64_t timed_ns;                  // rank 0: total time of the timed round trips
-  std::uint64_t samples;                   // rank 1: intervals recorded
-  RankCpu cpu[2];                          // each rank: its CPU over the measured loop
-  std::uint64_t interval_ns[kMaxSamples];  // rank 1: one per timed round trip, up to kMaxSamples
+  std::uint64_t timed_ns;                     // rank 0: total time of the timed round trips
+  std::uint64_t samples;                      // rank 1: intervals recorded
+  RankCpu cpu[2];                             // each rank: its CPU over the measured loop
+  double ns_per_tick;                         // rank 1: the scale of interval_ticks over the batch
+  std::uint64_t interval_ticks[kMaxSamples];  // rank 1: one per timed round trip, up to kMaxSamples
 };
 
 // The round trips between the CPU meter's start and stop: the timed ones and
@@ -69,7 +72,7 @@ class PingPongRank final : public RankProgram {
     }
     channel_ = std::make_unique<PeerChannel>(*link_, rank_, peer, channel_buffers(cell_, rank_, 1), salt_);
     channel_->open(env.pid_of(peer));
-    if (rank_ == 1) std::memset(results_.interval_ns, 0, sizeof results_.interval_ns);  // fault pages in now
+    if (rank_ == 1) std::memset(results_.interval_ticks, 0, sizeof results_.interval_ticks);  // fault pages in now
     // Before any measurement: whole messages with a different body each time, fully checked.
     for (int i = 0; i < kSetupValidationRoundTrips; ++i) {
       channel_->begin_batch(kSetupBatchBase + static_cast<std::uint64_t>(i));
@@ -85,6 +88,7 @@ class PingPongRank final : public RankProgram {
 
     for (std::uint64_t i = 0; i < kWarmupRoundTrips; ++i) round_trip(Check::stamp);
     meter_.start();
+    tick_scale_.start();
     restart_interval_clock();
     std::uint64_t timed_ns = 0;
     samples_ = 0;
@@ -101,7 +105,10 @@ class PingPongRank final : public RankProgram {
       }
     }
     if (rank_ == 0) results_.timed_ns = timed_ns;
-    if (rank_ == 1) results_.samples = samples_;
+    if (rank_ == 1) {
+      results_.samples = samples_;
+      results_.ns_per_tick = tick_scale_.stop();
+    }
     results_.cpu[rank_] = meter_.stop(2 * measured_round_trips(batch.iterations));
   }
 
@@ -122,12 +129,12 @@ class PingPongRank final : public RankProgram {
     }
   }
 
-  void restart_interval_clock() { last_send_ns_ = now_ns(); }
+  void restart_interval_clock() { last_send_tick_ = cpu_ticks(); }
 
   void record_interval() {
-    const std::uint64_t now = now_ns();
-    if (samples_ < kMaxSamples) results_.interval_ns[samples_++] = now - last_send_ns_;
-    last_send_ns_ = now;
+    const std::uint64_t now = cpu_ticks();
+    if (samples_ < kMaxSamples) results_.interval_ticks[samples_++] = now - last_send_tick_;
+    last_send_tick_ = now;
   }
 
   int rank_;
@@ -137,7 +144,8 @@ class PingPongRank final : public RankProgram {
   const CellSpec& cell_;
   std::uint64_t salt_;
   std::unique_ptr<PeerChannel> channel_;
-  std::uint64_t last_send_ns_ = 0, samples_ = 0;
+  std::uint64_t last_send_tick_ = 0, samples_ = 0;
+  TickScale tick_scale_;
   CpuMeter meter_;
 };
 
@@ -171,7 +179,8 @@ class PingPongSession final : public ScenarioSession {
     m.counters["bytes_per_second"] = one_way_ns > 0 ? static_cast<double>(cell_.size) / (one_way_ns * 1e-9) : 0;
 
     std::vector<double> one_way(results_->samples);
-    for (std::size_t i = 0; i < one_way.size(); ++i) one_way[i] = static_cast<double>(results_->interval_ns[i]) / 2;
+    for (std::size_t i = 0; i < one_way.size(); ++i)
+      one_way[i] = static_cast<double>(results_->interval_ticks[i]) * results_->ns_per_tick / 2;
     m.counters["samples"] = static_cast<double>(one_way.size());
     if (!one_way.empty()) {
       const Percentiles p = percentiles(one_way);
