@@ -20,7 +20,7 @@
 //
 // The calls a message makes are inline: between a message's arrival and
 // the reply, every out-of-line call shows in a small ping-pong (with them
-// out of line, the state words alone cost 7-10 ns more per one-way message
+// out of line, the state words alone cost 6-8 ns more per one-way message
 // than written inline; ci/small-message-probe, AMD EPYC).
 #pragma once
 
