@@ -10,22 +10,8 @@
 namespace ipcatlas {
 namespace {
 
-std::uint64_t splitmix64(std::uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
-
 // Body word j covers message bytes [8j, 8j+8).
 std::uint64_t body_word(std::uint64_t seed, std::size_t j) { return splitmix64(seed + j); }
-
-// The low byte is (seed + seq) mod 256, so even a 1-byte message differs
-// from the one before it; the other bytes are a hash.
-std::uint64_t stamp_value(PayloadKey key) {
-  const std::uint64_t hash = splitmix64(key.seed ^ (key.seq * 0xd1b54a32d192ed03ULL));
-  return (hash & ~std::uint64_t{0xff}) | ((key.seed + key.seq) & 0xff);
-}
 
 std::uint8_t byte_of(std::uint64_t word, std::size_t i) { return static_cast<std::uint8_t>(word >> (8 * i)); }
 
@@ -52,21 +38,6 @@ void fill_body(std::span<std::byte> msg, std::uint64_t seed) {
   }
   const std::uint64_t last = body_word(seed, whole);
   std::memcpy(msg.data() + 8 * whole, &last, msg.size() - 8 * whole);
-}
-
-Stamp make_stamp(std::size_t n, PayloadKey key) {
-  // Lay the stamp into a scratch message the way the sender does, then read
-  // back its first and last 8 bytes: this handles the overlap below 16 bytes.
-  const std::size_t k = std::min<std::size_t>(8, n);
-  const std::uint64_t v = stamp_value(key);
-  std::byte scratch[16] = {};
-  const std::size_t len = std::min<std::size_t>(n, 16);
-  std::memcpy(scratch, &v, k);
-  std::memcpy(scratch + len - k, &v, k);
-  Stamp s{n, 0, 0};
-  std::memcpy(&s.head, scratch, k);
-  if (n >= 8) std::memcpy(&s.tail, scratch + len - 8, 8);
-  return s;
 }
 
 void fill_message(std::span<std::byte> msg, PayloadKey key) {

@@ -47,8 +47,21 @@ class PeerChannel {
   // every send buffer.
   void begin_batch(std::uint64_t batch);
 
-  void send();
-  void recv(Check check);
+  // Inline, as is everything they call on a copying link's path between a
+  // message's arrival and the reply (see next_stamp()).
+  void send() {
+    if (layout_.segmented()) return send_segmented();
+    ++sent_;
+    if (builds_in_place_) return send_in_place();
+    link_.send(out_.current().subspan(offset_, size_));
+    next_stamp();
+  }
+  void recv(Check check) {
+    if (layout_.segmented()) return recv_segmented(check);
+    expected_in_ = make_stamp(size_, {seed_in_, received_});
+    verify(link_.recv(incoming()), check);
+    in_.advance();
+  }
   // An empty message, unchecked (stream's end-of-window acknowledgement).
   void send_ack();
   void recv_ack() { link_.recv({}); }
@@ -63,6 +76,7 @@ class PeerChannel {
   // After a send completes: the next buffer, its stamp, and (in our own
   // buffer) the stamp written into it.
   void next_stamp();
+  void send_in_place();  // zerocopy: the message is built in the link's memory
   std::span<std::byte> incoming() { return in_.current().subspan(offset_, size_); }
   // Inline: between a message's arrival and the reply (see next_stamp()).
   void verify(std::span<const std::byte> got, Check check) {
