@@ -5,7 +5,8 @@
 // and block for every mechanism; under eventfd for those that honour it, with
 // a short list of sizes (eventfd_cases()); and cold, with the same short
 // list, each side moving to another buffer at every message (--cache cold).
-// Scatter/gather has its own suite (segments_conformance_test.cpp).
+// Links that lend memory (zerocopy) get every other message through
+// send_stamped(). Scatter/gather has its own suite (segments_conformance_test.cpp).
 //
 // The two ends run in two forked ranks, exactly as in a benchmark.
 #include <gtest/gtest.h>
@@ -133,10 +134,20 @@ class ConformanceProgram final : public RankProgram {
   }
 
  private:
+  // A link that lends memory gets every other message through
+  // send_stamped(), which writes the stamp itself: the caller lays down
+  // only the body.
   void send(const Case& c, PayloadKey key) {
     std::span<std::byte> memory = link_.message_memory(c.size + c.offsets.send);
-    if (memory.empty()) memory = {out_.data() + kSlotBytes * (sent_++ % buffers_), kSlotBytes};
+    const bool lent = !memory.empty();
+    const std::size_t n = sent_++;
+    if (!lent) memory = {out_.data() + kSlotBytes * (n % buffers_), kSlotBytes};
     const std::span<std::byte> msg = memory.subspan(c.offsets.send, c.size);
+    if (lent && n % 2 == 1) {
+      fill_body(msg, key.seed);
+      link_.send_stamped(c.offsets.send, c.size, make_stamp(c.size, key));
+      return;
+    }
     fill_message(msg, key);
     link_.send(msg);
   }

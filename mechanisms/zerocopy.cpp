@@ -60,6 +60,19 @@ class ZerocopyLink final : public Link {
     mailbox_.post();
   }
 
+  // A small message: the stamp, the info and the post as consecutive
+  // stores into the line (see Link::send_stamped and MailboxEnd::post_after).
+  void send_stamped(std::size_t offset, std::size_t size, const Stamp& stamp) override {
+    if (offset + size > MailboxShared::kSlotBytes) return Link::send_stamped(offset, size, stamp);
+    release_view();
+    mailbox_.wait_all_consumed();
+    const Stamp s = stamp;
+    mailbox_.post_after([&s, offset, size](std::byte* slot, std::uint32_t& info) {
+      write_stamp({slot + offset, size}, s);
+      info = static_cast<std::uint32_t>(offset);
+    });
+  }
+
   std::span<const std::byte> recv(std::span<std::byte> into) override {
     release_view();
     mailbox_.wait_posted();

@@ -76,16 +76,8 @@ std::span<std::byte> PeerChannel::outgoing() {
 // send comes right after a message arrives, and whatever happens between
 // the two adds to the one-way time (ci/small-message-probe). Memory the
 // link lends (zerocopy) is only ours once message_memory() returns.
-void PeerChannel::send() {
-  if (layout_.segmented()) return send_segmented();
-  ++sent_;
-  if (builds_in_place_) {
-    const std::span<std::byte> msg = outgoing();
-    write_stamp(msg, next_out_);
-    link_.send(msg);
-  } else {
-    link_.send(out_.current().subspan(offset_, size_));
-  }
+void PeerChannel::send_in_place() {
+  link_.send_stamped(offset_, size_, next_out_);
   next_stamp();
 }
 
@@ -93,13 +85,6 @@ void PeerChannel::next_stamp() {
   out_.advance();
   next_out_ = make_stamp(size_, {seed_out_, sent_});
   if (!builds_in_place_) write_stamp(outgoing(), next_out_);
-}
-
-void PeerChannel::recv(Check check) {
-  if (layout_.segmented()) return recv_segmented(check);
-  expected_in_ = make_stamp(size_, {seed_in_, received_});
-  verify(link_.recv(incoming()), check);
-  in_.advance();
 }
 
 void PeerChannel::send_ack() {
