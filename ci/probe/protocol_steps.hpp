@@ -1,10 +1,11 @@
 // The steps of ci/small-message-probe: each is one way of doing a small
-// ping-pong between the probe's two processes, from the bare cache-line
-// bounce up to ipcatlas's own pingpong round trip. Each step adds one
-// element of the protocol to the one before it, so the difference between
-// two neighbours is what that element costs.
+// (8-byte) ping-pong between the probe's two processes, from the bare
+// cache-line bounce up to ipcatlas's own pingpong round trip. Each step adds
+// one element to its base step, so the difference between the two is what
+// that element costs.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string_view>
@@ -30,7 +31,16 @@ struct StepInfo {
   std::unique_ptr<Step> (*make)();
 };
 
-// Every step, in ladder order; the first is the bare bounce.
+// Every step, in ladder order; the first is the bare bounce (mailbox_steps.cpp).
 const std::vector<StepInfo>& all_steps();
+
+// The steps through a registered mechanism's Link (link_steps.cpp): the Link
+// alone, with the stamps the channel would write and check; ipcatlas's
+// channel around it; the channel with rank 1's per-message clock.
+// `stamped`: a link that lends memory gets its messages with send_stamped().
+std::unique_ptr<Step> make_link_step(std::string_view mechanism, bool stamped = false);
+std::unique_ptr<Step> make_channel_step(std::string_view mechanism, bool clock);
+
+inline constexpr std::size_t kProbeBytes = 8;
 
 }  // namespace ipcatlas::probe
