@@ -1,12 +1,13 @@
 // ci/small-message-probe: where the time of a small ping-pong goes.
 //
-// Two processes, pinned to two PUs, run every step of protocol_steps.cpp in
+// Two processes, pinned to two PUs, run every step (protocol_steps.hpp) in
 // turn, round after round (forward order in even rounds, backward in odd
 // ones), each step a short slice of round trips timed by side 0. The host
-// moves this VM's vCPUs between a near and a far state from one second to
-// the next, so a step is only ever compared with the bounce measured in the
-// same round, milliseconds apart: the figures are medians over rounds of
-// per-round differences and ratios, never differences of medians.
+// moves this VM's vCPUs between states (one host core, two cores, far
+// apart) from one second to the next, so a step is only ever compared with
+// the bounce measured in the same round, milliseconds apart: the figures are
+// medians over rounds of per-round differences and ratios, never
+// differences of medians.
 #include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -14,7 +15,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <cstdlib>
 #include <string>
 #include <vector>
@@ -24,6 +27,7 @@
 
 #include "protocol_steps.hpp"
 #include "harness/base/clock.hpp"
+#include "harness/base/error.hpp"
 #include "harness/base/output_file.hpp"
 #include "harness/machine/shared_memory.hpp"
 #include "harness/ranks/wait.hpp"
@@ -39,14 +43,14 @@ struct Options {
   std::string json;
 };
 
+// Throws std::invalid_argument (exit status 2) when the PU cannot be used.
 void pin(int cpu) {
   cpu_set_t set;
   CPU_ZERO(&set);
+  if (cpu < 0 || cpu >= CPU_SETSIZE) throw std::invalid_argument(fmt::format("--cpus: no PU {}", cpu));
   CPU_SET(cpu, &set);
-  if (sched_setaffinity(0, sizeof set, &set) != 0) {
-    std::perror("sched_setaffinity");
-    std::exit(2);
-  }
+  if (sched_setaffinity(0, sizeof set, &set) != 0)
+    throw std::invalid_argument(fmt::format("--cpus: cannot run on PU {}: {}", cpu, std::strerror(errno)));
 }
 
 // Runs every step's slices in both processes; side 0 writes the time of
@@ -149,17 +153,20 @@ std::string step_list() {
 }
 
 int run(const Options& o) {
+  if (!o.json.empty()) check_output_target("--json", o.json);
   const std::vector<StepInfo> infos = selected_steps(o);
   std::vector<std::unique_ptr<Step>> steps;
   for (const StepInfo& info : infos) steps.push_back(info.make());
   SharedMapping results(sizeof(std::uint64_t) * infos.size() * static_cast<std::size_t>(o.rounds));
   auto* ns = results.as<std::uint64_t>();
+  pin(o.cpu_b);  // both PUs usable, or a clear error before anything starts
+  pin(o.cpu_a);
   const pid_t child = fork();
   if (child < 0) throw std::runtime_error("fork failed");
   if (child == 0) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
-    pin(o.cpu_b);
     try {
+      pin(o.cpu_b);
       run_rounds(1, o, steps, ns);
     } catch (const std::exception& e) {
       // Side 0 would wait for this side forever: stop it too.
@@ -169,8 +176,8 @@ int run(const Options& o) {
     }
     _exit(0);
   }
-  pin(o.cpu_a);
   try {
+    pin(o.cpu_a);
     run_rounds(0, o, steps, ns);
   } catch (...) {
     kill(child, SIGKILL);
@@ -195,7 +202,7 @@ int main(int argc, char** argv) {
   CLI::App app{
       "Where the time of a small ping-pong goes: the bare cache-line bounce and ipcatlas's protocol, one element "
       "at a time, alternated in the same two processes. Prints per step the median one-way time and, paired by "
-      "round, its ratio to the bounce and what it adds to the step before it."};
+      "round, its ratio to the bounce and what it adds to the step it builds on."};
   std::string cpus = "0,1";
   app.add_option("--cpus", cpus, "the two PUs, A,B (default 0,1)");
   app.add_option("--rounds", o.rounds, "rounds of every step (default 300)")->check(CLI::Range(1, 100000));
@@ -213,6 +220,9 @@ int main(int argc, char** argv) {
   try {
     return run(o);
   } catch (const std::invalid_argument& e) {
+    std::fprintf(stderr, "small-message-probe: %s\n", e.what());
+    return 2;
+  } catch (const ipcatlas::UsageError& e) {
     std::fprintf(stderr, "small-message-probe: %s\n", e.what());
     return 2;
   } catch (const std::exception& e) {
