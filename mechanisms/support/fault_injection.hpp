@@ -49,6 +49,9 @@ class CorruptingLink final : public Link {
   void open(Side side, pid_t peer) override { inner_.open(side, peer); }
   std::span<std::byte> message_memory(std::size_t bytes) override { return inner_.message_memory(bytes); }
   void send(std::span<const std::byte> msg) override { inner_.send(msg); }
+  void send_stamped(std::size_t offset, std::size_t size, const Stamp& stamp) override {
+    inner_.send_stamped(offset, size, stamp);
+  }
   std::span<const std::byte> recv(std::span<std::byte> into) override;
   void send_segments(std::span<const iovec> segments) override { inner_.send_segments(segments); }
   // Flips a byte in the middle of the middle segment.

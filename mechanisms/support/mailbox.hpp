@@ -113,7 +113,7 @@ class MailboxEnd final : public DeferredSignal {
   template <class Fill>
   void post_after(Fill&& fill) {
     ++posted_;
-    const std::uint64_t state = posted_ | (std::uint64_t{consumed_} << 32);
+    const std::uint64_t state = state_word();
     MailboxShared::Line& l = line();
     const bool spinning = waiting_.policy == WaitPolicy::spin;
     fill(l.slot[me_], l.info[me_]);
@@ -155,9 +155,11 @@ class MailboxEnd final : public DeferredSignal {
   // polling peer can take the line back, which costs a line transfer
   // (ci/small-message-probe, step work-before-post).
   void publish_state() {
-    publish(line().state[me_], posted_ | (std::uint64_t{consumed_} << 32), waiting_);
+    publish(line().state[me_], state_word(), waiting_);
     forget_deferred_signal(this);
   }
+  // This side's state word: posted (bits 0-31), consumed (bits 32-63).
+  std::uint64_t state_word() const { return posted_ | (std::uint64_t{consumed_} << 32); }
 
   MailboxShared* shared_ = nullptr;
   int me_ = 0;

@@ -58,33 +58,31 @@ void PeerChannel::begin_batch(std::uint64_t batch) {
   // past the cache (a cold pool is 64 MiB here; buffer_pool.hpp says why).
   fill_body(out_.at(0).subspan(offset_, size_), seed_out_);
   out_.copy_body_to_all(offset_, size_);
-  write_stamp(outgoing(), next_out_);
+  write_stamp(own_outgoing(), next_out_);
 }
 
 std::span<std::byte> PeerChannel::outgoing() {
   // Only a link that builds messages in place has memory to offer: asking
   // any other would be a virtual call on every message's path for nothing.
-  if (!builds_in_place_) return out_.current().subspan(offset_, size_);
+  if (!builds_in_place_) return own_outgoing();
   return link_.message_memory(size_ + offset_).subspan(offset_, size_);
 }
 
-// The plain forms call the link's plain send/recv: one virtual call instead
-// of three on the path of every message.
-//
-// In a buffer of its own, the channel writes a message's stamp as soon as
-// the send before it has completed, not at its own send: in a ping-pong the
-// send comes right after a message arrives, and whatever happens between
-// the two adds to the one-way time (ci/small-message-probe). Memory the
-// link lends (zerocopy) is only ours once message_memory() returns.
+// Memory the link lends (zerocopy) is only ours once message_memory()
+// returns, so the link writes the stamp there (Link::send_stamped).
 void PeerChannel::send_in_place() {
   link_.send_stamped(offset_, size_, next_out_);
   next_stamp();
 }
 
+// In a buffer of its own, the channel writes a message's stamp as soon as
+// the send before it has completed, not at its own send: in a ping-pong the
+// send comes right after a message arrives, and whatever happens between
+// the two adds to the one-way time (ci/small-message-probe).
 void PeerChannel::next_stamp() {
   out_.advance();
   next_out_ = make_stamp(size_, {seed_out_, sent_});
-  if (!builds_in_place_) write_stamp(outgoing(), next_out_);
+  if (!builds_in_place_) write_stamp(own_outgoing(), next_out_);
 }
 
 void PeerChannel::send_ack() {

@@ -48,12 +48,13 @@ class PeerChannel {
   void begin_batch(std::uint64_t batch);
 
   // Inline, as is everything they call on a copying link's path between a
-  // message's arrival and the reply (see next_stamp()).
+  // message's arrival and the reply (see next_stamp()). They call the link's
+  // plain send/recv: one virtual call instead of three per message.
   void send() {
     if (layout_.segmented()) return send_segmented();
     ++sent_;
     if (builds_in_place_) return send_in_place();
-    link_.send(out_.current().subspan(offset_, size_));
+    link_.send(own_outgoing());
     next_stamp();
   }
   void recv(Check check) {
@@ -73,6 +74,8 @@ class PeerChannel {
 
  private:
   std::span<std::byte> outgoing();
+  // The next outgoing message in the channel's own buffers (a copying link).
+  std::span<std::byte> own_outgoing() { return out_.current().subspan(offset_, size_); }
   // After a send completes: the next buffer, its stamp, and (in our own
   // buffer) the stamp written into it.
   void next_stamp();
