@@ -11,13 +11,13 @@
 #include <dirent.h>
 
 #include "harness/testing/fake_root.hpp"
-#include "harness/base/clock.hpp"
 
 namespace ipcatlas {
 namespace {
 
 constexpr PerfEvent kTaskClock{"task clock", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_TASK_CLOCK};
 constexpr PerfEvent kPageFaults{"page faults", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_PAGE_FAULTS};
+constexpr PerfEvent kMinorFaults{"minor faults", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_PAGE_FAULTS_MIN};
 
 int open_fds() {
   int n = 0;
@@ -27,19 +27,16 @@ int open_fds() {
   return n;
 }
 
-void spin_for_ms(std::uint64_t ms) {
-  const std::uint64_t end = now_ns() + ms * 1'000'000;
-  volatile std::uint64_t sink = 0;
-  while (now_ns() < end) sink = sink + 1;
-}
-
+// Both events come from the same software PMU. Linux 6.18 mostly reads 0
+// for a member from another software PMU (page faults under a task-clock
+// leader), while hardware groups (kRankEvents: cycles and LLC misses) share
+// the CPU's PMU.
 TEST(PerfCounters, ASoftwareGroupCountsTheLeaderAndItsMember) {
-  const PerfEvent events[] = {kTaskClock, kPageFaults};
+  const PerfEvent events[] = {kPageFaults, kMinorFaults};
   std::string why;
   const auto group = PerfCounterGroup::open(events, why);
   ASSERT_NE(group, nullptr) << why;
   const PerfReading before = group->read();
-  spin_for_ms(20);
   constexpr std::size_t kPages = 64;
   const long page = sysconf(_SC_PAGESIZE);
   void* memory = mmap(nullptr, kPages * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -48,9 +45,9 @@ TEST(PerfCounters, ASoftwareGroupCountsTheLeaderAndItsMember) {
   munmap(memory, kPages * page);
   const std::vector<double> counts = perf_delta(before, group->read());
   ASSERT_EQ(counts.size(), 2u);
-  EXPECT_GE(counts[0], 10e6) << "task clock (ns) over 20 ms of spinning";
-  EXPECT_LE(counts[0], 10e9);
-  EXPECT_GE(counts[1], static_cast<double>(kPages)) << "a fault per touched page";
+  EXPECT_GE(counts[0], static_cast<double>(kPages)) << "the leader: a fault per touched page";
+  EXPECT_GE(counts[1], static_cast<double>(kPages)) << "the member: a minor fault per touched page";
+  EXPECT_LE(counts[1], counts[0]) << "minor faults are a part of all faults";
 }
 
 TEST(PerfCounters, ARefusedEventSaysWhyAndLeavesNoDescriptor) {
