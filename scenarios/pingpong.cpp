@@ -30,6 +30,7 @@
 #include "harness/ranks/launcher.hpp"
 #include "harness/machine/shared_memory.hpp"
 #include "harness/base/stats.hpp"
+#include "mechanisms/support/delaying_link.hpp"
 #include "scenarios/support/channel.hpp"
 #include "scenarios/support/cpu_meter.hpp"
 #include "scenarios/scenario.hpp"
@@ -70,6 +71,8 @@ class PingPongRank final : public RankProgram {
       corrupting_ = std::make_unique<CorruptingLink>(*link_);
       link_ = corrupting_.get();
     }
+    delaying_ = delaying_link_for(cell_.test.fault, *link_);  // both ranks, from the setup on
+    if (delaying_) link_ = delaying_.get();
     channel_ = std::make_unique<PeerChannel>(*link_, rank_, peer, channel_buffers(cell_, rank_, 1), salt_);
     channel_->open(env.pid_of(peer));
     if (rank_ == 1) std::memset(results_.interval_ticks, 0, sizeof results_.interval_ticks);  // fault pages in now
@@ -139,7 +142,8 @@ class PingPongRank final : public RankProgram {
 
   int rank_;
   Link* link_;
-  std::unique_ptr<CorruptingLink> corrupting_;
+  std::unique_ptr<CorruptingLink> corrupting_;  // --inject-fault corrupt
+  std::unique_ptr<DelayingLink> delaying_;      // --inject-fault delay:NS
   PingPongResults& results_;
   const CellSpec& cell_;
   std::uint64_t salt_;

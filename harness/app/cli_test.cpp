@@ -155,8 +155,18 @@ TEST(Cli, BadInputNamesTheBadValue) {
   expect_usage_error({"run", "--benchmark_out=x.json"}, "--out");
   expect_usage_error({"run", "--mechanisms", "shm,,pipe"}, "shm,,pipe");
   expect_usage_error({"run", "--inject-fault", "explode"}, "'explode'");
+  expect_usage_error({"run", "--inject-fault", "delay:1.5"},
+                     "invalid fault 'delay:1.5': delay:NS takes NS, whole nanoseconds from 0 to 10000000 (10 ms)");
   expect_usage_error({"run", "--watchdog", "0"}, "--watchdog");
   expect_usage_error({"frobnicate"}, "frobnicate");
+}
+
+TEST(Cli, InjectFaultDelayIsAFaultOfItsOwn) {
+  const FaultPlan delay = parse({"run", "--inject-fault", "delay:300"}).run.fault;
+  EXPECT_EQ(delay.kind, FaultPlan::Kind::delay);
+  EXPECT_EQ(delay.delay_ns, 300u);
+  EXPECT_EQ(parse({"run"}).run.fault.kind, FaultPlan::Kind::none);
+  EXPECT_NE(parse({"run", "--help"}).help_text.find("delay:NS"), std::string::npos);
 }
 
 TEST(Cli, HelpIsNotAnError) {

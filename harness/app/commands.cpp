@@ -120,6 +120,8 @@ void add_context(const Matrix& matrix, const RunOptions& options, const Topology
                               matrix.oversubscribed ? "yes: more ranks than PUs, blocking waits" : "no");
   benchmark::AddCustomContext("membind", options.membind.kind == MemoryPolicy::Kind::none ? "none (first touch)"
                                                                                           : to_string(options.membind));
+  if (options.fault.kind != FaultPlan::Kind::none)  // results from a fault say so, delay:0 too
+    benchmark::AddCustomContext("injected_fault", to_string(options.fault));
   add_cache_context(matrix, options);
   add_scheduler_context(topology);
   const Scenario& scenario = *matrix.cells.front().scenario;
@@ -219,7 +221,25 @@ void initialize_benchmark(const RunOptions& options) {
     throw UsageError("Google Benchmark did not recognise a flag");
 }
 
+// Said once at the start: a run with a fault measures no machine as it is.
+std::string fault_warning(const FaultPlan& fault) {
+  const std::string given = "ipcatlas: warning: --inject-fault " + to_string(fault);
+  switch (fault.kind) {
+    case FaultPlan::Kind::none: return "";
+    case FaultPlan::Kind::delay:
+      if (fault.delay_ns == 0) return given + " adds nothing to any message; the results still record it";
+      return fmt::format("{} adds {} ns of busy work to every message sent; these results are not this machine's",
+                         given, fault.delay_ns);
+    case FaultPlan::Kind::corrupt:
+      return given + ": from batch 1 on, rank 1's messages arrive corrupted; benchmarks fail";
+    case FaultPlan::Kind::kill: return given + ": from batch 1 on, rank 1 kills itself; benchmarks fail";
+    case FaultPlan::Kind::hang: return given + ": from batch 1 on, rank 1 hangs; benchmarks fail";
+  }
+  return "";
+}
+
 void print_run_notes(const Matrix& matrix, const RunOptions& options) {
+  if (options.fault.kind != FaultPlan::Kind::none) std::cerr << fault_warning(options.fault) << "\n";
   for (const auto& [id, cap] : matrix.size_caps)
     std::cerr << "ipcatlas: " << id << " is measured up to " << format_size(cap) << " (--size-cap " << id
               << "=SIZE changes it)\n";

@@ -56,7 +56,8 @@ RUN = (
     Opt("--watchdog", valid=("5", "1", "0.5"), bad=(NOT_A_NUMBER - {"inf", "1e999"}) | {"-1", "0"}),
     Opt("--size-cap", valid=("ptrace=4K", "shm=64"), bad=ALL_NASTY),
     Opt("--buffer-offset", valid=("0", "1", "4095"), bad=NOT_AN_INT | {"2147483647"}),
-    Opt("--inject-fault", valid=("corrupt", "kill"), bad=ALL_NASTY),  # hang: see run_guards
+    Opt("--inject-fault", valid=("corrupt", "kill", "delay:300"),  # hang: see run_guards
+        bad=ALL_NASTY | {"delay", "delay:-1", "delay:10000001"}),
 )
 # Google Benchmark's flags pass through `run`: (token, must be refused).
 BENCHMARK_FLAGS: tuple[tuple[str, bool], ...] = (

@@ -45,6 +45,7 @@ def test_names_counters_and_context(tmp_path: Path) -> None:
     for key in CONTEXT:
         assert doc["context"].get(key), key
     assert doc["context"]["pipe_size_bytes"].isdigit()
+    assert "injected_fault" not in doc["context"]
     assert "[4/4]" in proc.stdout
 
 
@@ -132,6 +133,27 @@ def test_dead_and_hung_ranks_fail_their_benchmark_and_the_run_goes_on(
     assert [b["ipcatlas_status"] for b in doc["benchmarks"]] == ["failed", "failed"]
     for b in doc["benchmarks"]:
         assert expected in b["error_message"], b["error_message"]
+    assert doc["context"]["injected_fault"] == fault
+
+
+def test_a_delay_slows_every_message_fails_nothing_and_is_recorded(tmp_path: Path) -> None:
+    """delay:NS is the slower code a CI gate must catch: each one-way message pays NS ns of busy work."""
+    proc, doc = run_json(tmp_path, "--mechanisms", "shm", "--sizes", "64", "--inject-fault", "delay:5000")
+    assert proc.returncode == 0, proc.stderr
+    assert doc["context"]["injected_fault"] == "delay:5000"
+    [b] = doc["benchmarks"]
+    assert b["ipcatlas_status"] == "ok", b.get("error_message")
+    assert b["one_way_ns"] >= 5000
+    assert ("ipcatlas: warning: --inject-fault delay:5000 adds 5000 ns of busy work to every message sent; "
+            "these results are not this machine's") in proc.stderr.splitlines()
+
+
+def test_delay_zero_is_recorded_as_asked(tmp_path: Path) -> None:
+    proc, doc = run_json(tmp_path, "--mechanisms", "shm", "--sizes", "64", "--inject-fault", "delay:0")
+    assert proc.returncode == 0, proc.stderr
+    assert doc["context"]["injected_fault"] == "delay:0"
+    assert [b["ipcatlas_status"] for b in doc["benchmarks"]] == ["ok"]
+    assert "--inject-fault delay:0 adds nothing" in proc.stderr
 
 
 @pytest.mark.parametrize("args,fragment", [
@@ -148,6 +170,7 @@ def test_dead_and_hung_ranks_fail_their_benchmark_and_the_run_goes_on(
     (["--window", "0", "--scenario", "stream"], "--window: Value 0 not in range 1 to 4096"),
     (["--wait", "maybe"], "'maybe'"),
     (["--scenario", "broadcast"], "unknown scenario 'broadcast'"),
+    (["--inject-fault", "delay:-5"], "invalid fault 'delay:-5': delay:NS takes NS, whole nanoseconds from 0 to"),
     (["--benchmark_bogus=1"], "unknown Google Benchmark flag"),
     (["--frobnicate"], "--frobnicate"),
 ])

@@ -214,7 +214,9 @@ void add_run_conduct_options(Command& cmd, Subcommands& s) {
       ->check(CLI::Range(1.1, 10.0))
       ->check(kNotNaN);
   add_parsed(run, "--inject-fault", cmd.run.fault, parse_fault,
-             "Testing: from batch 1, rank 1 dies, hangs, or its messages are corrupted")
+             "Testing: kill, hang or corrupt: from batch 1, rank 1 dies, hangs, or its messages are corrupted; "
+             "delay:NS (NS from 0 to 10000000): every message sent costs NS ns more of busy work, in every rank "
+             "from the start (a slower version of the code, to prove a CI gate; recorded as injected_fault)")
       ->group("Testing");
   refuse_empty_values(run);
   run->allow_extras();

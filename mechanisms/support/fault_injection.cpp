@@ -3,19 +3,53 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <charconv>
 #include <cstring>
 
 #include "harness/base/error.hpp"
 
 namespace ipcatlas {
 
+namespace {
+
+constexpr std::string_view kDelayPrefix = "delay:";
+
+// NS of "delay:NS": decimal digits only (from_chars takes no sign, blank or exponent), at most kMaxFaultDelayNs.
+std::uint64_t parse_delay_ns(std::string_view text) {
+  const std::string_view digits = text.substr(kDelayPrefix.size());
+  std::uint64_t ns = 0;
+  const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), ns);
+  if (error != std::errc{} || end != digits.data() + digits.size() || ns > kMaxFaultDelayNs)
+    throw UsageError("invalid fault '" + std::string(text) + "': delay:NS takes NS, whole nanoseconds from 0 to " +
+                     std::to_string(kMaxFaultDelayNs) + " (10 ms)");
+  return ns;
+}
+
+}  // namespace
+
 FaultPlan parse_fault(std::string_view text) {
   FaultPlan plan;
+  if (text.starts_with(kDelayPrefix)) {
+    plan.kind = FaultPlan::Kind::delay;
+    plan.delay_ns = parse_delay_ns(text);
+    return plan;
+  }
   if (text == "corrupt") plan.kind = FaultPlan::Kind::corrupt;
   else if (text == "kill") plan.kind = FaultPlan::Kind::kill;
   else if (text == "hang") plan.kind = FaultPlan::Kind::hang;
-  else throw UsageError("invalid fault '" + std::string(text) + "' (expected corrupt, kill or hang)");
+  else throw UsageError("invalid fault '" + std::string(text) + "' (expected corrupt, kill, hang or delay:NS)");
   return plan;
+}
+
+std::string to_string(const FaultPlan& fault) {
+  switch (fault.kind) {
+    case FaultPlan::Kind::none: return "";
+    case FaultPlan::Kind::corrupt: return "corrupt";
+    case FaultPlan::Kind::kill: return "kill";
+    case FaultPlan::Kind::hang: return "hang";
+    case FaultPlan::Kind::delay: return std::string(kDelayPrefix) + std::to_string(fault.delay_ns);
+  }
+  return "";
 }
 
 void inject_process_fault(const FaultPlan& fault, int rank, std::uint64_t batch) {

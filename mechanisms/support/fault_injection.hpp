@@ -1,7 +1,10 @@
 // Faults a test can ask for (ipcatlas run --inject-fault), to show that the
 // harness catches them in every scenario: a corrupted payload becomes an
 // error naming the first bad byte, a killed or hung rank becomes an error
-// saying so, and the remaining benchmarks go on.
+// saying so, and the remaining benchmarks go on. And one that is no failure:
+// delay:NS makes every message sent cost NS ns more (DelayingLink,
+// delaying_link.hpp), a slower version of the code on which a CI regression
+// gate can be shown to fire.
 #pragma once
 
 #include <cstdint>
@@ -13,19 +16,30 @@
 
 namespace ipcatlas {
 
+// The longest delay:NS, 10 ms: a message slower than that would be a hang's business.
+inline constexpr std::uint64_t kMaxFaultDelayNs = 10'000'000;
+
 struct FaultPlan {
-  enum class Kind { none, corrupt, kill, hang };
+  enum class Kind { none, corrupt, kill, hang, delay };
   Kind kind = Kind::none;
   int rank = 1;                  // the rank that misbehaves
   std::uint64_t from_batch = 1;  // batch 0 (calibration) runs clean, so the fault hits a measurement
+  // delay: ns of busy work before every message is handed to the link, in
+  // every rank and from batch 0 on (rank and from_batch do not apply): it
+  // models slower code, not a failure in the middle of a run.
+  std::uint64_t delay_ns = 0;
 
   // From this batch on the fault acts (in the faulty rank, or for corrupt in its peers too).
   bool due(std::uint64_t batch) const { return kind != Kind::none && batch >= from_batch; }
   bool active(int my_rank, std::uint64_t batch) const { return due(batch) && my_rank == rank; }
 };
 
-// "corrupt", "kill" or "hang"; throws UsageError otherwise.
+// "corrupt", "kill", "hang" or "delay:NS" (NS: decimal digits, 0 to
+// kMaxFaultDelayNs); throws UsageError otherwise, naming the text.
 FaultPlan parse_fault(std::string_view text);
+
+// The text parse_fault() reads back into `fault` ("delay:300"); "" for none.
+std::string to_string(const FaultPlan& fault);
 
 // kill: the rank SIGKILLs itself. hang: it sleeps forever. Otherwise returns.
 void inject_process_fault(const FaultPlan& fault, int rank, std::uint64_t batch);

@@ -8,6 +8,7 @@
 #include "harness/ranks/launcher.hpp"
 #include "harness/machine/memory_binding.hpp"
 #include "harness/machine/shared_memory.hpp"
+#include "mechanisms/support/delaying_link.hpp"
 
 namespace ipcatlas {
 namespace {
@@ -38,6 +39,10 @@ class GroupRank final : public RankProgram {
       if (corrupts_link(cell.test.fault, rank, peer, faulty_rank_receives)) {
         corrupting_.push_back(std::make_unique<CorruptingLink>(*link));
         used = corrupting_.back().get();
+      }
+      if (auto delaying = delaying_link_for(cell.test.fault, *used)) {  // every rank, from the setup on
+        delaying_.push_back(std::move(delaying));
+        used = delaying_.back().get();
       }
       channels_.push_back(std::make_unique<PeerChannel>(*used, rank, peer, buffers, salt));
       by_peer_[static_cast<std::size_t>(peer)] = channels_.back().get();
@@ -88,6 +93,7 @@ class GroupRank final : public RankProgram {
   const Pattern& pattern_;
   RankTimes* times_;
   std::vector<std::unique_ptr<CorruptingLink>> corrupting_;  // --inject-fault corrupt
+  std::vector<std::unique_ptr<DelayingLink>> delaying_;      // --inject-fault delay:NS
   std::vector<std::unique_ptr<PeerChannel>> channels_;
   std::vector<PeerChannel*> by_peer_;
   CpuMeter meter_;
