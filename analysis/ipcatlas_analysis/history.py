@@ -7,7 +7,7 @@ by the same test as `ipcatlas compare` (compare.compare_tables and
 compare.slower_than), so a regression on the graph is one `ipcatlas compare`
 would report. Every run from the second on gets compare's gate (gate.decide)
 over its comparisons with its baseline; --fail-on-regression exits with the
-last run's.
+last run's. history.html (history_page.py) shows it all on one page.
 """
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ from .gate import gate_record
 from .history_figures import Drawing, HistoryFigure, draw_figure, select_sizes
 from .history_gates import (BaselineRule, Regression, RunComparisons, RunGate, check_baseline, find_regressions,
                             run_gates, run_points)
+from .history_page import HISTORY_HTML, render_history_page, report_links
 from .load import ResultFileError, load_context, load_results
 from .safe_output import check_directory_target, output_directory, write_text
 from .units import format_size, json_safe
@@ -171,8 +172,9 @@ def commit_position(run: Run, history: Sequence[str], repo: Path) -> int:
 def write_history(paths: Sequence[Path], out: Path, order: str = "date", repo: Path = Path("."),
                   metrics: Sequence[str] = (PRIMARY,), sizes: Sequence[int] | None = None,
                   alpha: float = DEFAULT_ALPHA, threshold_pct: float = DEFAULT_THRESHOLD_PCT,
-                  baseline: BaselineRule = BaselineRule()) -> History:
-    """Read, order, test, gate every run and draw; writes the figures and history.json into out.
+                  baseline: BaselineRule = BaselineRule(), reports: Path | None = None) -> History:
+    """Read, order, test, gate every run and draw; writes the figures, history.json and
+    history.html into out (history.html links each run's DIR/STEM/report.html under `reports`).
 
     Raises ResultFileError (HistoryInputError) for input that cannot make a history, and
     safe_output.OutputError for an output that cannot be written; either way `out` is
@@ -195,6 +197,7 @@ def write_history(paths: Sequence[Path], out: Path, order: str = "date", repo: P
             raise HistoryInputError(f"--sizes {','.join(format_size(s) for s in sizes)}: no run has any of these "
                                     "sizes")
         write_text(staging / HISTORY_JSON, json.dumps(history_record(history), indent=2) + "\n")
+        write_text(staging / HISTORY_HTML, render_history_page(history, report_links(runs, reports, out)))
     # The figures were drawn in the staging directory; say where they are now.
     history.figures = [replace(f, png=out / f.png.name, svg=out / f.svg.name) for f in history.figures]
     return history

@@ -11,6 +11,7 @@ from .gate import FAILED, HOST_CHANGE_FACTOR, PASSED, UNDECIDED, format_gate
 from .history import DEFAULT_THRESHOLD_PCT, MIN_RUNS, ORDERS, PRIMARY, SHORT_COMMIT, History, write_history
 from .history_figures import LOG_SPAN, ORDER_TEXT
 from .history_gates import PREVIOUS, BaselineRule, Regression, RunGate, describe, parse_baseline
+from .history_page import HISTORY_HTML, REPORT_HTML
 from .stats import min_pairs_one_sided, repetitions_needed
 from .units import format_size, parse_size
 
@@ -23,8 +24,9 @@ def format_summary(history: History, out: Path, alpha: float, threshold_pct: flo
             for i, run in enumerate(history.runs, start=1)]
     sections = [f"{len(history.runs)} runs, {ORDER_TEXT[history.order]}, oldest first:\n" + "\n".join(runs)]
     figures = [f"  {f.png.name} (+.svg): sizes {', '.join(format_size(s) for s in f.sizes)}" for f in history.figures]
-    sections.append(f"{len(history.figures)} figure(s) in {out}:\n" + "\n".join(figures) if figures
-                    else f"no figure: no group has {', '.join(history.metrics)} at a chosen size")
+    sections.append(f"{len(history.figures)} figure(s) and {HISTORY_HTML} in {out}:\n" + "\n".join(figures)
+                    if figures else f"no figure: no group has {', '.join(history.metrics)} at a chosen size "
+                                    f"({HISTORY_HTML} written to {out})")
     rule = f"slower than its baseline ({history.baseline}) by more than {threshold_pct:g}% with p < {alpha:g}"
     lines = [f"  run {r.run} {r.run_label} vs {_baseline_of(r)}: {r.name} {r.metric} "
              f"{format_value(r.median_before, r.metric)} -> {format_value(r.median_after, r.metric)} "
@@ -99,6 +101,12 @@ outputs (in DIR, created if missing):
           ring with the change on each regression, and behind every panel a red
           band (and a red "gate FAILED" run label) at each run whose gate failed,
           a grey one ("gate undecided") where the gate could not decide
+  history.html
+          one self-contained page (figures inlined, no script): the last run's
+          verdict and the rule, the runs (date, commit, file, host state, gate,
+          link to the run's report with --reports), the figures, the gate tests of
+          every run that did not pass and of the last run, every regression, and
+          the machines
   history.json
           runs in order, figures (gate_failed_runs, gate_undecided_runs), every
           regression, the comparison counts, the baseline rule, the gate of every
@@ -139,6 +147,11 @@ the gates (a red or grey band; --fail-on-regression):
   puts the run and its baseline in different host states (the pooled runs' median).
   --fail-on-regression exits with the last run's gate.
 
+reports (--reports DIR):
+  For a run FILE/X.json whose DIR/X/report.html exists (`ipcatlas report X.json -o
+  DIR/X`), history.html links it, relative to the output directory; nothing is
+  copied or read.
+
 exit status:
   0  written (whatever the regressions, unless --fail-on-regression); with
      --fail-on-regression, the gate passed on the last run
@@ -155,7 +168,7 @@ example (a CI job keeping one result file per commit in results/):
   ipcatlas run --benchmark_repetitions=3 --benchmark_context=commit=$(git rev-parse HEAD) \\
       --out results/$(git rev-parse --short HEAD).json
   ipcatlas history results/ --order commit -o history/ --sizes 8,64K,1M --fail-on-regression \\
-      --baseline median:5
+      --baseline median:5 --reports reports/
 """
 
 
@@ -185,6 +198,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--baseline", type=_baseline, default=parse_baseline(PREVIOUS), metavar="RULE",
                         help="what each run is compared with: previous, commit:REF or median:N (default: "
                              "previous; see below)")
+    parser.add_argument("--reports", type=options.path, default=None, metavar="DIR",
+                        help=f"link run FILE/X.json to DIR/X/{REPORT_HTML} in {HISTORY_HTML} when it exists")
     parser.add_argument("--fail-on-regression", action="store_true",
                         help="CI gate: exit 1 if the last run's gate FAILED against its baseline, 4 if the data "
                              "cannot decide (see below)")
@@ -194,7 +209,7 @@ def run(args: argparse.Namespace) -> int:
     """Write the history; ResultFileError goes up to cli.main (exit 2)."""
     metrics = list(dict.fromkeys(m for group in (args.metric or [[PRIMARY]]) for m in group))
     history = write_history(args.paths, args.out, args.order, args.repo, metrics, args.sizes, args.alpha,
-                            args.threshold, args.baseline)
+                            args.threshold, args.baseline, args.reports)
     print(format_summary(history, args.out, args.alpha, args.threshold))
     if not args.fail_on_regression:
         return EXIT_OK

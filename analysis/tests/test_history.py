@@ -218,6 +218,6 @@ def test_help_explains_options_order_and_context(ipcatlas: Callable[..., int],
     text = capsys.readouterr().out
     for expected in ("--order {date,commit,given}", "--repo DIR", "--metric METRIC", "--sizes LIST", "--alpha A",
                      "--threshold PCT", "--fail-on-regression", "-o DIR", "--baseline RULE", "commit:REF", "median:N",
-                     "--benchmark_context=commit=", "git rev-list --topo-order --reverse HEAD",
-                     "history.json", "gate FAILED", "exit status", "example"):
+                     "--reports DIR", "--benchmark_context=commit=", "git rev-list --topo-order --reverse HEAD",
+                     "history.json", "history.html", "gate FAILED", "exit status", "example"):
         assert expected in text, expected
