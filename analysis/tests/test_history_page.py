@@ -143,3 +143,12 @@ def test_a_planted_page_is_refused(tmp_path: Path, victim: Path, ipcatlas: Calla
     assert ipcatlas(*runs, "-o", out, "--order", "given") == 2
     assert f"{out / 'history.html'}: refusing to write: it exists and is a symlink" in capsys.readouterr().err
     assert victim.read_text() == "precious\n" and [p.name for p in out.iterdir()] == ["history.html"]
+
+
+def test_the_page_renders_offline_in_chromium(tmp_path: Path) -> None:
+    from browser import render_in_chromium  # noqa: PLC0415  (skips or fails by itself without chromium)
+    runs = make_history(tmp_path / "runs", 5, factors={4: 1.3})
+    done = write_history(runs, tmp_path / "out", order="given", metrics=["one_way_ns", "bytes_per_second"])
+    page = render_in_chromium(tmp_path / "out" / "history.html", tmp_path / "browser")
+    assert len(done.figures) == 2 and page.images == page.images_loaded == 2
+    assert page.errors == [] and not page.blank and page.text_chars > 1000
