@@ -40,7 +40,7 @@ def report_links(runs: Sequence[Run], reports: Path | None, out: Path) -> dict[i
     links = {}
     for position, run in enumerate(runs, start=1):
         report = reports / run.path.stem / REPORT_HTML
-        if report.is_file():
+        if os.path.isfile(report):  # False, not an error, for a name too long or a directory unreadable
             links[position] = os.path.relpath(os.path.abspath(report), os.path.abspath(out))
     return links
 

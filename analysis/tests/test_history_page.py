@@ -114,6 +114,8 @@ def test_reports_are_linked_relative_to_the_output_directory(tmp_path: Path, ipc
     assert "href=" not in page_of(out)
     assert ipcatlas(*files, "-o", out, "--order", "given", "--reports", tmp_path / "missing") == 0
     assert "href=" not in page_of(out)
+    assert ipcatlas(*files, "-o", out, "--order", "given", "--reports", "x" * 10_000) == 0  # ENAMETOOLONG
+    assert "href=" not in page_of(out)
 
 
 def test_a_crash_while_writing_the_page_leaves_the_directory_as_it_was(tmp_path: Path,
