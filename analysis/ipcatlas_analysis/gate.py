@@ -169,5 +169,12 @@ def _test_line(test: GroupTest, alpha: float) -> str:
     if test.p_value is None:
         return (f"{test.group}: {test.count} benchmark(s), {ratio}, not tested (needs >= "
                 f"{min_pairs_one_sided(alpha)} benchmarks)")
-    verdict = "SLOWER" if test.slower else ("shifted, within PCT" if test.rejected else "no shift")
-    return f"{test.group}: {test.count} benchmarks, {ratio}, p {test.p_value:.2g} (level {test.level:.2g}): {verdict}"
+    return (f"{test.group}: {test.count} benchmarks, {ratio}, p {test.p_value:.2g} (level {test.level:.2g}): "
+            f"{test_verdict(test)}")
+
+
+def test_verdict(test: GroupTest) -> str:
+    """What one test across benchmarks says: SLOWER (fails the gate), shifted within PCT, no shift, or not tested."""
+    if test.p_value is None:
+        return "not tested (too few benchmarks)"
+    return "SLOWER" if test.slower else ("shifted, within PCT" if test.rejected else "no shift")

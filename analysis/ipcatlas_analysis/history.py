@@ -1,11 +1,13 @@
 """`ipcatlas history PATH... -o DIR`: how benchmarks moved over a series of runs (the CI graph).
 
 Each result file is one run. Runs are ordered by date, by commit or as given;
-each benchmark is compared with its previous run by the same test as
-`ipcatlas compare` (compare.compare_tables and compare.slower_than), so a
-regression on the graph is one `ipcatlas compare` would report. The gate on
-the last run (--fail-on-regression) is compare's gate (gate.decide) over the
-last run's comparisons with their predecessors.
+each benchmark is compared with its baseline (--baseline: its previous run, the
+runs of one commit, or the last N runs in the same host state; history_gates.py)
+by the same test as `ipcatlas compare` (compare.compare_tables and
+compare.slower_than), so a regression on the graph is one `ipcatlas compare`
+would report. Every run from the second on gets compare's gate (gate.decide)
+over its comparisons with its baseline; --fail-on-regression exits with the
+last run's. history.html (history_page.py) shows it all on one page.
 """
 from __future__ import annotations
 
@@ -19,12 +21,15 @@ from typing import Any
 
 import pandas as pd
 
-from .cells import measured_metrics, metric_spread
-from .compare import DEFAULT_ALPHA, UNTESTED, Comparison, compare_tables, slower_than
+from .cells import measured_metrics
+from .compare import DEFAULT_ALPHA, UNTESTED
 from .descriptors import LEGACY, Descriptors, descriptors_of
 from .figures import FigureGroup, mechanism_colors, plain_text
-from .gate import GateResult, decide, gate_record, host_change
+from .gate import gate_record
 from .history_figures import Drawing, HistoryFigure, draw_figure, select_sizes
+from .history_gates import (BaselineRule, Regression, RunComparisons, RunGate, check_baseline, find_regressions,
+                            run_gates, run_points)
+from .history_page import HISTORY_HTML, render_history_page, report_links
 from .load import ResultFileError, load_context, load_results
 from .safe_output import check_directory_target, output_directory, write_text
 from .units import format_size, json_safe
@@ -35,7 +40,6 @@ DEFAULT_THRESHOLD_PCT = 5.0
 HISTORY_JSON = "history.json"
 SHORT_COMMIT = 7
 MIN_RUNS = 2
-_POINT_KEYS = ["name", "scenario", "mechanism", "variant", "placement", "wait", "size"]
 
 
 class HistoryInputError(ResultFileError):
@@ -62,30 +66,6 @@ class Run:
         return str(self.context.get("date", ""))
 
 
-@dataclass(frozen=True)
-class Regression:
-    """A benchmark slower than in its previous run (positions are 1-based, oldest first)."""
-
-    metric: str
-    name: str
-    scenario: str
-    mechanism: str
-    variant: str
-    placement: str
-    wait: str
-    size: int | None
-    run: int
-    run_label: str
-    file: str
-    previous: int
-    previous_label: str
-    previous_file: str
-    median_before: float
-    median_after: float
-    change: float
-    p_value: float
-
-
 @dataclass
 class History:
     """Everything write_history produced."""
@@ -93,16 +73,19 @@ class History:
     runs: list[Run]
     order: str
     metrics: list[str]
+    baseline: BaselineRule = BaselineRule()
+    alpha: float = DEFAULT_ALPHA
+    threshold_pct: float = DEFAULT_THRESHOLD_PCT
     figures: list[HistoryFigure] = field(default_factory=list)
     regressions: list[Regression] = field(default_factory=list)
-    compared: int = 0  # run-to-run benchmark comparisons made
+    compared: int = 0  # run-to-baseline benchmark comparisons made
     untested: int = 0  # of which too few repetitions for the U test
-    last_comparisons: list[Comparison] = field(default_factory=list)  # the last run's, every metric
+    gates: list[RunGate] = field(default_factory=list)  # one per run from the second on
 
-    def gate(self, alpha: float, threshold_pct: float) -> GateResult:
-        """compare's gate over the last run against its predecessors (--fail-on-regression)."""
-        changed = host_change(self.runs[-2].context, self.runs[-1].context) if len(self.runs) >= 2 else ""
-        return decide(self.last_comparisons, threshold_pct, alpha, changed)
+    @property
+    def last_gate(self) -> RunGate:
+        """The gate on the last run against its baseline (--fail-on-regression)."""
+        return self.gates[-1]
 
     def last_run_regressions(self) -> list[Regression]:
         return [r for r in self.regressions if r.run == len(self.runs)]
@@ -184,61 +167,14 @@ def commit_position(run: Run, history: Sequence[str], repo: Path) -> int:
     return matches[0]
 
 
-# --- points and regressions ---------------------------------------------------------------------------------
-
-def run_points(run: Run, position: int, metric: str) -> pd.DataFrame:
-    """One row per benchmark of a run: its name keys and the n, median, low and high of the
-    metric over its ok repetitions (cells.metric_spread: NaN where a repetition failed or was
-    skipped), at run `position`."""
-    keys = run.rows.drop_duplicates("name").set_index("name")[_POINT_KEYS[1:]]
-    points = keys.join(metric_spread(run.rows, metric)).sort_index().reset_index().assign(run=position)
-    return points[[*_POINT_KEYS, "run", "n", "median", "low", "high"]]
-
-
-def find_regressions(runs: Sequence[Run], metric: str, alpha: float,
-                     threshold_pct: float) -> tuple[list[Regression], list[list[Comparison]]]:
-    """Compare each run with its predecessor, benchmark by benchmark, with compare's test.
-
-    A benchmark's predecessor is the latest earlier run in which it measured ok,
-    so a gap (missing or failed in one run) does not hide a regression across it.
-    Returns the regressions and every comparison made, per run (the first run's list is empty).
-    """
-    points = [run_points(run, i + 1, metric) for i, run in enumerate(runs)]
-    last_ok: dict[str, int] = {}  # benchmark name -> index of the latest run where it measured ok
-    regressions: list[Regression] = []
-    made: list[list[Comparison]] = []
-    for i, run in enumerate(runs):
-        made.append([])
-        by_previous: dict[int, list[str]] = {}
-        for name in points[i]["name"]:
-            if name in last_ok:
-                by_previous.setdefault(last_ok[name], []).append(name)
-        for j, names in sorted(by_previous.items()):
-            before = runs[j].rows[runs[j].rows["name"].isin(names)]
-            after = run.rows[run.rows["name"].isin(names)]
-            for comparison in compare_tables(before, after, alpha, metric=metric):
-                made[i].append(comparison)
-                if slower_than(comparison, threshold_pct, alpha):
-                    regressions.append(_regression(comparison, points[i], runs, i, j))
-        last_ok.update({name: i for name in points[i].loc[points[i]["median"].notna(), "name"]})
-    return regressions, made
-
-
-def _regression(c: Comparison, points: pd.DataFrame, runs: Sequence[Run], i: int, j: int) -> Regression:
-    point = points[points["name"] == c.name].iloc[0]
-    size = None if pd.isna(point["size"]) else int(point["size"])
-    assert c.median_base is not None and c.median_new is not None and c.change is not None and c.p_value is not None
-    return Regression(c.metric, c.name, str(point["scenario"]), str(point["mechanism"]), str(point["variant"]),
-                      str(point["placement"]), str(point["wait"]), size, i + 1, runs[i].label, str(runs[i].path),
-                      j + 1, runs[j].label, str(runs[j].path), c.median_base, c.median_new, c.change, c.p_value)
-
-
 # --- the whole history --------------------------------------------------------------------------------------
 
 def write_history(paths: Sequence[Path], out: Path, order: str = "date", repo: Path = Path("."),
                   metrics: Sequence[str] = (PRIMARY,), sizes: Sequence[int] | None = None,
-                  alpha: float = DEFAULT_ALPHA, threshold_pct: float = DEFAULT_THRESHOLD_PCT) -> History:
-    """Read, order, test and draw; writes the figures and history.json into out.
+                  alpha: float = DEFAULT_ALPHA, threshold_pct: float = DEFAULT_THRESHOLD_PCT,
+                  baseline: BaselineRule = BaselineRule(), reports: Path | None = None) -> History:
+    """Read, order, test, gate every run and draw; writes the figures, history.json and
+    history.html into out (history.html links each run's DIR/STEM/report.html under `reports`).
 
     Raises ResultFileError (HistoryInputError) for input that cannot make a history, and
     safe_output.OutputError for an output that cannot be written; either way `out` is
@@ -246,27 +182,46 @@ def write_history(paths: Sequence[Path], out: Path, order: str = "date", repo: P
     """
     check_directory_target(out)
     runs = order_runs(read_runs(result_files(paths)), order, repo)
+    check_baseline(baseline, runs)
     described = descriptors_of(run.context for run in runs)
     plan = metric_plan(runs, metrics, described)
-    history = History(runs, order, list(plan))
+    history = History(runs, order, list(plan), baseline, alpha, threshold_pct)
+    tested = _test_runs(history, plan)
     colors = mechanism_colors(pd.concat([run.rows for run in runs]))
+    statuses = {gate.position: gate.result.status for gate in history.gates}
     with output_directory(out) as staging, plain_text():
-        drawing = Drawing(runs, order, colors, staging, threshold_pct, alpha, described)
-        for metric, scenarios in plan.items():
-            drawing = replace(drawing, runs=[_of_scenarios(run, scenarios) for run in runs])
-            regressions, made = find_regressions(drawing.runs, metric, alpha, threshold_pct)
-            history.regressions.extend(regressions)
-            history.compared += sum(c.measured for made_in_run in made for c in made_in_run)
-            history.untested += sum(c.verdict == UNTESTED for made_in_run in made for c in made_in_run)
-            history.last_comparisons.extend(made[-1])
-            history.figures.extend(_draw_metric(drawing, metric, sizes, regressions))
+        drawing = Drawing(runs, order, colors, staging, threshold_pct, alpha, described, statuses, str(baseline))
+        for metric, (of_metric, regressions) in tested.items():
+            history.figures.extend(_draw_metric(replace(drawing, runs=of_metric), metric, sizes, regressions))
         if sizes is not None and not any(f.sizes for f in history.figures):
             raise HistoryInputError(f"--sizes {','.join(format_size(s) for s in sizes)}: no run has any of these "
                                     "sizes")
-        write_text(staging / HISTORY_JSON, json.dumps(history_record(history, alpha, threshold_pct), indent=2) + "\n")
+        write_text(staging / HISTORY_JSON, json.dumps(history_record(history), indent=2) + "\n")
+        write_text(staging / HISTORY_HTML, render_history_page(history, report_links(runs, reports, out)))
     # The figures were drawn in the staging directory; say where they are now.
     history.figures = [replace(f, png=out / f.png.name, svg=out / f.svg.name) for f in history.figures]
     return history
+
+
+def _test_runs(history: History, plan: dict[str, frozenset[str] | None]
+               ) -> dict[str, tuple[list[Run], list[Regression]]]:
+    """Compare every run with its baseline for each metric of the plan, then gate every run over
+    all its comparisons; returns per metric the runs it is drawn from and its regressions."""
+    made = [RunComparisons() for _ in history.runs]
+    tested = {}
+    for metric, scenarios in plan.items():
+        of_metric = [_of_scenarios(run, scenarios) for run in history.runs]
+        regressions, made_for_metric = find_regressions(of_metric, metric, history.alpha, history.threshold_pct,
+                                                        history.baseline)
+        history.regressions.extend(regressions)
+        for total, one in zip(made, made_for_metric):
+            total.add(one)
+        tested[metric] = (of_metric, regressions)
+    comparisons = [c for one in made for c in one.comparisons]
+    history.compared = sum(c.measured for c in comparisons)
+    history.untested = sum(c.verdict == UNTESTED for c in comparisons)
+    history.gates = run_gates(history.runs, made, history.baseline, history.alpha, history.threshold_pct)
+    return tested
 
 
 def _draw_metric(drawing: Drawing, metric: str, sizes: Sequence[int] | None,
@@ -314,23 +269,34 @@ def _of_scenarios(run: Run, scenarios: frozenset[str] | None) -> Run:
     return run if scenarios is None else replace(run, rows=run.rows[run.rows["scenario"].isin(scenarios)])
 
 
-def history_record(history: History, alpha: float, threshold_pct: float) -> dict[str, Any]:
-    """history.json: the runs in order, the figures, every regression and the last run's verdict."""
+def history_record(history: History) -> dict[str, Any]:
+    """history.json: the runs in order, the figures, every regression, every run's gate and the last one's."""
     last = history.last_run_regressions()
+    gates = [gate_entry(history, gate) for gate in history.gates]
     document = {
-        "order": history.order, "metrics": history.metrics, "alpha": alpha, "threshold_pct": threshold_pct,
+        "order": history.order, "metrics": history.metrics, "alpha": history.alpha,
+        "threshold_pct": history.threshold_pct, "baseline": str(history.baseline),
         "runs": [{"position": i + 1, "label": run.label, "file": str(run.path), "date": run.date or None,
                   "commit": run.commit or None} for i, run in enumerate(history.runs)],
         "figures": [{"png": f.png.name, "svg": f.svg.name, "metric": f.metric, "scenario": f.scenario,
                      "placement": f.placement, "wait": f.wait, "sizes": f.sizes, "lines": f.lines, "gaps": f.gaps,
-                     "regressions_marked": f.marked} for f in history.figures],
+                     "regressions_marked": f.marked, "gate_failed_runs": f.gate_failed,
+                     "gate_undecided_runs": f.gate_undecided} for f in history.figures],
         "comparisons": {"run_to_run": history.compared, "untested_too_few_repetitions": history.untested},
         "regressions": [asdict(r) for r in history.regressions],
         "last_run_regressed": bool(last),
         "last_run_regressions": [r.name for r in last],
-        "last_run_gate": gate_record(history.gate(alpha, threshold_pct)),
+        "gates": gates,
+        "last_run_gate": gates[-1],
     }
     return dict(json_safe(document))
+
+
+def gate_entry(history: History, gate: RunGate) -> dict[str, Any]:
+    """One run's gate in history.json: where it is, the verdict (gate.gate_record) and its baseline."""
+    run = history.runs[gate.position - 1]
+    return {"position": gate.position, "label": run.label, "commit": run.commit or None, **gate_record(gate.result),
+            "baseline": {"rule": str(history.baseline), "runs": gate.baseline, "note": gate.note or None}}
 
 
 def _labelled(run: Run, label: str) -> Run:

@@ -7,9 +7,11 @@ from pathlib import Path
 from . import options
 from .cli import EXIT_OK
 from .compare import DEFAULT_ALPHA, format_value
-from .gate import format_gate
+from .gate import FAILED, HOST_CHANGE_FACTOR, PASSED, UNDECIDED, format_gate
 from .history import DEFAULT_THRESHOLD_PCT, MIN_RUNS, ORDERS, PRIMARY, SHORT_COMMIT, History, write_history
 from .history_figures import LOG_SPAN, ORDER_TEXT
+from .history_gates import PREVIOUS, BaselineRule, Regression, RunGate, describe, parse_baseline
+from .history_page import HISTORY_HTML, REPORT_HTML
 from .stats import min_pairs_one_sided, repetitions_needed
 from .units import format_size, parse_size
 
@@ -22,22 +24,54 @@ def format_summary(history: History, out: Path, alpha: float, threshold_pct: flo
             for i, run in enumerate(history.runs, start=1)]
     sections = [f"{len(history.runs)} runs, {ORDER_TEXT[history.order]}, oldest first:\n" + "\n".join(runs)]
     figures = [f"  {f.png.name} (+.svg): sizes {', '.join(format_size(s) for s in f.sizes)}" for f in history.figures]
-    sections.append(f"{len(history.figures)} figure(s) in {out}:\n" + "\n".join(figures) if figures
-                    else f"no figure: no group has {', '.join(history.metrics)} at a chosen size")
-    rule = f"slower than its previous run by more than {threshold_pct:g}% with p < {alpha:g}"
-    lines = [f"  run {r.run} {r.run_label} vs run {r.previous} {r.previous_label}: {r.name} {r.metric} "
+    sections.append(f"{len(history.figures)} figure(s) and {HISTORY_HTML} in {out}:\n" + "\n".join(figures)
+                    if figures else f"no figure: no group has {', '.join(history.metrics)} at a chosen size "
+                                    f"({HISTORY_HTML} written to {out})")
+    rule = f"slower than its baseline ({history.baseline}) by more than {threshold_pct:g}% with p < {alpha:g}"
+    lines = [f"  run {r.run} {r.run_label} vs {_baseline_of(r)}: {r.name} {r.metric} "
              f"{format_value(r.median_before, r.metric)} -> {format_value(r.median_after, r.metric)} "
              f"({r.change:+.1%}, p {r.p_value:.2g})" for r in history.regressions]
     sections.append(f"{len(lines)} regression(s) ({rule}):\n" + "\n".join(lines) if lines
-                    else f"no regression ({rule}) in {history.compared} run-to-run comparisons")
+                    else f"no regression ({rule}) in {history.compared} run-to-baseline comparisons")
+    sections.append(format_gates(history))
     if history.untested:
         need = repetitions_needed(alpha)
-        sections.append(f"warning: {history.untested} of {history.compared} run-to-run comparisons had too few "
-                        f"repetitions for the U test (need >= {need}+{need} for p < {alpha:g}) and cannot show a "
-                        f"regression: run with --benchmark_repetitions=9")
+        sections.append(f"warning: {history.untested} of {history.compared} run-to-baseline comparisons had too "
+                        f"few repetitions for the U test (need >= {need}+{need} for p < {alpha:g}) and cannot show "
+                        f"a regression: run with --benchmark_repetitions=9, or pool runs with --baseline median:N")
     return "\n\n".join(sections)
 
 
+def format_gates(history: History) -> str:
+    """The gate of every run in one count line, then a line per run whose gate did not pass."""
+    counts = {status: sum(g.result.status == status for g in history.gates) for status in (PASSED, FAILED, UNDECIDED)}
+    lines = [f"gates ({len(history.gates)} runs, each against its baseline {history.baseline}: "
+             f"{describe(history.baseline)}): {counts[PASSED]} passed, {counts[FAILED]} FAILED, "
+             f"{counts[UNDECIDED]} cannot decide"]
+    for gate in history.gates:
+        if gate.result.status != PASSED:
+            why = f": {gate.result.reason}" if gate.result.reason else ""
+            versus = f" against {against(gate)}" if gate.baseline else ""
+            lines.append(f"  run {gate.position} {history.runs[gate.position - 1].label}: {gate.result.status}"
+                         f"{versus}{why}")
+    return "\n".join(lines)
+
+
+def against(gate: RunGate) -> str:
+    """"run 4", "runs 2, 3, 4 (2 of the 3 ...)" or "no baseline run"."""
+    if not gate.baseline:
+        return "no baseline run"
+    runs = f"run {gate.baseline[0]}" if len(gate.baseline) == 1 else f"runs {', '.join(map(str, gate.baseline))}"
+    return runs + (f" ({gate.note})" if gate.note else "")
+
+
+def _baseline_of(r: Regression) -> str:
+    if len(r.baseline) <= 1:
+        return f"run {r.previous} {r.previous_label}"
+    return f"runs {', '.join(map(str, r.baseline))} (pooled)"
+
+
+_NEED = repetitions_needed(DEFAULT_ALPHA)
 _EPILOG = f"""\
 inputs:
   PATH is a result file (`ipcatlas run --out FILE.json`) or a directory, which
@@ -63,47 +97,78 @@ outputs (in DIR, created if missing):
           (--sizes; default the smallest, a middle and the largest size present);
           x = run, y = median over repetitions (log scale when a panel spans more
           than {LOG_SPAN}x), one line per mechanism, a min..max band over repetitions,
-          gaps where a run lacks the benchmark or it failed or was skipped, and a red
-          ring with the change on each regression
+          gaps where a run lacks the benchmark or it failed or was skipped, a red
+          ring with the change on each regression, and behind every panel a red
+          band (and a red "gate FAILED" run label) at each run whose gate failed,
+          a grey one ("gate undecided") where the gate could not decide
+  history.html
+          one self-contained page (figures inlined, no script): the last run's
+          verdict and the rule, the runs (date, commit, file, host state, gate,
+          link to the run's report with --reports), the figures, the gate tests of
+          every run that did not pass and of the last run, every regression, and
+          the machines
   history.json
-          runs in order, figures, every regression, run-to-run comparison counts,
-          whether the last run regressed, and the gate on the last run (last_run_gate)
+          runs in order, figures (gate_failed_runs, gate_undecided_runs), every
+          regression, the comparison counts, the baseline rule, the gate of every
+          run from the second on (gates) and of the last run (last_run_gate)
   stdout  the same as text
 
-regressions:
-  Each benchmark is compared with its previous run (the latest earlier run in which
-  it measured ok) by the test of `ipcatlas compare`: the two-sided Mann-Whitney U
-  test over the repetitions. A regression is p < ALPHA and a change of the median
-  worse than --threshold PCT (time up, or bandwidth down, by more than PCT %).
-  Every benchmark is tested, also at sizes not drawn. With fewer than
-  {repetitions_needed(DEFAULT_ALPHA)} repetitions per run this test cannot decide and a warning says so.
+baseline (--baseline RULE): what each run is compared with, using earlier runs only
+  previous    each benchmark's latest earlier run in which it measured ok (default)
+  commit:REF  the runs whose context commit starts with REF (hex, >= 4 digits); REF
+              matching no run's commit, or two commits, is an error (exit 2); runs
+              before the first run of REF cannot be decided
+  median:N    each benchmark's last N earlier runs in which it measured ok and that
+              the drift canary puts in the same host state as the run judged
+              (canary_median_ns within {HOST_CHANGE_FACTOR:g}x; runs without a canary count as the
+              same state). Fewer such runs: those there are (the output says how
+              many); none: that run's gate cannot decide, and says why
+  Several baseline runs are pooled: per benchmark their repetitions form one sample,
+  so "the median of the last N runs" is the median over all their repetitions, and
+  the U test has N times more of them (3 repetitions a run: 9+3 can decide, 3+3 never).
+
+regressions (the red rings):
+  Each benchmark is compared with its baseline by the test of `ipcatlas compare`:
+  the two-sided Mann-Whitney U test over the repetitions. A regression is p < ALPHA
+  and a change of the median worse than --threshold PCT (time up, or bandwidth down,
+  by more than PCT %). Every benchmark is tested, also at sizes not drawn. With fewer
+  than {_NEED}+{_NEED} repetitions this test cannot decide and a warning says so.
   The default metric is each scenario's primary metric, as its context declares it
   (pingpong one_way_ns, stream window_ns, the others round_ns).
 
-the gate (--fail-on-regression):
-  The gate of `ipcatlas compare --fail-on-regression --threshold` (see its --help),
-  over the last run's benchmarks against their previous runs: a one-sided signed-rank
+the gates (a red or grey band; --fail-on-regression):
+  Every run from the second on gets the gate of `ipcatlas compare --fail-on-regression`
+  (see its --help) over its benchmarks against its baseline: a one-sided signed-rank
   test across benchmarks (>= {min_pairs_one_sided(DEFAULT_ALPHA)} of them for 0.05; 3 repetitions per run are
   enough), per scenario and mechanism and overall, with Holm's correction; it fails
   when a test rejects at ALPHA and the median slowdown exceeds --threshold PCT. With
-  too few benchmarks the per-benchmark U tests decide; if they cannot, exit 4. The
-  red rings are the per-benchmark U-test regressions.
+  too few benchmarks the per-benchmark U tests decide; if they cannot, it cannot
+  decide. With previous and commit:REF it cannot decide either when the drift canary
+  puts the run and its baseline in different host states (the pooled runs' median).
+  --fail-on-regression exits with the last run's gate.
+
+reports (--reports DIR):
+  For a run FILE/X.json whose DIR/X/report.html exists (`ipcatlas report X.json -o
+  DIR/X`), history.html links it, relative to the output directory; nothing is
+  copied or read.
 
 exit status:
   0  written (whatever the regressions, unless --fail-on-regression); with
      --fail-on-regression, the gate passed on the last run
   1  --fail-on-regression and the gate FAILED on the last run
   2  bad input: fewer than {MIN_RUNS} runs, a missing or non-ipcatlas file, no date or
-     commit to order by, an unknown metric or size, git failing, an output refused
-     or not writable (DIR is then left as it was)
+     commit to order by, an unknown metric or size, git failing, a --baseline
+     commit:REF that matches no run's commit or several, an output refused or not
+     writable (DIR is then left as it was)
   3  internal error (a bug): one line, please report it
-  4  --fail-on-regression and the gate cannot decide (too few benchmarks and
-     repetitions): not a pass
+  4  --fail-on-regression and the last run's gate cannot decide (too few benchmarks
+     and repetitions, no baseline run, or another host state): not a pass
 
 example (a CI job keeping one result file per commit in results/):
   ipcatlas run --benchmark_repetitions=3 --benchmark_context=commit=$(git rev-parse HEAD) \\
       --out results/$(git rev-parse --short HEAD).json
-  ipcatlas history results/ --order commit -o history/ --sizes 8,64K,1M --fail-on-regression
+  ipcatlas history results/ --order commit -o history/ --sizes 8,64K,1M --fail-on-regression \\
+      --baseline median:5 --reports reports/
 """
 
 
@@ -130,23 +195,37 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threshold", type=options.percent, default=DEFAULT_THRESHOLD_PCT, metavar="PCT",
                         help="a regression is worse than its previous run by more than PCT %% with p < A "
                              "(default: %(default)s)")
+    parser.add_argument("--baseline", type=_baseline, default=parse_baseline(PREVIOUS), metavar="RULE",
+                        help="what each run is compared with: previous, commit:REF or median:N (default: "
+                             "previous; see below)")
+    parser.add_argument("--reports", type=options.path, default=None, metavar="DIR",
+                        help=f"link run FILE/X.json to DIR/X/{REPORT_HTML} in {HISTORY_HTML} when it exists")
     parser.add_argument("--fail-on-regression", action="store_true",
-                        help="CI gate on the last run against its predecessors: exit 1 if it FAILED, 4 if the "
-                             "data cannot decide (see below)")
+                        help="CI gate: exit 1 if the last run's gate FAILED against its baseline, 4 if the data "
+                             "cannot decide (see below)")
 
 
 def run(args: argparse.Namespace) -> int:
     """Write the history; ResultFileError goes up to cli.main (exit 2)."""
     metrics = list(dict.fromkeys(m for group in (args.metric or [[PRIMARY]]) for m in group))
     history = write_history(args.paths, args.out, args.order, args.repo, metrics, args.sizes, args.alpha,
-                            args.threshold)
+                            args.threshold, args.baseline, args.reports)
     print(format_summary(history, args.out, args.alpha, args.threshold))
     if not args.fail_on_regression:
         return EXIT_OK
-    result = history.gate(args.alpha, args.threshold)
-    print(f"\nlast run: {len(history.runs)} {history.runs[-1].label}, against its predecessors\n"
-          + format_gate(result, f"--fail-on-regression --threshold {args.threshold:g}"))
-    return result.exit_status
+    gate = history.last_gate
+    print(f"\nlast run: {len(history.runs)} {history.runs[-1].label}, against {against(gate)} "
+          f"(--baseline {history.baseline})\n"
+          + format_gate(gate.result, f"--fail-on-regression --threshold {args.threshold:g}"))
+    return gate.result.exit_status
+
+
+def _baseline(text: str) -> BaselineRule:
+    """argparse type for --baseline."""
+    try:
+        return parse_baseline(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _metrics(text: str) -> list[str]:

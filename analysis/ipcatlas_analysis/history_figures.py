@@ -1,9 +1,10 @@
 """The figures of `ipcatlas history`: a panel per size, x = run, a line per mechanism,
-each regression ringed in red. history.py decides what is drawn; this draws it."""
+each regression ringed in red, each run whose gate FAILED on a red band (grey: the
+gate could not decide). history.py decides what is drawn; this draws it."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +16,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from .descriptors import Descriptors
+from .gate import FAILED, UNDECIDED
 from .figures import Color, FigureGroup, display_scale, label_y, log_y, pick_sizes, save_figure, tick_label
 from .units import format_size
 
@@ -23,6 +25,9 @@ if TYPE_CHECKING:  # history.py imports this module; the types are only annotati
 
 ORDER_TEXT = {"date": "ordered by date, UTC", "commit": "ordered by git history", "given": "in the order given"}
 LOG_SPAN = 10  # a subplot whose values span more than this factor gets a log y axis
+# How a run's gate is marked in every panel: band colour and the text added to its x tick.
+GATE_MARKS = {FAILED: ("#d62728", "gate FAILED"), UNDECIDED: ("#7f7f7f", "gate undecided")}
+GATE_LEGEND = {FAILED: "gate FAILED", UNDECIDED: "gate undecided"}
 
 
 @dataclass(frozen=True)
@@ -39,6 +44,8 @@ class HistoryFigure:
     lines: list[str]  # legend labels
     gaps: dict[str, list[int]]  # "line @ size" -> run positions without a value (missing, failed, skipped)
     marked: list[str]  # "line @ size: run N +20.0%", one per red marker
+    gate_failed: list[int] = field(default_factory=list)  # run positions on a red band: the gate FAILED
+    gate_undecided: list[int] = field(default_factory=list)  # on a grey band: the gate could not decide
 
 
 @dataclass(frozen=True)
@@ -52,6 +59,8 @@ class Drawing:
     threshold_pct: float
     alpha: float
     descriptors: Descriptors  # the runs' scenarios: the unit of each metric
+    gates: dict[int, str] = field(default_factory=dict)  # run position -> its gate's status
+    baseline: str = "previous"  # the rule the gates compared against
 
 
 def select_sizes(present: Sequence[int], requested: Sequence[int] | None) -> list[int]:
@@ -67,7 +76,7 @@ def draw_figure(points: pd.DataFrame, group: FigureGroup, metric: str, sizes: Se
     """One figure: a subplot per size, x = run, a line per mechanism (and variant) with its min..max band."""
     runs = drawing.runs
     unit = drawing.descriptors.unit(group.scenario, metric)
-    height = 1.9 + 2.5 * len(sizes)  # inches: title, legend and rotated run labels plus one panel per size
+    height = 2.2 + 2.5 * len(sizes)  # inches: title, legend, rotated run labels and note, plus one panel per size
     figure = Figure(figsize=(max(7.5, 2.5 + 0.6 * len(runs)), height))
     FigureCanvasAgg(figure)
     panels = figure.subplots(len(sizes), 1, sharex=True, squeeze=False)[:, 0]
@@ -85,13 +94,26 @@ def draw_figure(points: pd.DataFrame, group: FigureGroup, metric: str, sizes: Se
                 gaps[f"{label} @ {format_size(size)}"] = missing
         for regression in [r for r in marks if r.size == size]:
             marked.append(_mark(axes, regression, display_scale(unit), multi_variant))
+        _mark_gates(axes, drawing.gates)
         _style_panel(axes, at_size, unit, f"size {format_size(size)}")
     _finish(figure, panels[-1], drawing, group, (metric, unit), height)
     stem = drawing.out / f"history-{metric}-{group.slug()}"
     png, svg = stem.with_suffix(".png"), stem.with_suffix(".svg")
     save_figure(figure, png)
     return HistoryFigure(png, svg, metric, group.scenario, group.placement, group.wait, list(sizes),
-                         sorted(set(lines)), gaps, marked)
+                         sorted(set(lines)), gaps, marked, _gated(drawing, FAILED), _gated(drawing, UNDECIDED))
+
+
+def _gated(drawing: Drawing, status: str) -> list[int]:
+    return sorted(position for position, found in drawing.gates.items() if found == status)
+
+
+def _mark_gates(axes: Axes, gates: dict[int, str]) -> None:
+    """A band behind every run whose gate FAILED (red) or could not decide (grey)."""
+    for position, status in sorted(gates.items()):
+        if status in GATE_MARKS:
+            axes.axvspan(position - 0.4, position + 0.4, color=GATE_MARKS[status][0],
+                         alpha=0.16 if status == FAILED else 0.10, linewidth=0, zorder=0)
 
 
 def _series(at_size: pd.DataFrame, multi_variant: bool, n_runs: int) -> list[tuple[str, pd.DataFrame]]:
@@ -125,6 +147,10 @@ def _mark(axes: Axes, r: Regression, scale: float, multi_variant: bool) -> str:
     return f"{line} @ {format_size(r.size or 0)}: run {r.run} {r.change:+.1%}"
 
 
+def _tick(position: int, label: str, status: str) -> str:
+    return f"{position}: {label}" + (f"  {GATE_MARKS[status][1]}" if status in GATE_MARKS else "")
+
+
 def _style_panel(axes: Axes, at_size: pd.DataFrame, unit: str | None, title: str) -> None:
     """Log y when the panel spans more than LOG_SPAN x; plain tick labels either way."""
     values = pd.concat([at_size["low"], at_size["high"]]).dropna() * display_scale(unit)
@@ -143,8 +169,11 @@ def _finish(figure: Figure, bottom: Axes, drawing: Drawing, group: FigureGroup, 
     metric, unit = measured
     runs = drawing.runs
     positions = list(range(1, len(runs) + 1))
-    bottom.set_xticks(positions, [f"{i}: {run.label}" for i, run in zip(positions, runs)], rotation=30, ha="right",
-                      fontsize=8, parse_math=False)
+    bottom.set_xticks(positions, [_tick(i, run.label, drawing.gates.get(i, "")) for i, run in zip(positions, runs)],
+                      rotation=30, ha="right", fontsize=8, parse_math=False)
+    for position, tick in zip(positions, bottom.get_xticklabels()):
+        if drawing.gates.get(position, "") in GATE_MARKS:
+            tick.set_color(GATE_MARKS[drawing.gates[position]][0])
     bottom.set_xlim(0.5, len(runs) + 0.5)
     bottom.set_xlabel(f"run (oldest first, {ORDER_TEXT[drawing.order]})")
     shown_unit = " (GB/s)" if unit == "B/s" else ""
@@ -156,12 +185,17 @@ def _finish(figure: Figure, bottom: Axes, drawing: Drawing, group: FigureGroup, 
     handles["min..max over repetitions"] = Patch(facecolor="grey", alpha=0.3)
     handles["regression"] = Line2D([], [], linestyle="none", marker="o", markerfacecolor="none",
                                    markeredgecolor="red", markersize=8)
+    for status in (FAILED, UNDECIDED):
+        if status in drawing.gates.values():
+            handles[GATE_LEGEND[status]] = Patch(facecolor=GATE_MARKS[status][0], alpha=0.3)
     figure.legend(list(handles.values()), list(handles), loc="upper center", ncol=min(len(handles), 6), fontsize=8,
                   bbox_to_anchor=(0.5, 1 - 0.45 / height), frameon=False)
     figure.suptitle(f"{group.scenario}: {metric} over {len(runs)} runs, placement {group.placement or 'any'}, "
                     f"wait {group.wait or 'any'}", fontsize=10)
     note = (f"Lines: median over repetitions; gaps: the run lacks the benchmark or it failed/was skipped.\n"
-            f"Red ring: slower than its previous run by more than {drawing.threshold_pct:g}% with Mann-Whitney U "
-            f"p < {drawing.alpha:g}.")
+            f"Red ring: slower than its baseline ({drawing.baseline}) by more than {drawing.threshold_pct:g}% with "
+            f"Mann-Whitney U p < {drawing.alpha:g}.\n"
+            f"Red band and run label: the gate (across benchmarks) FAILED on that run against its baseline; "
+            f"grey: the gate could not decide.")
     figure.text(0.01, 0.08 / height, note, fontsize=7, ha="left", va="bottom")
-    figure.subplots_adjust(left=0.11, right=0.98, top=1 - 0.95 / height, bottom=1.5 / height, hspace=0.35)
+    figure.subplots_adjust(left=0.11, right=0.98, top=1 - 0.95 / height, bottom=1.8 / height, hspace=0.35)

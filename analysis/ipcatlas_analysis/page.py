@@ -12,7 +12,7 @@ from .canary import KIND as CANARY_KIND
 from .plots import DrawnFigure
 from .tables import Table, to_html
 
-_STYLE = """
+STYLE = """
 body { font-family: sans-serif; max-width: 1150px; margin: 2em auto; color: #222; }
 table { border-collapse: collapse; margin: 0.5em 0 1em; font-size: 0.88em; }
 th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: left; vertical-align: top; }
@@ -65,7 +65,7 @@ def render_page(data: PageData) -> str:
         "<h2>Full run context</h2>", full_context(data.contexts),
     ]
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>ipcatlas report</title>"
-            f"<style>{_STYLE}</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n")
+            f"<style>{STYLE}</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n")
 
 
 def machine_table(contexts: dict[str, dict[str, Any]]) -> str:

@@ -198,7 +198,7 @@ def test_single_repetitions_warn_that_nothing_can_be_flagged(make_result: Callab
     assert ipcatlas(first, second, "-o", tmp_path / "out", "--order", "given", "--fail-on-regression") == 4
     output = capsys.readouterr().out
     assert "no regression" in output and "gate --fail-on-regression --threshold 5: cannot decide" in output
-    assert "warning: 1 of 1 run-to-run comparisons had too few repetitions for the U test" in output
+    assert "warning: 1 of 1 run-to-baseline comparisons had too few repetitions for the U test" in output
 
 
 def test_sizes() -> None:
@@ -217,6 +217,7 @@ def test_help_explains_options_order_and_context(ipcatlas: Callable[..., int],
     assert exited.value.code == 0
     text = capsys.readouterr().out
     for expected in ("--order {date,commit,given}", "--repo DIR", "--metric METRIC", "--sizes LIST", "--alpha A",
-                     "--threshold PCT", "--fail-on-regression", "-o DIR", "--benchmark_context=commit=",
-                     "git rev-list --topo-order --reverse HEAD", "history.json", "exit status", "example"):
+                     "--threshold PCT", "--fail-on-regression", "-o DIR", "--baseline RULE", "commit:REF", "median:N",
+                     "--reports DIR", "--benchmark_context=commit=", "git rev-list --topo-order --reverse HEAD",
+                     "history.json", "history.html", "gate FAILED", "exit status", "example"):
         assert expected in text, expected

@@ -86,7 +86,9 @@ ANALYSIS: dict[str, tuple[Opt, ...]] = {
                 Opt("--metric", valid=("one_way_ns", "bytes_per_second", "p99_ns", "one_way_ns,p99_ns"),
                     bad=ALL_NASTY),
                 Opt("--sizes", valid=("64", "8,64K"), bad=NOT_AN_INT), ALPHA,
-                Opt("--threshold", valid=PERCENT, bad=PERCENT_BAD), flag("--fail-on-regression")),
+                Opt("--threshold", valid=PERCENT, bad=PERCENT_BAD), flag("--fail-on-regression"),
+                Opt("--baseline", valid=("previous", "median:1", "median:3"), bad=ALL_NASTY),
+                Opt("--reports", valid=(".", "../"), bad=frozenset({""}))),
     "nodes": (Opt("results", "results"), Opt("-o", "dir_out"), Opt("--out", "dir_out"), flag("--fail-on-outlier")),
     "report": (*INPUTS, Opt("-o", "dir_out"), Opt("--out", "dir_out")),
 }

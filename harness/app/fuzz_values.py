@@ -114,8 +114,8 @@ def pick_output_file(rng: random.Random, box: Sandbox, case: Case, suffix: str =
 
 
 # Files the analysis commands write into their -o DIR; a hostile DIR has them as symlinks.
-DIR_OUTPUTS = ("report.html", "thresholds.md", "thresholds.json", "summary.json", "history.json", "nodes.md",
-               "nodes.json")
+DIR_OUTPUTS = ("report.html", "thresholds.md", "thresholds.json", "summary.json", "history.json", "history.html",
+               "nodes.md", "nodes.json")
 
 
 def pick_output_dir(rng: random.Random, box: Sandbox, case: Case) -> str:
