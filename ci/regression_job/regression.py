@@ -16,12 +16,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import children
 from matrix import DEFAULT_BUDGET_S, REPETITIONS, BudgetError, Matrix, parse_list
 from store import HISTORY, REPORTS, RUNS, StoreError, ancestry, git, on_this_line, run_name, stored_runs
 
 IPCATLAS_ROOT = Path(__file__).resolve().parent.parent.parent
 DEFAULT_BINARY = IPCATLAS_ROOT / "build" / "release" / "ipcatlas"
-DEFAULT_THRESHOLD_PCT = 25.0
+DEFAULT_THRESHOLD_PCT = 10.0
 DEFAULT_BASELINE = "median:5"
 UNDECIDED = "undecided"  # attempts the host's state change left undecided are moved here, out of the history
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL, EXIT_UNDECIDED = 0, 1, 2, 3, 4
@@ -95,6 +96,7 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
 
 
 def main(argv: list[str]) -> int:
+    children.exit_on_signals()
     args = parse_arguments(argv)
     try:
         return regression_job(args)
@@ -128,15 +130,15 @@ def measure(args: argparse.Namespace, commit: str, options: list[str]) -> str:
     out = args.results / RUNS / f"{name}.json"
     command = [str(args.bin), "run", *options, f"--benchmark_context=commit={commit}", "--out", str(out),
                *args.run_options]
-    done = subprocess.run(command, check=False)
+    done = children.run(command)
     if not out.is_file():
         raise StoreError(f"ipcatlas run exited {done.returncode} and wrote no {out}")
     if done.returncode != 0:
         print(f"ci/regression: warning: ipcatlas run exited {done.returncode}: some benchmarks failed (their "
               "errors are above and in the result); the history shows them as gaps", flush=True)
     if not args.no_report:
-        report = subprocess.run([str(args.bin), "report", str(out), "-o", str(args.results / REPORTS / name)],
-                                stdout=subprocess.DEVNULL, check=False)
+        report = children.run([str(args.bin), "report", str(out), "-o", str(args.results / REPORTS / name)],
+                              stdout=subprocess.DEVNULL)
         if report.returncode != 0:
             print(f"ci/regression: warning: ipcatlas report exited {report.returncode}; no report for {name}")
     return name
@@ -155,7 +157,7 @@ def gate(args: argparse.Namespace, commit: str, name: str) -> int:
                "--repo", str(args.repo), "-o", str(args.results / HISTORY), "--fail-on-regression",
                "--threshold", f"{args.threshold:g}", "--baseline", args.baseline,
                "--reports", str(args.results / REPORTS)]
-    status = subprocess.run(command, check=False).returncode
+    status = children.run(command).returncode
     print(f"ci/regression: history page {args.results / HISTORY / 'history.html'}", flush=True)
     return status if status in (EXIT_OK, EXIT_FAILED, EXIT_UNDECIDED, EXIT_USAGE) else EXIT_INTERNAL
 
