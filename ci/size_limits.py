@@ -28,7 +28,7 @@ CPP_DIRS = ("harness", "mechanisms", "scenarios", "ci/probe")
 CPP_SUFFIXES = (".cpp", ".hpp")
 # Folders whose *.py files are checked, and whether to descend into subfolders.
 PYTHON_DIRS = (("harness/app", True), ("analysis/ipcatlas_analysis", True), ("analysis/tests", True),
-               ("ci", False), ("ci/slurm", True))
+               ("ci", False), ("ci/slurm", True), ("ci/regression_job", True))
 
 # A function header ends with its parameter list, perhaps followed by
 # qualifiers, a trailing return type or a constructor's initialiser list.

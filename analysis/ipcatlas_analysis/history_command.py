@@ -45,7 +45,7 @@ def format_summary(history: History, out: Path, alpha: float, threshold_pct: flo
 def format_gates(history: History) -> str:
     """The gate of every run in one count line, then a line per run whose gate did not pass."""
     counts = {status: sum(g.result.status == status for g in history.gates) for status in (PASSED, FAILED, UNDECIDED)}
-    lines = [f"gates ({len(history.gates)} runs, each against its baseline {history.baseline}: "
+    lines = [f"gates ({len(history.gates)} run(s), each against its baseline {history.baseline}: "
              f"{describe(history.baseline)}): {counts[PASSED]} passed, {counts[FAILED]} FAILED, "
              f"{counts[UNDECIDED]} cannot decide"]
     for gate in history.gates:

@@ -76,7 +76,7 @@ def test_fail_on_regression_exits_with_the_last_runs_gate(tmp_path: Path, ipcatl
     make_history(runs, 4, factors={4: 1.3})
     assert ipcatlas(runs, "-o", tmp_path / "out", "--order", "given", "--fail-on-regression") == 1
     output = capsys.readouterr().out
-    assert "gates (3 runs, each against its baseline previous" in output and "2 passed, 1 FAILED" in output
+    assert "gates (3 run(s), each against its baseline previous" in output and "2 passed, 1 FAILED" in output
     assert "  run 4 run04: FAILED against runs 2, 3\n" in output
     assert "last run: 4 run04, against runs 2, 3 (--baseline previous)" in output
     # A slow run in the middle fails its own gate but not the command: the last run passed.

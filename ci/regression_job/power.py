@@ -28,7 +28,8 @@ from typing import Any
 
 import children
 from matrix import DEFAULT_BUDGET_S, Matrix, parse_list
-from regression import DEFAULT_BASELINE, DEFAULT_BINARY, DEFAULT_THRESHOLD_PCT, _baseline, _seconds
+from regression import (DEFAULT_BASELINE, DEFAULT_BINARY, DEFAULT_THRESHOLD_PCT, baseline_option, percent_option,
+                        seconds_option)
 
 
 @dataclass(frozen=True)
@@ -49,12 +50,12 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=6, help="clean + delayed runs per level (default: %(default)s)")
     parser.add_argument("--delays", default="50,200,800", help="ns of work added per message "
                         "(default: %(default)s)")
-    parser.add_argument("--budget", type=_seconds, default=DEFAULT_BUDGET_S,
+    parser.add_argument("--budget", type=seconds_option, default=DEFAULT_BUDGET_S,
                         help="seconds per run (default: %(default)g)")
     parser.add_argument("--mechanisms", type=parse_list, default=Matrix().mechanisms, metavar="LIST",
                         help="change the matrix's mechanisms (default: ci/regression's)")
-    parser.add_argument("--baseline", type=_baseline, default=DEFAULT_BASELINE)
-    parser.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD_PCT)
+    parser.add_argument("--baseline", type=baseline_option, default=DEFAULT_BASELINE)
+    parser.add_argument("--threshold", type=percent_option, default=DEFAULT_THRESHOLD_PCT)
     parser.add_argument("--out", type=Path, default=None, help="a new directory for everything (default: "
                         "results/local/regression-power.XXXXXX)")
     parser.add_argument("--bin", type=Path, default=DEFAULT_BINARY)

@@ -65,13 +65,13 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
         prog="ci/regression", description=__doc__, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--results", type=Path, default=Path("results/regression"), metavar="DIR",
                         help="the results directory of this CI history (default: %(default)s)")
-    parser.add_argument("--budget", type=_seconds, default=DEFAULT_BUDGET_S, metavar="SECONDS",
+    parser.add_argument("--budget", type=seconds_option, default=DEFAULT_BUDGET_S, metavar="SECONDS",
                         help="time the benchmark run may take, per attempt (default: %(default)g)")
-    parser.add_argument("--baseline", type=_baseline, default=DEFAULT_BASELINE, metavar="RULE",
+    parser.add_argument("--baseline", type=baseline_option, default=DEFAULT_BASELINE, metavar="RULE",
                         help="what the new run is gated against: previous (the latest earlier run), commit:REF "
                              "(the runs of that commit) or median:N (the last N earlier runs in the same host "
                              "state, pooled) (default: %(default)s)")
-    parser.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD_PCT, metavar="PCT",
+    parser.add_argument("--threshold", type=percent_option, default=DEFAULT_THRESHOLD_PCT, metavar="PCT",
                         help="the gate fails on a significant median slowdown above PCT %% (default: %(default)g)")
     parser.add_argument("--repo", type=Path, default=Path("."), metavar="DIR",
                         help="the git checkout whose commit the run is keyed by (default: current directory)")
@@ -183,7 +183,7 @@ def set_aside(results: Path, name: str) -> None:
         shutil.move(str(report), str(aside / f"{name}.report"))
 
 
-def _seconds(text: str) -> float:
+def seconds_option(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
@@ -193,7 +193,17 @@ def _seconds(text: str) -> float:
     return value
 
 
-def _baseline(text: str) -> str:
+def percent_option(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid percent '{text}'") from None
+    if not 0 < value <= 1000:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"'{text}' is out of range (above 0, at most 1000)")
+    return value
+
+
+def baseline_option(text: str) -> str:
     if not BASELINE_PATTERN.fullmatch(text):
         raise argparse.ArgumentTypeError(f"invalid baseline '{text}' (expected previous, commit:REF with a hex "
                                          "prefix of at least 4 digits, or median:N)")

@@ -23,6 +23,8 @@ def regression(*args: str) -> subprocess.CompletedProcess[str]:
     (["--baseline", "median:0"], "invalid baseline"),
     (["--budget", "0.5"], "out of range"),
     (["--retries", "9"], "--retries"),
+    (["--threshold", "nan"], "out of range"),
+    (["--threshold", "-5"], "out of range"),
 ])
 def test_bad_options_are_one_line_and_exit_2(args: list[str], says: str) -> None:
     done = regression(*args)
