@@ -23,13 +23,18 @@ def make_run(target: Path, source: str = "b", factor: float = 1.0, repetitions: 
     document = json.loads((HISTORY_RUNS / f"run-{source}.json").read_text())
     if factor != 1.0 or repetitions is not None:
         document = scaled_document(document, factor, None if repetitions is None else set(range(repetitions)))
+    target.write_text(json.dumps(with_context(document, context)))
+    return target
+
+
+def with_context(document: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
+    """The result document with these context keys set (a None value removes the key)."""
     for key, value in context.items():
         if value is None:
             document["context"].pop(key, None)
         else:
             document["context"][key] = value
-    target.write_text(json.dumps(document))
-    return target
+    return document
 
 
 def make_history(directory: Path, count: int, factors: dict[int, float] | None = None,

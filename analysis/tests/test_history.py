@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from history_fixtures import with_context
 from ipcatlas_analysis import cli
 from ipcatlas_analysis.history import select_sizes, write_history
 from ipcatlas_analysis.scaled import write_scaled
@@ -40,13 +41,7 @@ def ipcatlas(monkeypatch: pytest.MonkeyPatch) -> Callable[..., int]:
 
 def copy_run(source: Path, target: Path, **context: Any) -> Path:
     """A copy of a golden run with context keys set (None removes a key)."""
-    document = json.loads(source.read_text())
-    for key, value in context.items():
-        if value is None:
-            document["context"].pop(key, None)
-        else:
-            document["context"][key] = value
-    target.write_text(json.dumps(document))
+    target.write_text(json.dumps(with_context(json.loads(source.read_text()), context)))
     return target
 
 
