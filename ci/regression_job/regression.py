@@ -80,9 +80,12 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--retries", type=int, choices=range(0, 6), default=2, metavar="N",
                         help="measure again up to N times (0-5) when the host changed state (default: %(default)s)")
     parser.add_argument("--no-report", action="store_true", help="do not write the run's report")
-    parser.add_argument("--mechanisms", type=parse_list, default=Matrix().mechanisms, metavar="LIST")
-    parser.add_argument("--sizes", type=parse_list, default=Matrix().sizes, metavar="LIST")
-    parser.add_argument("--repetitions", type=int, default=REPETITIONS, metavar="N")
+    parser.add_argument("--mechanisms", type=parse_list, default=Matrix().mechanisms, metavar="LIST",
+                        help=f"the matrix's mechanisms, comma-separated (default: {','.join(Matrix().mechanisms)})")
+    parser.add_argument("--sizes", type=parse_list, default=Matrix().sizes, metavar="LIST",
+                        help=f"the matrix's sizes, as `ipcatlas run --sizes` takes them (default: {','.join(Matrix().sizes)})")
+    parser.add_argument("--repetitions", type=int, default=REPETITIONS, metavar="N",
+                        help="repetitions of every benchmark (default: %(default)s)")
     parser.add_argument("--bin", type=Path, default=Path(os.environ.get("IPCATLAS_BIN", DEFAULT_BINARY)),
                         metavar="PATH", help="the ipcatlas binary (default: $IPCATLAS_BIN or %(default)s)")
     parser.add_argument("run_options", nargs=argparse.REMAINDER, metavar="-- RUN OPTIONS",
