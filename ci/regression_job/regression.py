@@ -83,7 +83,8 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--mechanisms", type=parse_list, default=Matrix().mechanisms, metavar="LIST",
                         help=f"the matrix's mechanisms, comma-separated (default: {','.join(Matrix().mechanisms)})")
     parser.add_argument("--sizes", type=parse_list, default=Matrix().sizes, metavar="LIST",
-                        help=f"the matrix's sizes, as `ipcatlas run --sizes` takes them (default: {','.join(Matrix().sizes)})")
+                        help=f"the matrix's sizes, as `ipcatlas run --sizes` takes them "
+                             f"(default: {','.join(Matrix().sizes)})")
     parser.add_argument("--repetitions", type=int, default=REPETITIONS, metavar="N",
                         help="repetitions of every benchmark (default: %(default)s)")
     parser.add_argument("--bin", type=Path, default=Path(os.environ.get("IPCATLAS_BIN", DEFAULT_BINARY)),
