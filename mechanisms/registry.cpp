@@ -9,6 +9,8 @@ namespace ipcatlas {
 
 extern const Mechanism kShmMechanism;
 extern const Mechanism kZerocopyMechanism;
+extern const Mechanism kMemfdMapMechanism;
+extern const Mechanism kMemfdMapHugeMechanism;
 extern const Mechanism kPipeMechanism;
 extern const Mechanism kUnixStreamMechanism;
 extern const Mechanism kUnixSeqpacketMechanism;
@@ -23,9 +25,10 @@ extern const Mechanism kXpmemMechanism;
 
 std::span<const Mechanism* const> all_mechanisms() {
   static const Mechanism* const kAll[] = {
-      &kShmMechanism,      &kZerocopyMechanism, &kPipeMechanism,     &kUnixStreamMechanism,  &kUnixSeqpacketMechanism,
-      &kVmspliceMechanism, &kCmaReadMechanism,  &kCmaWriteMechanism, &kProcmemReadMechanism, &kProcmemWriteMechanism,
-      &kPtraceMechanism,   &kKnemMechanism,     &kXpmemMechanism,
+      &kShmMechanism,     &kZerocopyMechanism,   &kMemfdMapMechanism,      &kMemfdMapHugeMechanism,
+      &kPipeMechanism,    &kUnixStreamMechanism, &kUnixSeqpacketMechanism, &kVmspliceMechanism,
+      &kCmaReadMechanism, &kCmaWriteMechanism,   &kProcmemReadMechanism,   &kProcmemWriteMechanism,
+      &kPtraceMechanism,  &kKnemMechanism,       &kXpmemMechanism,
   };
   return kAll;
 }

@@ -17,8 +17,11 @@ from e2e_support import BINARY, REPO
 
 DENY = Path(os.environ.get("IPCATLAS_DENY_SYSCALLS",
                            REPO / "build" / "release" / "harness" / "ipcatlas_deny_syscalls"))
-ALL_IDS = {"shm", "zerocopy", "pipe", "unix-stream", "unix-seqpacket", "vmsplice", "cma-read", "cma-write",
+ALL_IDS = {"shm", "zerocopy", "memfd-map", "memfd-map-huge", "pipe", "unix-stream", "unix-seqpacket", "vmsplice", "cma-read", "cma-write",
            "procmem-read", "procmem-write", "ptrace", "knem", "xpmem"}
+# Available only where 2 MiB huge pages are reserved (vm.nr_hugepages): the
+# machine decides, not the filters these tests install.
+HUGE = "memfd-map-huge"
 
 
 def ipcatlas(*args: str, deny: str = "", open_files: int = 0) -> subprocess.CompletedProcess[str]:
@@ -56,6 +59,10 @@ def test_list_shows_every_mechanism_with_copies_and_permissions() -> None:
     assert mechanisms["cma-read"]["copies"] == 1 and "PR_SET_PTRACER" in mechanisms["cma-read"]["permissions"]
     assert mechanisms["procmem-read"]["copies_note"].startswith("2 inside the kernel")
     assert mechanisms["ptrace"]["size_cap"] == 65536
+    for memfd in ("memfd-map", HUGE):
+        assert mechanisms[memfd]["copies"] == 0 and "TLB shootdown" in mechanisms[memfd]["copies_note"]
+    if not mechanisms[HUGE]["available"]:
+        assert "huge page" in mechanisms[HUGE]["reason"] and "sysctl vm.nr_hugepages=" in mechanisms[HUGE]["fix"]
     for device in ("knem", "xpmem"):
         assert mechanisms[device]["available"] is False
         assert f"/dev/{device}" in mechanisms[device]["reason"] and mechanisms[device]["fix"]
@@ -68,12 +75,15 @@ def test_list_shows_every_mechanism_with_copies_and_permissions() -> None:
 ])
 def test_a_seccomp_filter_is_named_as_the_cause(syscall: str, mechanisms: set[str]) -> None:
     listing = listed(deny=syscall)
+    unfiltered = listed()
     for mechanism_id, m in listing.items():
         if mechanism_id in mechanisms:
             assert m["available"] is False, mechanism_id
             assert m["reason"].startswith("EPERM from"), m["reason"]
             assert "seccomp filter" in m["reason"], m["reason"]
             assert "seccomp" in m["fix"], m["fix"]
+        elif mechanism_id == HUGE:
+            assert m["available"] is unfiltered[HUGE]["available"], m["reason"]
         elif mechanism_id not in {"knem", "xpmem"}:
             assert m["available"] is True, (mechanism_id, m["reason"])
 
@@ -135,7 +145,8 @@ def test_every_available_mechanism_runs_validated(tmp_path: Path) -> None:
     status, benchmarks = run_json(tmp_path, "--sizes", "0,13,70000")
     assert status == 0
     measured = {b["name"].split("/")[1] for b in benchmarks if b["ipcatlas_status"] == "ok"}
-    assert measured == ALL_IDS - {"knem", "xpmem"}
+    no_huge_pages = set() if listed()[HUGE]["available"] else {HUGE}
+    assert measured == ALL_IDS - {"knem", "xpmem"} - no_huge_pages
 
 
 def test_doctor_lists_what_cannot_run(tmp_path: Path) -> None:
