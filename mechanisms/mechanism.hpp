@@ -196,6 +196,9 @@ struct Mechanism {
   // A floor to judge the others against, not a way to move an arbitrary
   // buffer (zerocopy: the sender must build its message in shared memory).
   bool reference = false;
+  // Moves page mappings of this page size per message instead of bytes
+  // (memfd-map: 4 KiB, memfd-map-huge: 2 MiB); 0 when it moves bytes or nothing.
+  std::size_t mapping_page_size = 0;
   std::string_view permissions;  // what it needs beyond a plain process, e.g. "ptrace access to the peer"
   // Only one process may access a given process's memory at a time (ptrace:
   // a tracee has one tracer). The scenario layer refuses the patterns in

@@ -27,6 +27,7 @@ extern const Mechanism kMemfdMapMechanism{
                    "munmap's TLB shootdown on every CPU the receiving process ran on; the sender must build its "
                    "data in its memfd memory (a library would allocate its send buffers there)",
     .single_copy = false,
+    .mapping_page_size = 4096,
     .permissions = "",
     .wait_policies = kEveryWaitPolicy,  // every wait is on the mailbox line
     .segments_refusal = "the sender builds its message in place in memfd memory and the receiver maps it: nobody "

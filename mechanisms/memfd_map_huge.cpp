@@ -33,6 +33,7 @@ extern const Mechanism kMemfdMapHugeMechanism{
                    "munmap's TLB shootdown on every CPU the receiving process ran on; the sender must build its "
                    "data in its memfd memory, and huge pages must be reserved (vm.nr_hugepages)",
     .single_copy = false,
+    .mapping_page_size = kHugePageBytes,
     .permissions = "reserved 2 MiB huge pages (sysctl vm.nr_hugepages)",
     .wait_policies = kEveryWaitPolicy,  // every wait is on the mailbox line
     .segments_refusal = "the sender builds its message in place in memfd memory and the receiver maps it: nobody "

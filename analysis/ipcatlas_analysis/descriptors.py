@@ -4,7 +4,8 @@ result files' contexts: Python keeps no list of mechanisms of its own.
 Every result file's context carries two objects (schema.py checks their shape):
 
     "mechanisms": {ID: {"api": "process_vm_readv", "moves": "pull", "copies": 1,
-                        "single_copy": true, "reference": false, ...}, ...}   every mechanism the binary knows
+                        "single_copy": true, "reference": false,
+                        "mapping_page_size": 0, ...}, ...}   every mechanism the binary knows
     "scenarios":  {ID: {"primary_metric": "one_way_ns", "counters": {"one_way_ns": "ns", ...}, ...}}
 
 A new mechanism or scenario therefore needs no change here: thresholds, plots,
@@ -34,6 +35,7 @@ class Mechanism:
     copies: int | None = None  # payload copies the API makes
     single_copy: bool = False  # a single-copy path runtimes switch to above their eager limit
     reference: bool = False  # a floor, not a way to move an arbitrary buffer: never "the fastest"
+    mapping_page_size: int = 0  # moves page mappings of this page size per message (0: moves bytes or nothing)
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,11 @@ class Descriptors:
 
     def single_copy(self, mechanism: str) -> bool:
         return self.mechanisms.get(mechanism, Mechanism()).single_copy
+
+    def mapping_page_size(self, mechanism: str) -> int:
+        """The page size of the mappings the mechanism moves per message; 0 when it moves bytes
+        or nothing, or the files (written before ipcatlas recorded it) do not say."""
+        return self.mechanisms.get(mechanism, Mechanism()).mapping_page_size
 
     def reference(self, mechanism: str) -> bool:
         return self.mechanisms.get(mechanism, Mechanism()).reference
@@ -131,7 +138,13 @@ def descriptors_of(contexts: Iterable[Mapping[str, Any]]) -> Descriptors:
 
 def _mechanism(entry: Mapping[str, Any]) -> Mechanism:
     return Mechanism(str(entry.get("api", "")), str(entry.get("moves", "")), entry.get("copies"),
-                     entry.get("single_copy") is True, entry.get("reference") is True)
+                     entry.get("single_copy") is True, entry.get("reference") is True,
+                     _positive_int(entry.get("mapping_page_size")))
+
+
+def _positive_int(value: Any) -> int:
+    """A count the file gives, or 0 where it gives none (or no positive integer)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
 
 
 def _scenario(entry: Mapping[str, Any]) -> Scenario:

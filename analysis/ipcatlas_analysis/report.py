@@ -21,6 +21,7 @@ from .plots import DrawnFigure, draw_figures, prepare
 from .safe_output import check_directory_target, check_file_target, output_directory, write_text
 from .threshold_result import ThresholdResult
 from .cpu_thresholds import cpu_tables
+from .mapping_thresholds import mapping_tables
 from .node_identity import DuplicateNodeError
 from .node_settings import MixedTypesError
 from .thresholds_command import (compute_inputs, crossover_tables, fastest_tables, full_markdown, full_record,
@@ -116,8 +117,8 @@ def write_report(results: Sequence[Path], out: Path, peers: Sequence[str] = (), 
             summary["nodes"] = {"outliers": nodes.outliers, "heat_maps": [p.name for p in nodes.heat_maps]}
         write_text(staging / "summary.json", json.dumps(summary, indent=2) + "\n")
         page = PageData(inputs.contexts, counts, figures, settings_table(thresholds), crossover_tables(thresholds),
-                        [*fastest_tables(thresholds), *cpu_tables(thresholds.cpu, thresholds.baseline,
-                                                                  thresholds.state_label)],
+                        [*mapping_tables(thresholds.mapping, thresholds.state_label), *fastest_tables(thresholds),
+                         *cpu_tables(thresholds.cpu, thresholds.baseline, thresholds.state_label)],
                         unavailable_table(thresholds),
                         stability_table(canaries) if canaries else None, nodes.html if nodes else [])
         write_text(staging / "report.html", render_page(page))

@@ -49,7 +49,8 @@ CANARY_STATES = ("1", "2")
 MECHANISMS = "mechanisms"
 SCENARIOS = "scenarios"
 DESCRIPTOR_FIELDS: dict[str, dict[str, type]] = {
-    MECHANISMS: {"api": str, "moves": str, "copies": int, "single_copy": bool, "reference": bool},
+    MECHANISMS: {"api": str, "moves": str, "copies": int, "single_copy": bool, "reference": bool,
+                 "mapping_page_size": int},
     SCENARIOS: {"primary_metric": str, "counters": dict, "cpu_metric": str},
 }
 

@@ -32,9 +32,11 @@ def to_markdown(tables: Sequence[Table], level: int = 2) -> str:
         if table.rows:
             lines += ["| " + " | ".join(table.headers) + " |", "|" + " --- |" * len(table.headers)]
             lines += ["| " + " | ".join(_markdown_cell(c) for c in row) + " |" for row in table.rows]
-        else:
+        elif table.headers:
             lines.append("(none)")
-        lines += ([""] + [table.note] if table.note else []) + [""]
+        if table.note:
+            lines += [""] + [table.note] if table.headers else [table.note]  # a table of text only: no gap
+        lines.append("")
     return "\n".join(lines)
 
 
@@ -48,7 +50,7 @@ def to_html(table: Table, level: int = 3) -> str:
             css = f' class="{table.row_classes[i]}"' if i < len(table.row_classes) else ""
             parts.append(f"<tr{css}>" + "".join(f"<td>{code_spans(c)}</td>" for c in row) + "</tr>")
         parts.append("</table>")
-    else:
+    elif table.headers:
         parts.append("<p>(none)</p>")
     if table.note:
         parts.append(f"<p class=\"note\">{code_spans(table.note)}</p>")

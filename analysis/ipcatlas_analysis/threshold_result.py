@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from . import recommend
+from .mapping_thresholds import MappingView
 from .states import StateInfo
 from .thresholds import Crossover
 
@@ -29,6 +30,7 @@ class ThresholdResult:
     canary_ns: float | None = None  # the median drift canary over the run (None: not measured)
     double_copy: str | None = None  # the mechanism the settings' crossovers are against (recommend.transports)
     cpu: list[Crossover] = field(default_factory=list)  # the CPU view: single copies vs the baseline (cpu_thresholds)
+    mapping: MappingView = field(default_factory=MappingView)  # moving mappings against copies (mapping_thresholds)
 
     @property
     def paired(self) -> bool:

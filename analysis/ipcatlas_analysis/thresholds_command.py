@@ -17,6 +17,8 @@ from .cli import EXIT_BAD_INPUT, EXIT_FINDING, EXIT_OK, exit_for_failures, one_l
 from .cpu_thresholds import cpu_crossovers, cpu_tables
 from .crossings import MIN_U_TEST, SINGLE
 from .descriptors import descriptors_of
+from .mapping_thresholds import mapping_tables, mapping_view
+from .mapping_thresholds import to_record as mapping_record
 from .inputs import Inputs, add_input_arguments, read_inputs
 from .node_identity import DuplicateNodeError
 from .node_spread import NodeSpread
@@ -49,6 +51,9 @@ how to read it:
   less CPU per message than --baseline, decided per block like the crossovers and undecided (with
   the reason) without blocks. Under --wait spin the CPU includes the spinning; read it under
   --wait block.
+  "Moving mappings against copies": for each mechanism that moves page mappings (descriptor
+  mapping_page_size: memfd-map 4 KiB, memfd-map-huge 2 MiB), the size from which it beats each
+  single-copy mechanism and shm, by the same crossover as above, and one sentence that says it.
 
 examples:
   ipcatlas thresholds results/local/run.json
@@ -175,12 +180,13 @@ def compute(rows: pd.DataFrame, baseline: str = "shm", alpha: float = 0.05,
     found = crossovers(rows, baseline, alpha, described)
     pairs = all_pairs(rows, alpha, described)
     counts = rows[rows["status"] == "ok"].groupby("name").size()
+    double_copy = recommend.transports(described).double_copy
     return ThresholdResult(baseline, alpha, found, pairs, fastest_ranges(rows, alpha, descriptors=described),
                            recommend.recommend(rows, alpha, described), problems(rows),
                            int(counts.min()) if len(counts) else 0, state_infos(rows, contexts),
                            topology_note(list(contexts.values())), mixed_blocks(rows), median_canary(rows),
-                           recommend.transports(described).double_copy,
-                           cpu_crossovers(rows, baseline, alpha, described))
+                           double_copy, cpu_crossovers(rows, baseline, alpha, described),
+                           mapping_view(rows, double_copy, alpha, described))
 
 
 def median_canary(rows: pd.DataFrame) -> float | None:
@@ -323,7 +329,8 @@ def markdown(result: ThresholdResult, preface: Sequence[str] = ()) -> str:
                   "group.", ""]
     lines += decision_lines(result)
     lines += missing_state_lines(result) if result.states else []
-    tables = [*crossover_tables(result), *fastest_tables(result), settings_table(result),
+    tables = [*crossover_tables(result), *mapping_tables(result.mapping, result.state_label),
+              *fastest_tables(result), settings_table(result),
               *cpu_tables(result.cpu, result.baseline, result.state_label), unavailable_table(result)]
     return "\n".join(lines) + "\n" + to_markdown(tables)
 
@@ -344,6 +351,7 @@ def to_json(result: ThresholdResult, inputs: Sequence[Path]) -> dict[str, object
         "fastest": json_safe(result.fastest.to_dict(orient="records")),
         "settings": recommend.to_records(result.settings),
         "cpu_crossovers": to_records(result.cpu),
+        "mapping": mapping_record(result.mapping),
         "not_measured": json_safe(result.unavailable.drop(columns=["files"]).to_dict(orient="records")),
     }
 

@@ -24,6 +24,7 @@ nlohmann::ordered_json mechanism_json(const Mechanism& m) {
           {"moves", to_string(m.moves)},
           {"single_copy", m.single_copy},
           {"reference", m.reference},
+          {"mapping_page_size", m.mapping_page_size},
           {"one_tracer_per_tracee", m.one_tracer_per_tracee},
           {"wait_policies", waits},
           {"segments", m.segments_refusal.empty() ? std::string("yes") : "no: " + std::string(m.segments_refusal)}};
@@ -95,6 +96,7 @@ std::string joined(const nlohmann::ordered_json& strings, const std::string& sep
 }
 
 // "process_vm_readv; the receiver copies; single-copy path; waits: spin, block, adaptive"
+// ("memfd_create + mmap/munmap; nobody copies; moves 4K page mappings per message; ...")
 std::string traits_line(const nlohmann::ordered_json& m) {
   const std::string moves = m["moves"].get<std::string>();
   std::string line = m["api"].get<std::string>() + "; " +
@@ -103,6 +105,8 @@ std::string traits_line(const nlohmann::ordered_json& m) {
                       : moves == "both" ? "each side copies"
                                         : "nobody copies");
   if (m["single_copy"].get<bool>()) line += "; single-copy path of MPI/UCX";
+  if (const auto page = m.value("mapping_page_size", std::size_t{0}); page > 0)
+    line += "; moves " + format_size(page) + " page mappings per message";
   if (m["reference"].get<bool>()) line += "; a reference, not a transport";
   if (m["one_tracer_per_tracee"].get<bool>()) line += "; one tracer per tracee";
   line += "; waits: " + joined(m["wait_policies"], ", ");

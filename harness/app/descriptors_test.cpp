@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <sstream>
+
 #include "harness/app/reporters.hpp"
 #include "mechanisms/registry.hpp"
 
@@ -31,6 +33,10 @@ TEST(Descriptors, TheContextCarriesEveryMechanismAndTheRunsScenario) {
   EXPECT_EQ(cma["wait_policies"], nlohmann::json::array({"spin", "block", "adaptive", "eventfd"}));
   EXPECT_EQ(context["mechanisms"]["pipe"]["wait_policies"], nlohmann::json::array({"block"}));
   EXPECT_EQ(context["mechanisms"]["zerocopy"]["reference"], true);
+  EXPECT_EQ(cma["mapping_page_size"], 0);  // moves bytes
+  EXPECT_EQ(context["mechanisms"]["zerocopy"]["mapping_page_size"], 0);
+  EXPECT_EQ(context["mechanisms"]["memfd-map"]["mapping_page_size"], 4096);
+  EXPECT_EQ(context["mechanisms"]["memfd-map-huge"]["mapping_page_size"], 2 * 1024 * 1024);
   EXPECT_EQ(context["mechanisms"]["ptrace"]["one_tracer_per_tracee"], true);
   EXPECT_EQ(cma["segments"], "yes");
   EXPECT_EQ(context["mechanisms"]["zerocopy"]["segments"].get<std::string>().rfind("no: ", 0), 0u);
@@ -65,6 +71,15 @@ TEST(Descriptors, ListCarriesTheSameTraits) {
     const nlohmann::ordered_json expected = mechanism_json(*find_mechanism(m["id"].get<std::string>()));
     for (const auto& [key, value] : expected.items()) EXPECT_EQ(m[key], value) << m["id"] << " " << key;
   }
+  std::ostringstream text;  // `ipcatlas list`: only the mechanisms that move mappings say so
+  print_list(text, doc);
+  EXPECT_NE(text.str().find("nobody copies; moves 4K page mappings per message"), std::string::npos);
+  EXPECT_NE(text.str().find("nobody copies; moves 2M page mappings per message"), std::string::npos);
+  std::size_t said = 0;
+  for (auto at = text.str().find("page mappings per message"); at != std::string::npos;
+       at = text.str().find("page mappings per message", at + 1))
+    ++said;
+  EXPECT_EQ(said, 2u);
   const auto& stream = doc["scenarios"][1];
   EXPECT_EQ(stream["id"], "stream");
   EXPECT_EQ(stream["counters"]["messages_per_second"], "1/s");

@@ -50,7 +50,7 @@ def test_names_counters_and_context(tmp_path: Path) -> None:
 
 
 TRAITS = {"summary", "copies", "copies_note", "permissions", "api", "moves", "single_copy", "reference",
-          "one_tracer_per_tracee", "wait_policies", "segments"}
+          "one_tracer_per_tracee", "wait_policies", "segments", "mapping_page_size"}
 
 
 @pytest.mark.parametrize("scenario", ["pingpong", "stream"])
@@ -67,6 +67,8 @@ def test_context_carries_the_descriptors(tmp_path: Path, scenario: str) -> None:
     assert context["mechanisms"]["cma-read"]["moves"] == "pull" and context["mechanisms"]["cma-read"]["single_copy"]
     assert context["mechanisms"]["shm"]["moves"] == "both" and context["mechanisms"]["zerocopy"]["reference"]
     assert context["mechanisms"]["pipe"]["wait_policies"] == ["block"]
+    pages = {name: m["mapping_page_size"] for name, m in context["mechanisms"].items() if m["mapping_page_size"]}
+    assert pages == {"memfd-map": 4096, "memfd-map-huge": 2 << 20}  # the mechanisms that move page mappings
     assert context["mechanisms"]["pipe"]["segments"] == "yes"
     assert context["mechanisms"]["zerocopy"]["segments"].startswith("no: ")
     described = next(s for s in listed["scenarios"] if s["id"] == scenario)
