@@ -11,7 +11,6 @@ import argparse
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -24,7 +23,6 @@ IPCATLAS_ROOT = Path(__file__).resolve().parent.parent.parent
 DEFAULT_BINARY = IPCATLAS_ROOT / "build" / "release" / "ipcatlas"
 DEFAULT_THRESHOLD_PCT = 10.0
 DEFAULT_BASELINE = "median:5"
-UNDECIDED = "undecided"  # attempts the host's state change left undecided are moved here, out of the history
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL, EXIT_UNDECIDED = 0, 1, 2, 3, 4
 BASELINE_PATTERN = re.compile(r"previous|commit:[0-9a-fA-F]{4,40}|median:[1-9][0-9]*")
 
@@ -40,7 +38,8 @@ what it does, in order:
      tests, links to each run's report), history.json and the figures
   5. exits with the gate's verdict on the new run against --baseline
   When the gate cannot decide because the host changed state (the drift canary), the run is
-  measured again, up to --retries times; the undecided attempts move to RESULTS/{UNDECIDED}/.
+  measured again, up to --retries times. The undecided attempts stay in RESULTS/{RUNS}/ (runs
+  in another host state: baselines for later jobs in it) but are not the retry's baseline.
 
 the default matrix (chosen from measurements: README, "CI regression graphs"):
   pingpong; {', '.join(Matrix().mechanisms)}; sizes {', '.join(Matrix().sizes)}; {REPETITIONS} repetitions
@@ -117,12 +116,13 @@ def regression_job(args: argparse.Namespace) -> int:
     options = matrix.run_options(args.budget)
     print(f"ci/regression: commit {commit[:12]}: {matrix.runs} runs, about {args.budget:g} s; results in "
           f"{args.results}", flush=True)
+    attempts: list[str] = []
     for attempt in range(args.retries + 1):
         name = measure(args, commit, options)
-        status = gate(args, commit, name)
+        status = gate(args, commit, name, attempts)
         if status != EXIT_UNDECIDED or attempt == args.retries or not host_changed(args.results):
             return status
-        set_aside(args.results, name)
+        attempts.append(name)
         print(f"ci/regression: the host changed state; measuring again ({attempt + 2} of {args.retries + 1})",
               flush=True)
     return EXIT_INTERNAL  # not reached: the last attempt returns
@@ -148,9 +148,14 @@ def measure(args: argparse.Namespace, commit: str, options: list[str]) -> str:
     return name
 
 
-def gate(args: argparse.Namespace, commit: str, name: str) -> int:
-    """ipcatlas history over this line's runs, gated on the newest; its exit status."""
+def gate(args: argparse.Namespace, commit: str, name: str, earlier_attempts: list[str]) -> int:
+    """ipcatlas history over this line's runs, gated on the newest; its exit status.
+
+    This job's earlier, undecided attempts stay stored (real runs in another host state: later
+    jobs' baselines in that state) but are left out here, so that a retry is never judged
+    against the same code measured minutes before."""
     kept, left_out = on_this_line(stored_runs(args.results), ancestry(args.repo, commit))
+    kept = [run for run in kept if run.path.stem not in earlier_attempts]
     if left_out:
         print(f"ci/regression: {len(left_out)} stored run(s) of commits that are not ancestors of {commit[:12]} "
               "are left out of this history", flush=True)
@@ -174,17 +179,6 @@ def host_changed(results: Path) -> bool:
     except (OSError, ValueError, KeyError, TypeError):
         return False
     return "host" in reason and "state" in reason
-
-
-def set_aside(results: Path, name: str) -> None:
-    """Move an undecided attempt's files out of the history (they stay for inspection)."""
-    aside = results / UNDECIDED
-    aside.mkdir(parents=True, exist_ok=True)
-    for path in (results / RUNS).glob(f"{name}.*"):
-        shutil.move(str(path), str(aside / path.name))
-    report = results / REPORTS / name
-    if report.is_dir():
-        shutil.move(str(report), str(aside / f"{name}.report"))
 
 
 def seconds_option(text: str) -> float:

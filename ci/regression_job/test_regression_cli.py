@@ -1,4 +1,4 @@
-"""ci/regression's usage errors and its handling of undecided attempts, without the binary."""
+"""ci/regression's usage errors and when it measures again, without the binary."""
 from __future__ import annotations
 
 import json
@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from regression import host_changed, set_aside
-from store import HISTORY, REPORTS, RUNS
+from regression import host_changed
+from store import HISTORY
 
 SCRIPT = Path(__file__).resolve().parent / "regression.py"
 
@@ -40,17 +40,6 @@ def test_a_missing_binary_is_named(tmp_path: Path) -> None:
 def test_a_budget_too_small_for_the_matrix_is_refused(tmp_path: Path) -> None:
     done = regression("--bin", sys.executable, "--repo", str(Path(__file__).parent), "--budget", "1")
     assert done.returncode == 2 and "too small" in done.stderr, done.stderr
-
-
-def test_an_undecided_attempt_moves_out_of_the_history(tmp_path: Path) -> None:
-    (tmp_path / RUNS).mkdir()
-    (tmp_path / REPORTS / "a").mkdir(parents=True)
-    for name in ("a.json", "a.json.topology.xml", "b.json"):
-        (tmp_path / RUNS / name).write_text("{}")
-    set_aside(tmp_path, "a")
-    assert sorted(p.name for p in (tmp_path / RUNS).iterdir()) == ["b.json"]
-    assert sorted(p.name for p in (tmp_path / "undecided").iterdir()) == ["a.json", "a.json.topology.xml",
-                                                                          "a.report"]
 
 
 def test_only_a_host_state_change_is_worth_measuring_again(tmp_path: Path) -> None:

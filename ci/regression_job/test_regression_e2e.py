@@ -21,15 +21,26 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 BINARY = Path(os.environ.get("IPCATLAS_BIN", ROOT / "build" / "release" / "ipcatlas"))
-# shm from 48 to 76 KiB: a one-way time of about a microsecond, spent copying rather than waking
-# up (pipe's wake-ups turn a 4 % delay into 12 % on a VM), and 8 sizes of about the same time,
-# so that one delay is the same share of each.
-MATRIX = ["--mechanisms", "shm", "--sizes", "48K,52K,56K,60K,64K,68K,72K,76K", "--repetitions", "3",
+# cma-read at 8 sizes from 8 B to 1 KiB: about 1.3 us one way, spent in one system call, so
+# that one delay is the same share of every size; and the mechanism whose time moved least
+# when the host changed state (2-15 %, against 62-90 % for shm): a delay set in one state
+# must be about the same share in the other.
+MATRIX = ["--mechanisms", "cma-read", "--sizes", "8,16,32,64,128,256,512,1K", "--repetitions", "3",
           "--budget", "6"]
 THRESHOLD = "15"
 FEW_PERCENT, THIRTY_PERCENT = 0.04, 0.30
 
-pytestmark = pytest.mark.skipif(not BINARY.is_file(), reason=f"no binary at {BINARY} (ci/build release)")
+
+def cma_read_unavailable() -> str:
+    """Why cma-read cannot run here ("" when it can): it needs ptrace access to the peer."""
+    if not BINARY.is_file():
+        return f"no binary at {BINARY} (ci/build release)"
+    listed = json.loads(subprocess.run([str(BINARY), "list", "--json"], capture_output=True, text=True).stdout)
+    mechanism = next(m for m in listed["mechanisms"] if m["id"] == "cma-read")
+    return "" if mechanism["available"] else f"cma-read is unavailable here: {mechanism.get('reason', '')}"
+
+
+pytestmark = pytest.mark.skipif(bool(cma_read_unavailable()), reason=cma_read_unavailable() or "-")
 
 
 def git(repo: Path, *args: str) -> str:
@@ -88,12 +99,16 @@ def test_the_gate_fails_the_slow_commit_and_passes_the_others(tmp_path: Path) ->
     assert statuses == [0, 0, 1], f"delays {delays} ns on a {base_ns:.0f} ns one-way time"
 
     record = history(results)
-    assert [run["position"] for run in record["runs"]] == [1, 2, 3, 4, 5, 6]
+    # Undecided attempts stay stored, so a commit may have several runs; each commit's last
+    # run is the one its job was judged on.
+    commits = [git(repo, "rev-parse", f"HEAD~{back}") for back in (2, 1, 0)]
+    runs_of = {c: [run["position"] for run in record["runs"] if run["commit"] == c] for c in commits}
     verdicts = {gate["position"]: gate["status"] for gate in record["gates"]}
-    assert {k: verdicts[k] for k in (4, 5, 6)} == {4: "passed", 5: "passed", 6: "FAILED"}
-    assert verdicts[2] != "FAILED" and verdicts[3] != "FAILED"
+    assert [verdicts[runs_of[c][-1]] for c in commits] == ["passed", "passed", "FAILED"]
     marked = {position for figure in record["figures"] for position in figure["gate_failed_runs"]}
-    assert marked == {6}, "the graph marks the slow run and only it"
+    assert runs_of[commits[2]][-1] in marked and marked <= set(runs_of[commits[2]]), \
+        "the graph marks the slow commit's run and no other commit's"
     page = (results / "history" / "history.html").read_text()
-    assert "FAILED" in page and page.count("report.html") >= 6
-    assert len(list((results / "reports").glob("*/report.html"))) == 6
+    stored = len(record["runs"])
+    assert "FAILED" in page and page.count("report.html") >= stored
+    assert len(list((results / "reports").glob("*/report.html"))) == stored
