@@ -225,4 +225,8 @@ struct Mechanism {
   std::size_t (*bidirectional_limit)() = nullptr;
 };
 
+// The bidirectional_limit of a mechanism whose send only signals (the peer
+// reads the message where it was built): any size.
+inline std::size_t no_bidirectional_limit() { return ~std::size_t{0}; }
+
 }  // namespace ipcatlas

@@ -9,12 +9,6 @@
 #include "mechanisms/support/memfd_link.hpp"
 
 namespace ipcatlas {
-namespace {
-
-// A send only signals: any size.
-std::size_t memfd_bidirectional_limit() { return ~std::size_t{0}; }
-
-}  // namespace
 
 extern const Mechanism kMemfdMapMechanism{
     .id = "memfd-map",
@@ -30,12 +24,11 @@ extern const Mechanism kMemfdMapMechanism{
     .mapping_page_size = 4096,
     .permissions = "",
     .wait_policies = kEveryWaitPolicy,  // every wait is on the mailbox line
-    .segments_refusal = "the sender builds its message in place in memfd memory and the receiver maps it: nobody "
-                        "copies, so there is no gather or scatter to measure",
+    .segments_refusal = kMemfdSegmentsRefusal,
     .probe = [] { return probe_memfd(false); },
     .make_link = [](const LinkConfig& c) -> std::unique_ptr<Link> { return std::make_unique<MemfdLink>(c, false); },
     .context = nullptr,
-    .bidirectional_limit = memfd_bidirectional_limit,
+    .bidirectional_limit = no_bidirectional_limit,
 };
 
 }  // namespace ipcatlas

@@ -14,8 +14,6 @@
 namespace ipcatlas {
 namespace {
 
-std::size_t memfd_huge_bidirectional_limit() { return ~std::size_t{0}; }  // a send only signals
-
 std::map<std::string, std::string> memfd_huge_context() {
   return {{"huge_page_bytes", std::to_string(kHugePageBytes)}};
 }
@@ -36,12 +34,11 @@ extern const Mechanism kMemfdMapHugeMechanism{
     .mapping_page_size = kHugePageBytes,
     .permissions = "reserved 2 MiB huge pages (sysctl vm.nr_hugepages)",
     .wait_policies = kEveryWaitPolicy,  // every wait is on the mailbox line
-    .segments_refusal = "the sender builds its message in place in memfd memory and the receiver maps it: nobody "
-                        "copies, so there is no gather or scatter to measure",
+    .segments_refusal = kMemfdSegmentsRefusal,
     .probe = [] { return probe_memfd(true); },
     .make_link = [](const LinkConfig& c) -> std::unique_ptr<Link> { return std::make_unique<MemfdLink>(c, true); },
     .context = memfd_huge_context,
-    .bidirectional_limit = memfd_huge_bidirectional_limit,
+    .bidirectional_limit = no_bidirectional_limit,
 };
 
 }  // namespace ipcatlas

@@ -102,9 +102,6 @@ class ZerocopyLink final : public Link {
   bool holding_view_ = false;
 };
 
-// A send only signals: any size.
-std::size_t zerocopy_bidirectional_limit() { return ~std::size_t{0}; }
-
 }  // namespace
 
 extern const Mechanism kZerocopyMechanism{
@@ -124,7 +121,7 @@ extern const Mechanism kZerocopyMechanism{
     .probe = probe_shared_memory,
     .make_link = [](const LinkConfig& c) -> std::unique_ptr<Link> { return std::make_unique<ZerocopyLink>(c); },
     .context = nullptr,
-    .bidirectional_limit = zerocopy_bidirectional_limit,
+    .bidirectional_limit = no_bidirectional_limit,
 };
 
 }  // namespace ipcatlas

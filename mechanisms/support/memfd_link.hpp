@@ -20,6 +20,7 @@
 
 #include <cstddef>
 #include <string>
+#include <string_view>
 
 #include "harness/base/availability.hpp"
 #include "harness/machine/shared_memory.hpp"
@@ -32,6 +33,11 @@ namespace ipcatlas {
 
 inline constexpr std::size_t kSmallPageBytes = 4096;
 inline constexpr std::size_t kHugePageBytes = std::size_t{2} << 20;
+
+// Both memfd mechanisms' segments_refusal.
+inline constexpr std::string_view kMemfdSegmentsRefusal =
+    "the sender builds its message in place in memfd memory and the receiver maps it: nobody copies, so there is "
+    "no gather or scatter to measure";
 
 // The memfd name, as /proc/PID/maps and /proc/PID/fd show it ("/memfd:NAME (deleted)").
 inline constexpr const char* kMemfdName = "ipcatlas-memfd-map";
