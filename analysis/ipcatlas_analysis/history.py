@@ -296,6 +296,7 @@ def gate_entry(history: History, gate: RunGate) -> dict[str, Any]:
     """One run's gate in history.json: where it is, the verdict (gate.gate_record) and its baseline."""
     run = history.runs[gate.position - 1]
     return {"position": gate.position, "label": run.label, "commit": run.commit or None, **gate_record(gate.result),
+            "host_state_changed": gate.host_state,
             "baseline": {"rule": str(history.baseline), "runs": gate.baseline, "note": gate.note or None}}
 
 

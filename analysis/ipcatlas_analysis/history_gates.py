@@ -99,6 +99,7 @@ class RunGate:
     result: GateResult
     baseline: list[int]  # positions of the runs pooled, for any benchmark
     note: str = ""  # e.g. fewer same-state runs than median:N asked for
+    host_state: bool = False  # undecided because of the host's state: a rerun may decide (ci/regression retries)
 
 
 def parse_baseline(text: str) -> BaselineRule:
@@ -229,10 +230,12 @@ def run_gates(runs: Sequence[Run], made: Sequence[RunComparisons], rule: Baselin
         pooled = sorted(made[i].pooled)
         if not pooled:
             result = GateResult(UNDECIDED, "", threshold_pct, alpha, reason=_no_baseline(rule, runs, i))
+            host_state = rule.kind == MEDIAN  # no earlier run shares this run's state
         else:
             changed = "" if rule.kind == MEDIAN else host_change(pool_context(runs, pooled), runs[i].context)
             result = decide(made[i].comparisons, threshold_pct, alpha, changed)
-        gates.append(RunGate(i + 1, result, [j + 1 for j in pooled], _note(rule, runs, i, pooled)))
+            host_state = bool(changed)
+        gates.append(RunGate(i + 1, result, [j + 1 for j in pooled], _note(rule, runs, i, pooled), host_state))
     return gates
 
 

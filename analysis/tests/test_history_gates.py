@@ -94,6 +94,7 @@ def test_commit_baseline_pools_the_runs_of_that_commit(tmp_path: Path) -> None:
     assert statuses(history) == [PASSED, PASSED, PASSED, UNDECIDED, FAILED]
     assert "the host changed state between the runs: drift canary median 60 ns in BASE, 200 ns" in (
         history.gates[3].result.reason)
+    assert [gate.host_state for gate in history.gates] == [False, False, False, True, False]
     # Pooled: the baseline median of a benchmark is the median of both runs' repetitions.
     regression = next(r for r in history.regressions if r.run == 6 and r.name == SHM_4K)
     assert regression.baseline == [1, 2] and regression.previous == 2
@@ -157,6 +158,7 @@ def test_median_baseline_takes_the_last_runs_in_the_same_host_state(tmp_path: Pa
     undecided = history.gates[1].result.reason
     assert undecided.startswith("no earlier run in the same host state as this one (drift canary median 200 ns)")
     assert "2 of the 2 earlier run(s) are more than 1.25x apart" in undecided
+    assert [gate.host_state for gate in history.gates] == [False, True, False, False, False, False]
     # Fewer same-state runs than asked for: said, with the runs left out.
     assert history.gates[0].note.startswith("1 of the 2 runs asked for")
     assert history.gates[4].note == ("1 of the 2 runs asked for: only 1 earlier run(s) in the same host state "
@@ -165,6 +167,7 @@ def test_median_baseline_takes_the_last_runs_in_the_same_host_state(tmp_path: Pa
     assert history.figures[0].gate_undecided == [3]
     document = json.loads((tmp_path / "out" / "history.json").read_text())
     assert document["gates"][3]["baseline"] == {"rule": "median:2", "runs": [2, 4], "note": None}
+    assert [gate["host_state_changed"] for gate in document["gates"]] == [False, True, False, False, False, False]
 
 
 def test_median_baseline_counts_runs_without_a_canary_as_same_state(tmp_path: Path) -> None:

@@ -172,13 +172,12 @@ def gate(args: argparse.Namespace, commit: str, name: str, earlier_attempts: lis
 
 
 def host_changed(results: Path) -> bool:
-    """Whether the last gate was undecided because the host changed state (history.json says why)."""
+    """Whether the last gate was undecided because of the host's state (history.json's last_run_gate says)."""
     try:
         record = json.loads((results / HISTORY / "history.json").read_text(encoding="utf-8"))
-        reason = record["last_run_gate"]["reason"] or ""
+        return record["last_run_gate"]["host_state_changed"] is True
     except (OSError, ValueError, KeyError, TypeError):
         return False
-    return "host" in reason and "state" in reason
 
 
 def seconds_option(text: str) -> float:
