@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 import json
-import subprocess
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 
 from matrix import FIXED_S, MIN_TIME_S, BudgetError, Matrix, parse_list
-from store import RUNS, ancestry, head_commit, on_this_line, recorded_commit, run_name, stored_runs
+from store import RUNS, ancestry, git, head_commit, on_this_line, recorded_commit, run_name, stored_runs
 
 
 def test_the_budget_sets_min_time_and_round_trips() -> None:
@@ -40,10 +39,6 @@ def test_run_names_sort_by_time_and_carry_the_commit() -> None:
     late = run_name("0" * 40, datetime(2026, 1, 2, 3, 4, 6, tzinfo=timezone.utc))
     assert early == "20260102T030405Z-aaaaaaaaaaaa"
     assert sorted([late, early]) == [early, late]
-
-
-def git(repo: Path, *args: str) -> str:
-    return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, text=True).stdout.strip()
 
 
 def make_repo(path: Path, commits: int) -> list[str]:
