@@ -12,7 +12,7 @@ single copies, the result files' descriptors say.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import pandas as pd
 
@@ -72,7 +72,7 @@ def mapping_view(rows: pd.DataFrame, double_copy: str | None, alpha: float = 0.0
         baselines = copies + ([double_copy] if double_copy in present else [])
         found += [compare_pair(group, m, b, alpha) for m in present if m in page_sizes for b in baselines]
     view = MappingView(page_sizes, found, [], tuple(sorted(single)), double_copy or "shm")
-    return MappingView(page_sizes, found, sentences(view), view.single_copies, view.double_copy)
+    return replace(view, sentences=sentences(view))
 
 
 def page_text(size: int) -> str:
